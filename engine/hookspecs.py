@@ -1,0 +1,39 @@
+"""Hook specifications: the whole contract between gwdoctor and its plugins."""
+
+from __future__ import annotations
+
+from importlib.resources.abc import Traversable
+
+import pluggy
+
+from .model import Probe, Rule
+
+hookspec = pluggy.HookspecMarker("gwdoctor")
+hookimpl = pluggy.HookimplMarker("gwdoctor")
+
+
+@hookspec
+def gwdoctor_register_probes() -> list[Probe]:
+    """Return the probes this plugin contributes.
+
+    Called once per scan, before any probe runs. A probe name, or a fact key
+    provided by two probes, aborts the scan with a usage error naming both
+    plugins."""
+
+
+@hookspec
+def gwdoctor_register_rules() -> list[Rule]:
+    """Return the rules this plugin contributes.
+
+    Called once per scan and by ``gwdoctor rules``/``explain``. Each id must be
+    unique and a node of the decision graph (a plugin adds its nodes and edges
+    through :func:`gwdoctor_register_knowledge`)."""
+
+
+@hookspec
+def gwdoctor_register_knowledge() -> list[Traversable]:
+    """Return directories of extra knowledge files.
+
+    Each ``*.yaml`` file in them is schema-checked on load; a ``graph.yaml``
+    adds nodes and edges to the decision graph, a ``signatures.yaml`` adds
+    error signatures for ``gwdoctor explain``."""

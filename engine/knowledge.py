@@ -1,0 +1,103 @@
+"""Knowledge files: load YAML safely, report errors with file and line, look up per-version client behaviour."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file that cannot be used; the message names the file and line."""
+
+
+def yaml_error_location(exc: yaml.YAMLError) -> tuple[int | None, int | None]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return None, None
+    return mark.line + 1, mark.column + 1
+
+
+def load_yaml_text(text: str, name: str) -> Any:
+    """``yaml.safe_load`` (no tags executed) with a one-line error naming file:line:col."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line, col = yaml_error_location(exc)
+        where = f"{name}:{line}:{col}" if line else name
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise KnowledgeError(f"{where}: invalid YAML: {problem}") from None
+
+
+def builtin_dir() -> Traversable:
+    return resources.files("gwdoctor.knowledge")
+
+
+def read_yaml(directory: Traversable, filename: str) -> Any:
+    path = directory / filename
+    return load_yaml_text(path.read_text(encoding="utf-8"), f"knowledge/{filename}")
+
+
+@functools.lru_cache(maxsize=None)
+def schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) for a knowledge file kind or the report."""
+    path = builtin_dir() / "schemas" / f"{kind}.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validate(data: Any, kind: str, name: str) -> None:
+    import jsonschema  # imported on use: keeps start-up light
+
+    validator = jsonschema.Draft202012Validator(schema(kind))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        raise KnowledgeError(f"{name}: {where}: {err.message}")
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    parts = []
+    for piece in str(text).strip().split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts) or None
+
+
+@functools.lru_cache(maxsize=None)
+def _client_data() -> dict[str, Any]:
+    data = read_yaml(builtin_dir(), "client.yaml")
+    validate(data, "client", "knowledge/client.yaml")
+    return data
+
+
+def assumed_client_version() -> str:
+    return str(_client_data()["assumed_version"])
+
+
+def client_behaviour(version: str | None) -> dict[str, Any]:
+    """Claude Code's behaviour at ``version`` (the assumed version when unknown)."""
+    data = _client_data()
+    wanted = parse_version(version) or parse_version(data["assumed_version"])
+    merged: dict[str, Any] = {}
+    for entry in data["behaviours"]:
+        since = parse_version(entry["since"]) or (0,)
+        until = parse_version(entry.get("until"))
+        if wanted is not None and wanted >= since and (until is None or wanted < until):
+            merged.update(entry["set"])
+    return merged
+
+
+def merge_dicts(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        out.update(item)
+    return out

@@ -1,0 +1,265 @@
+"""Data model shared by the engine, probes and rules: frozen values, no I/O, nothing at import."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import inspect
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+Facts = Mapping[str, Any]
+"""Fact key (``area.subject[.detail]``) to a JSON-safe value. A missing key means
+"not probed"; ``None`` means "probed, nothing there"."""
+
+
+class Severity(enum.IntEnum):
+    """One scale, no aliases. JSON uses the lower-case name."""
+
+    INFO = 10
+    WARNING = 20
+    ERROR = 40
+    CRITICAL = 50
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | Severity) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        try:
+            return cls[str(value).upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {value!r} (expected critical, error, warning or info)"
+            ) from None
+
+
+FIX_LANGS = ("sh", "json", "yaml", "text")
+FIX_SAFETY = ("safe", "review", "manual")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A ready-to-paste remedy. ``target`` says where it goes (``shell``,
+    ``~/.claude/settings.json``, ``litellm config.yaml``); ``safety`` is ruff's
+    fix safety: ``safe`` changes nothing that worked, ``review`` may, ``manual``
+    needs a human decision."""
+
+    title: str
+    snippet: str
+    lang: str = "sh"
+    target: str = "shell"
+    safety: str = "review"
+
+    def __post_init__(self) -> None:
+        if self.lang not in FIX_LANGS:
+            raise ValueError(f"Fix.lang must be one of {FIX_LANGS}, not {self.lang!r}")
+        if self.safety not in FIX_SAFETY:
+            raise ValueError(f"Fix.safety must be one of {FIX_SAFETY}, not {self.safety!r}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule returns. The engine adds id, name, cause, rank and the graph
+    placement. ``severity``/``confidence`` override the rule's defaults only when
+    the facts justify it (e.g. a known TLS-inspection vendor in the issuer)."""
+
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    fixes: tuple[Fix, ...] = ()
+    severity: Severity | None = None
+    confidence: float | None = None
+
+
+class ProbeSkipped(Exception):
+    """Raised by a probe whose semantic prerequisite does not hold (e.g. the
+    gateway URL is plain http, so there is no handshake to make)."""
+
+
+class Vault:
+    """Secret values shared between the probes of one scan.
+
+    Facts never hold a secret; a probe that needs one (the auth probe needs the
+    token to send it) reads it here. The vault is never serialised, and every
+    value in it is scrubbed from the report as a last line of defence."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def put(self, name: str, value: str | None) -> None:
+        if value:
+            with self._lock:
+                self._values[name] = value
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        with self._lock:
+            return self._values.get(name, default)
+
+    def secrets(self) -> list[str]:
+        with self._lock:
+            return [v for v in self._values.values() if len(v) >= 4]
+
+
+def describe_secret(value: str | None) -> dict[str, Any]:
+    """The only shape in which a credential may become a fact."""
+    if value is None:
+        return {"present": False}
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"present": True, "length": len(value), "fingerprint": f"sha256:{digest[:8]}"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Scan options a probe may consult (set from the CLI)."""
+
+    offline: bool = False
+    no_inference: bool = False
+    probe_timeout: float = 4.0
+    gateway_config: str | None = None
+    client_version: str | None = None
+
+
+@dataclass
+class ProbeContext:
+    """All a probe may touch. Tests build one with fakes (``env``, ``home``,
+    ``cwd``, ``transport``); the engine builds the real one per scan."""
+
+    env: Mapping[str, str]
+    facts: Facts
+    home: Path = field(default_factory=Path.home)
+    cwd: Path = field(default_factory=Path.cwd)
+    options: Options = field(default_factory=Options)
+    vault: Vault = field(default_factory=Vault)
+    # An httpx transport to use instead of the network (unit tests only).
+    transport: Any = None
+    # Root for the system paths (/etc/claude-code, /etc/ssl): tests point it at a tmp dir.
+    root: Path = Path("/")
+
+    @property
+    def timeout(self) -> float:
+        return self.options.probe_timeout
+
+
+ProbeFunc = Callable[[ProbeContext], Mapping[str, Any]]
+RuleFunc = Callable[[Facts], "Finding | Iterable[Finding] | None"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Built by :func:`probe`. ``needs``: fact keys that must be present (their
+    providers run first). ``requires``: fact keys that must be present *and
+    truthy*, else the probe is skipped with the reason recorded. ``network``
+    probes are skipped by ``--offline``; ``inference`` probes by
+    ``--no-inference``."""
+
+    name: str
+    func: ProbeFunc
+    provides: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    network: bool = False
+    inference: bool = False
+    timeout: float | None = None
+    doc: str = ""
+
+    def run(self, ctx: ProbeContext) -> dict[str, Any]:
+        return dict(self.func(ctx))
+
+
+def probe(
+    *,
+    name: str,
+    provides: Iterable[str],
+    needs: Iterable[str] = (),
+    requires: Iterable[str] = (),
+    network: bool = False,
+    inference: bool = False,
+    timeout: float | None = None,
+) -> Callable[[ProbeFunc], Probe]:
+    """Wrap a probe function with literal metadata. Registers nothing."""
+
+    def wrap(func: ProbeFunc) -> Probe:
+        return Probe(
+            name=name,
+            func=func,
+            provides=tuple(provides),
+            needs=tuple(needs),
+            requires=tuple(requires),
+            network=network,
+            inference=inference,
+            timeout=timeout,
+            doc=inspect.getdoc(func) or "",
+        )
+
+    return wrap
+
+
+AREAS = {
+    "CFG": "config",
+    "DNS": "dns",
+    "PRX": "proxy",
+    "TLS": "tls",
+    "GWY": "gateway",
+    "AUT": "auth",
+    "MDL": "model",
+    "PRV": "provider",
+    "ENG": "engine",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Built by :func:`rule`: a pure function of facts with literal metadata."""
+
+    id: str
+    name: str
+    cause: str
+    severity: Severity
+    needs: tuple[str, ...]
+    check: RuleFunc
+    confidence: float = 0.8
+    doc: str = ""
+
+    @property
+    def area(self) -> str:
+        return AREAS.get(self.id[:3], "other")
+
+    def evaluate(self, facts: Facts) -> list[Finding]:
+        result = self.check(facts)
+        if result is None:
+            return []
+        if isinstance(result, Finding):
+            return [result]
+        return [f for f in result if f is not None]
+
+
+def rule(
+    *,
+    id: str,
+    name: str,
+    cause: str,
+    severity: Severity | str,
+    needs: Iterable[str] = (),
+    confidence: float = 0.8,
+) -> Callable[[RuleFunc], Rule]:
+    """Wrap a rule function with literal metadata. Registers nothing."""
+
+    def wrap(func: RuleFunc) -> Rule:
+        return Rule(
+            id=id,
+            name=name,
+            cause=cause,
+            severity=Severity.parse(severity),
+            needs=tuple(needs),
+            check=func,
+            confidence=confidence,
+            doc=inspect.getdoc(func) or "",
+        )
+
+    return wrap

@@ -1,0 +1,89 @@
+"""Collect probes, rules and knowledge directories from the plugin manager, rejecting clashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from .model import Probe, Rule
+from .plugins import PluginManager, get_plugin_manager
+
+
+class RegistryError(ValueError):
+    """Two plugins claim the same probe name, fact key or rule id."""
+
+
+@dataclass
+class Registry:
+    probes: list[Probe] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    knowledge_dirs: list[Traversable] = field(default_factory=list)
+    owner: dict[str, str] = field(default_factory=dict)  # probe name / rule id -> plugin
+    plugin_errors: list[dict[str, str]] = field(default_factory=list)
+    plugins: list[dict[str, str]] = field(default_factory=list)
+
+
+def _per_plugin(manager: PluginManager, hook_name: str) -> list[tuple[str, list[Any]]]:
+    out: list[tuple[str, list[Any]]] = []
+    hook = getattr(manager.hook, hook_name)
+    for impl in hook.get_hookimpls():
+        plugin_name = manager.pm.get_name(impl.plugin) or repr(impl.plugin)
+        try:
+            items = impl.function() or []
+        except Exception as exc:  # a plugin's registration hook failed: report, go on
+            manager.load_errors.append(
+                {"plugin": plugin_name, "value": hook_name, "version": "",
+                 "error": f"{type(exc).__name__}: {exc}"[:300]}
+            )
+            continue
+        out.append((plugin_name, list(items)))
+    # pluggy calls hooks LIFO; sort by registration order for stable output.
+    order = {name: i for i, (name, _) in enumerate(manager.pm.list_name_plugin())}
+    return sorted(out, key=lambda pair: order.get(pair[0], 10**6))
+
+
+def build_registry(manager: PluginManager | None = None) -> Registry:
+    manager = manager or get_plugin_manager()
+    reg = Registry()
+    provided: dict[str, str] = {}
+    for plugin_name, probes in _per_plugin(manager, "gwdoctor_register_probes"):
+        for p in probes:
+            if not isinstance(p, Probe):
+                raise RegistryError(f"plugin {plugin_name} registered {p!r}, not a Probe")
+            if p.name in reg.owner:
+                raise RegistryError(
+                    f"probe {p.name!r} is registered by both {reg.owner[p.name]} and {plugin_name}"
+                )
+            for key in p.provides:
+                if key in provided:
+                    raise RegistryError(
+                        f"fact {key!r} is provided by both {provided[key]} and {plugin_name}"
+                    )
+                provided[key] = plugin_name
+            reg.owner[p.name] = plugin_name
+            reg.probes.append(p)
+    for plugin_name, rules in _per_plugin(manager, "gwdoctor_register_rules"):
+        for r in rules:
+            if not isinstance(r, Rule):
+                raise RegistryError(f"plugin {plugin_name} registered {r!r}, not a Rule")
+            if r.id in reg.owner:
+                raise RegistryError(
+                    f"rule {r.id} is registered by both {reg.owner[r.id]} and {plugin_name}"
+                )
+            reg.owner[r.id] = plugin_name
+            reg.rules.append(r)
+    for _plugin_name, dirs in _per_plugin(manager, "gwdoctor_register_knowledge"):
+        reg.knowledge_dirs.extend(dirs)
+    reg.plugin_errors = list(manager.load_errors)
+    reg.plugins = list(manager.loaded)
+    return reg
+
+
+def builtin_rules() -> list[Rule]:
+    """Every rule of the built-in plugins (no entry points): for tests and docs."""
+    return build_registry(get_plugin_manager(load_entrypoints=False, env={})).rules
+
+
+def builtin_probes() -> list[Probe]:
+    return build_registry(get_plugin_manager(load_entrypoints=False, env={})).probes

@@ -1,0 +1,1 @@
+"""Built-in probes, one module per area; each module is a plugin."""

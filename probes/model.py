@@ -1,0 +1,10 @@
+"""Probes for the model area (placeholder until the area lands)."""
+
+from __future__ import annotations
+
+from gwdoctor.engine import hookimpl
+
+
+@hookimpl
+def gwdoctor_register_probes() -> list:
+    return []

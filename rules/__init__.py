@@ -1,0 +1,1 @@
+"""Built-in rules, one module per area; each module is a plugin."""

@@ -1,0 +1,10 @@
+"""Rules for the tls area (placeholder until the area lands)."""
+
+from __future__ import annotations
+
+from gwdoctor.engine import hookimpl
+
+
+@hookimpl
+def gwdoctor_register_rules() -> list:
+    return []
