@@ -1,0 +1,75 @@
+"""Effective client environment for the network probes: config.env + vault, falling back to ctx.env. No I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gwdoctor.engine import ProbeContext
+from gwdoctor.engine.knowledge import client_behaviour
+
+__all__ = ["behaviour", "env_source", "env_value", "shell_value"]
+
+
+def _entry(ctx: ProbeContext, var: str) -> dict[str, Any] | None:
+    cfg = ctx.facts.get("config.env")
+    if not isinstance(cfg, dict):
+        return None
+    entry = cfg.get(var)
+    return entry if isinstance(entry, dict) else None
+
+
+def env_value(ctx: ProbeContext, var: str) -> str | None:
+    """The raw effective value of ``var`` as the client sees it.
+
+    With a ``config.env`` fact (settings ``env`` blocks merged over the shell),
+    a variable missing from it is unset; the raw value comes from the vault
+    (``env.<VAR>``), which holds secrets such as a proxy password. Without
+    ``config.env`` (a probe run on its own), ``ctx.env`` is the environment.
+    """
+    cfg = ctx.facts.get("config.env")
+    if not isinstance(cfg, dict):
+        return ctx.env.get(var)
+    entry = cfg.get(var)
+    if not isinstance(entry, dict):
+        return None
+    raw = ctx.vault.get(f"env.{var}")
+    if raw is not None:
+        return raw
+    value = entry.get("value")
+    if isinstance(value, str):
+        return value
+    # NOTE: the vault drops empty values, so an empty secret arrives only as its description.
+    if isinstance(value, dict) and value.get("present") and value.get("length") == 0:
+        return ""
+    return None
+
+
+def env_source(ctx: ProbeContext, var: str) -> dict[str, Any]:
+    """The ``Source`` of the effective value (``shell`` when config.env is absent)."""
+    entry = _entry(ctx, var)
+    if entry and isinstance(entry.get("source"), dict):
+        return dict(entry["source"])
+    return {"layer": "shell", "file": None}
+
+
+def shell_value(ctx: ProbeContext, var: str) -> str | None:
+    """The value the process was started with (the shell's), even when a settings
+    ``env`` block overrides it: what a version that ignores the settings block uses."""
+    entry = _entry(ctx, var)
+    if entry is None:
+        return ctx.env.get(var)
+    if env_source(ctx, var).get("layer") == "shell":
+        return env_value(ctx, var)
+    for older in entry.get("overridden") or []:
+        if (older.get("source") or {}).get("layer") == "shell":
+            value = older.get("value")
+            return value if isinstance(value, str) else ctx.env.get(var)
+    return None
+
+
+def behaviour(ctx: ProbeContext) -> dict[str, Any]:
+    """Per-version client behaviour: the recorded fact, else knowledge for the version."""
+    recorded = ctx.facts.get("client.behaviour")
+    if isinstance(recorded, dict) and recorded:
+        return recorded
+    return client_behaviour(ctx.facts.get("client.version"))
