@@ -1,10 +1,147 @@
-"""Probes for the config area (placeholder until the area lands)."""
+"""Config probes: client version, settings layers and effective env, apiKeyHelper, LiteLLM config. Local I/O only."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import hookimpl
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
+from gwdoctor.engine.knowledge import assumed_client_version, client_behaviour
+from gwdoctor.rules._providers import variables
+
+from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
+from ._helper import run_helper
+from ._litellm_config import parse_litellm_config
+from ._settings import load_layers, merge_env, merged_key
+
+__all__ = ["client_version", "gateway_config_litellm", "parse_version_output", "settings"]
+
+_VERSION = re.compile(r"(\d+\.\d+\.\d+)(?:[-+][0-9A-Za-z.]+)?\s*\(Claude Code\)")
+
+
+def parse_version_output(text: str) -> str | None:
+    """``2.1.332 (Claude Code)`` -> ``2.1.332``; ``None`` for anything else."""
+    match = _VERSION.search(text)
+    return match.group(1) if match else None
+
+
+def _find_claude(ctx: ProbeContext) -> str | None:
+    override = ctx.env.get("GWDOCTOR_CLAUDE")
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    return shutil.which("claude", path=ctx.env.get("PATH", ""))
+
+
+@probe(name="client.version",
+       provides=("client.version", "client.version_source", "client.behaviour"))
+def client_version(ctx: ProbeContext) -> Facts:
+    """Ask the installed client its version (`claude --version`, 3 s at most), unless
+    `--client-version` was given; fall back to the version gwdoctor assumes."""
+    version, src = ctx.options.client_version, "option"
+    if not version:
+        binary = _find_claude(ctx)
+        if binary:
+            try:
+                done = subprocess.run([binary, "--version"], capture_output=True, timeout=3,
+                                      env=dict(ctx.env), stdin=subprocess.DEVNULL, check=False)
+                version = parse_version_output(done.stdout.decode("utf-8", "replace"))
+                src = "claude --version"
+            except (OSError, subprocess.SubprocessError):
+                version = None
+    if not version:
+        version, src = assumed_client_version(), "assumed"
+    return {"client.version": version, "client.version_source": src,
+            "client.behaviour": client_behaviour(version)}
+
+
+def _helper_trusted(ctx: ProbeContext) -> bool:
+    """Whether the user accepted this workspace's trust prompt (``~/.claude.json``)."""
+    import json
+
+    path = ctx.home / ".claude.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+@probe(name="config.settings", needs=("client.behaviour",), provides=(
+    "config.settings_files", "config.invalid_settings", "config.env", "config.empty_overrides",
+    "config.api_key_helper",
+    "gateway.base_url", "gateway.custom", "gateway.base_url_source", "gateway.scheme",
+    "gateway.host", "gateway.port", "gateway.path", "gateway.url_error",
+    "auth.token", "auth.api_key", "auth.oauth_token", "auth.custom_headers", "auth.headers",
+    "auth.credential_source", "provider.mode", "provider.mode_source",
+    "model.requested", "model.distinct"))
+def settings(ctx: ProbeContext) -> Facts:
+    """Read every settings layer the client reads, merge the `env` blocks over the shell with
+    the client's precedence, and derive the gateway, auth, provider and model it will use."""
+    behaviour = ctx.facts.get("client.behaviour") or client_behaviour(None)
+    layers = load_layers(ctx.env, ctx.home, ctx.cwd, ctx.root)
+    eff, empties = merge_env(ctx.env, layers)
+    known = variables()
+    settings_vars = {v for layer in layers if layer.valid for v in (layer.data.get("env") or {})}
+    env = env_fact(eff, known, settings_vars)
+    for var in env:
+        ctx.vault.put(f"env.{var}", eff[var]["raw"])
+    raw = {k: v["raw"] for k, v in eff.items()}
+    for var, name in (("ANTHROPIC_AUTH_TOKEN", "auth.token"), ("ANTHROPIC_API_KEY", "auth.api_key"),
+                      ("ANTHROPIC_CUSTOM_HEADERS", "auth.custom_headers")):
+        ctx.vault.put(name, raw.get(var))
+
+    facts: dict[str, Any] = {
+        "config.settings_files": [layer.entry() for layer in layers],
+        "config.invalid_settings": [layer.invalid for layer in layers if layer.invalid],
+        "config.env": env,
+        "config.empty_overrides": [{k: e[k] for k in ("var", "source", "shell_value_present")}
+                                   for e in empties],
+    }
+    facts.update(provider_facts(eff))
+    mode = facts["provider.mode"]
+
+    command, helper_layer = merged_key(layers, "apiKeyHelper")
+    helper = None
+    if isinstance(command, str) and command.strip() and helper_layer is not None:
+        needs_trust = helper_layer.layer in ("project", "local")
+        base = {"command_present": True, "source": helper_layer.src, "needs_trust": needs_trust}
+        if needs_trust and not _helper_trusted(ctx):
+            # The client will not run a project's helper before the trust prompt, and
+            # neither do we: it is code from a repository, not from the user.
+            helper = {**base, "ran": False, "exit_code": None, "timed_out": False,
+                      "output_shape": None, "output": {"present": False}, "stderr_excerpt": None,
+                      "duration_ms": 0, "strict": bool(behaviour.get("api_key_helper_strict_output")),
+                      "usable": False}
+        else:
+            helper = {**base, **run_helper(
+                command, raw, ctx.cwd, min(5.0, ctx.timeout), ctx.vault,
+                bool(behaviour.get("api_key_helper_strict_output")))}
+    facts["config.api_key_helper"] = helper
+
+    facts.update(gateway_facts(eff))
+    facts.update(auth_facts(eff, mode, helper is not None))
+    facts.update(model_facts(eff, merged_key(layers, "model"), behaviour, mode))
+    return facts
+
+
+@probe(name="gateway_config.litellm", provides=(
+    "gateway_config.path", "gateway_config.error", "gateway_config.models",
+    "gateway_config.env_refs", "gateway_config.master_key", "gateway_config.misplaced_keys",
+    "gateway_config.fallbacks", "gateway_config.aliases", "gateway_config.header_forwarding"))
+def gateway_config_litellm(ctx: ProbeContext) -> Facts:
+    """Parse the LiteLLM proxy config given with `--gateway-config` (safe YAML, nothing executed)."""
+    if not ctx.options.gateway_config:
+        raise ProbeSkipped("no --gateway-config given")
+    path = Path(ctx.options.gateway_config).expanduser()
+    if not path.is_absolute():
+        path = ctx.cwd / path
+    return parse_litellm_config(path, ctx.env, ctx.vault)
 
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return []
+    return [client_version, settings, gateway_config_litellm]

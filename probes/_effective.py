@@ -1,0 +1,226 @@
+"""Turn the effective env and merged settings into gateway, auth, provider and model facts. No I/O."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from gwdoctor.engine import describe_secret
+
+from ._settings import truthy
+
+__all__ = ["auth_facts", "env_fact", "gateway_facts", "is_secret", "model_facts",
+           "provider_facts", "redact_url"]
+
+# Names the knowledge file does not list are judged by their shape.
+_SECRETISH = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_KEY|ACCESS_KEY|_KEY$|CREDENTIALS_JSON|AUTH$)")
+_URL_VALUED = re.compile(r"(_BASE_URL$|_PROXY$|_proxy$)")
+# Variables the client reads even when no settings file names them (plus every settings env key).
+_CLIENT_PREFIXES = ("ANTHROPIC_", "CLAUDE_CODE_", "AWS_", "VERTEX_REGION_", "GOOGLE_", "GCLOUD_",
+                    "DISABLE_PROMPT_CACHING")
+_PROVIDERS = (("CLAUDE_CODE_USE_BEDROCK", "bedrock"), ("CLAUDE_CODE_USE_VERTEX", "vertex"),
+              ("CLAUDE_CODE_USE_FOUNDRY", "foundry"), ("CLAUDE_CODE_USE_MANTLE", "mantle"))
+ALIASES = ("opus", "sonnet", "haiku")
+
+
+def client_reads(var: str, known: Mapping[str, Any]) -> bool:
+    return var in known or var.startswith(_CLIENT_PREFIXES)
+
+
+def is_secret(var: str, known: Mapping[str, Any]) -> bool:
+    if var in known:
+        return bool(known[var]["secret"])
+    return bool(_SECRETISH.search(var.upper()))
+
+
+def redact_url(value: str) -> str:
+    """The URL with any password replaced by ``***`` (user names stay: they help diagnose)."""
+    try:
+        parts = urlsplit(value if "://" in value else "//" + value)
+        netloc = parts.netloc
+    except ValueError:
+        netloc = ""
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            return value.replace(netloc, f"{user}:***@{host}", 1)
+        return value
+    # An unencoded '/' or '#' in the password ends the authority early; hide up to the last '@'.
+    at = value.rfind("@")
+    if at != -1 and ":" in netloc and not netloc.rsplit(":", 1)[1].isdigit():
+        start = value.find(netloc) + netloc.find(":") + 1
+        return value[:start] + "***" + value[at:]
+    return value
+
+
+def env_fact(eff: Mapping[str, dict[str, Any]], known: Mapping[str, Any],
+             settings_vars: set[str]) -> dict[str, Any]:
+    """``config.env``: every variable the client reads, with its source and what it overrode."""
+    def show(var: str, raw: str) -> Any:
+        if is_secret(var, known):
+            return describe_secret(raw)
+        if known.get(var, {}).get("redact") == "url" or _URL_VALUED.search(var):
+            return redact_url(raw)
+        return raw
+
+    out: dict[str, Any] = {}
+    for var in sorted(eff):
+        if not (client_reads(var, known) or var in settings_vars):
+            continue
+        item = eff[var]
+        out[var] = {"value": show(var, item["raw"]), "secret": is_secret(var, known),
+                    "source": item["source"],
+                    "overridden": [{"source": o["source"], "value": show(var, o["raw"])}
+                                   for o in item["overridden"]]}
+    return out
+
+
+def _raw(eff: Mapping[str, dict[str, Any]], var: str) -> str | None:
+    item = eff.get(var)
+    return item["raw"] if item and item["raw"] != "" else None
+
+
+def _src(eff: Mapping[str, dict[str, Any]], var: str) -> dict[str, Any] | None:
+    item = eff.get(var)
+    return item["source"] if item else None
+
+
+def gateway_facts(eff: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    raw = _raw(eff, "ANTHROPIC_BASE_URL")
+    url = raw.strip() if raw else "https://api.anthropic.com"
+    facts: dict[str, Any] = {
+        "gateway.base_url": redact_url(url), "gateway.custom": bool(raw and raw.strip()),
+        "gateway.base_url_source": _src(eff, "ANTHROPIC_BASE_URL") if raw else None,
+        "gateway.scheme": None, "gateway.host": None, "gateway.port": None, "gateway.path": None,
+        "gateway.url_error": None,
+    }
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        facts["gateway.url_error"] = f"cannot parse the URL: {exc}"
+        return facts
+    scheme = parts.scheme.lower()
+    facts.update({"gateway.scheme": scheme or None, "gateway.host": host,
+                  "gateway.port": port or {"https": 443, "http": 80}.get(scheme),
+                  "gateway.path": parts.path.rstrip("/")})
+    if scheme not in ("http", "https"):
+        facts["gateway.url_error"] = (f"scheme {scheme!r} is not http or https" if scheme
+                                      else "no http:// or https:// scheme")
+    elif not host:
+        facts["gateway.url_error"] = "no host name"
+    return facts
+
+
+def _parse_headers(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {"present": False, "names": [], "invalid_lines": []}
+    names, invalid = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        bad_chars = any(c in "\r\0" or ord(c) > 0xFF for c in line)
+        if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()) or bad_chars:
+            invalid.append(number)
+            continue
+        names.append(name.strip().lower())
+    return {"present": True, "names": names, "invalid_lines": invalid}
+
+
+def auth_facts(eff: Mapping[str, dict[str, Any]], mode: str, helper_present: bool) -> dict[str, Any]:
+    token, key = _raw(eff, "ANTHROPIC_AUTH_TOKEN"), _raw(eff, "ANTHROPIC_API_KEY")
+    oauth = _raw(eff, "CLAUDE_CODE_OAUTH_TOKEN")
+    if mode != "anthropic":
+        cred, headers = "provider", []
+    elif token:
+        cred = "ANTHROPIC_AUTH_TOKEN"
+        headers = ["authorization", "x-api-key"] if key else ["authorization"]
+    elif key:
+        cred, headers = "ANTHROPIC_API_KEY", ["x-api-key"]
+    elif helper_present:
+        cred, headers = "apiKeyHelper", ["authorization", "x-api-key"]
+    elif oauth:
+        cred, headers = "CLAUDE_CODE_OAUTH_TOKEN", ["authorization"]
+    else:
+        cred, headers = None, []
+    return {
+        "auth.token": {**describe_secret(token), "source": _src(eff, "ANTHROPIC_AUTH_TOKEN")},
+        "auth.api_key": {**describe_secret(key), "source": _src(eff, "ANTHROPIC_API_KEY")},
+        "auth.oauth_token": describe_secret(oauth),
+        "auth.custom_headers": _parse_headers(_raw(eff, "ANTHROPIC_CUSTOM_HEADERS")),
+        "auth.headers": headers,
+        "auth.credential_source": cred,
+    }
+
+
+def provider_facts(eff: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    for var, mode in _PROVIDERS:
+        if truthy(_raw(eff, var)):
+            return {"provider.mode": mode, "provider.mode_source": _src(eff, var)}
+    return {"provider.mode": "anthropic", "provider.mode_source": None}
+
+
+def _vertex_id(model: str) -> str:
+    # Vertex spells dated ids with '@': claude-sonnet-4-5-20250929 -> claude-sonnet-4-5@20250929.
+    return re.sub(r"^(claude-[a-z0-9-]+?)-(\d{8})$", r"\1@\2", model)
+
+
+def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, Any],
+                behaviour: Mapping[str, Any], mode: str) -> dict[str, Any]:
+    """``model.requested``: what the client will put in ``"model"`` for each role."""
+    defaults = behaviour.get("default_models") or {}
+    remap = {} if truthy(_raw(eff, "CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP")) else (
+        behaviour.get("legacy_remap") or {})
+
+    def default(role: str) -> str:
+        value = str(defaults.get(role, ""))
+        return _vertex_id(value) if mode == "vertex" and behaviour.get("vertex_at_model_ids") else value
+
+    alias_vars = {"opus": ["ANTHROPIC_DEFAULT_OPUS_MODEL"], "sonnet": ["ANTHROPIC_DEFAULT_SONNET_MODEL"],
+                  "haiku": ["ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL"]}
+
+    def alias(name: str) -> tuple[str, Any]:
+        for var in alias_vars[name]:
+            if _raw(eff, var):
+                return str(_raw(eff, var)).strip(), _src(eff, var)
+        return default(name), "default"
+
+    def sent(configured: str) -> tuple[str, bool]:
+        for old, new in remap.items():
+            if re.fullmatch(re.escape(old) + r"(-\d{8})?", configured):
+                return str(new), True
+        return configured, False
+
+    def entry(role: str, configured: str, src: Any) -> dict[str, Any]:
+        base = configured.strip()
+        key = re.sub(r"\[1m\]$", "", base.lower())
+        if key in ALIASES:
+            base, src = alias(key)[0], src
+        elif key == "opusplan":
+            base = alias("opus")[0]
+        elif key == "default":
+            base = default("main")
+        out, remapped = sent(base)
+        return {"role": role, "configured": configured, "sent": out, "source": src, "remapped": remapped}
+
+    value, layer = settings_model
+    if _raw(eff, "ANTHROPIC_MODEL"):
+        main = entry("main", str(_raw(eff, "ANTHROPIC_MODEL")), _src(eff, "ANTHROPIC_MODEL"))
+    elif isinstance(value, str) and value.strip():
+        main = entry("main", value, layer.src)
+    elif _raw(eff, "ANTHROPIC_DEFAULT_MODEL"):
+        main = entry("main", str(_raw(eff, "ANTHROPIC_DEFAULT_MODEL")), _src(eff, "ANTHROPIC_DEFAULT_MODEL"))
+    else:
+        main = entry("main", default("main"), "default")
+    requested = [main]
+    for name in ALIASES:
+        configured, src = alias(name)
+        requested.append(entry(name, configured, src))
+    background = dict(requested[-1], role="background")
+    requested.append(background)
+    return {"model.requested": requested,
+            "model.distinct": sorted({r["sent"] for r in requested if r["sent"]})}

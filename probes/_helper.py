@@ -1,0 +1,117 @@
+"""Run an apiKeyHelper the way the client does (/bin/sh -c, bounded time and output) and describe the result."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from gwdoctor.engine import Vault, describe_secret
+
+__all__ = ["output_shape", "run_helper"]
+
+# The client accepts "a single token of printable ASCII up to 16,384 characters".
+MAX_TOKEN = 16384
+# Read at most this much of each stream; the rest is drained and dropped.
+CAP = 64 * 1024
+
+
+def output_shape(text: str) -> str:
+    value = text.strip()
+    if not value:
+        return "empty"
+    if "\n" in value or "\r" in value:
+        return "multiline"
+    if any(not (0x20 <= ord(c) < 0x7F) for c in value):
+        return "nonprintable"
+    if len(value) > MAX_TOKEN:
+        return "too_long"
+    return "token"
+
+
+def _collect(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, bool]:
+    bufs = {"out": bytearray(), "err": bytearray()}
+    sel = selectors.DefaultSelector()
+    assert proc.stdout is not None and proc.stderr is not None
+    sel.register(proc.stdout, selectors.EVENT_READ, "out")
+    sel.register(proc.stderr, selectors.EVENT_READ, "err")
+    timed_out = False
+    try:
+        while sel.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            for key, _ in sel.select(remaining):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                buf = bufs[key.data]
+                if len(buf) < CAP:
+                    buf.extend(chunk[: CAP - len(buf)])
+    finally:
+        sel.close()
+    return bytes(bufs["out"]), bytes(bufs["err"]), timed_out
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the helper's own session: its children go too
+    except OSError:
+        pass
+    proc.wait()
+
+
+def _scrub(text: str, secret: str) -> str:
+    for piece in {secret.strip(), *secret.split()}:
+        if len(piece) >= 4:
+            text = text.replace(piece, "***")
+    return text
+
+
+def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
+               vault: Vault, strict: bool) -> dict[str, Any]:
+    """Facts for ``config.api_key_helper``; the output itself goes to the vault only."""
+    start = time.monotonic()
+    result: dict[str, Any] = {"ran": True, "exit_code": None, "timed_out": False,
+                              "output_shape": "empty", "output": {"present": False},
+                              "stderr_excerpt": None, "strict": strict, "usable": False}
+    try:
+        proc = subprocess.Popen(["/bin/sh", "-c", command], env=dict(env), cwd=str(cwd),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        result.update(ran=False, stderr_excerpt=f"could not start /bin/sh: {exc.strerror or exc}")
+        result["duration_ms"] = int((time.monotonic() - start) * 1000)
+        return result
+    try:
+        out, err, timed_out = _collect(proc, start + timeout)
+    finally:
+        if proc.poll() is None:
+            try:
+                proc.wait(max(0.0, start + timeout - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            if proc.poll() is None:
+                _kill(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    stdout = out.decode("utf-8", "replace")
+    value = stdout.strip()
+    shape = output_shape(stdout)
+    result.update(exit_code=None if timed_out else proc.returncode, timed_out=timed_out,
+                  output_shape=shape, output=describe_secret(value or None))
+    stderr = _scrub(err.decode("utf-8", "replace"), stdout).strip()
+    result["stderr_excerpt"] = stderr[:300] or None
+    # Since v2.1.227 (strict) a banner line fails the helper outright; before, the whole
+    # trimmed output was sent as the key, which no gateway accepts either.
+    result["usable"] = not timed_out and proc.returncode == 0 and shape == "token"
+    vault.put("auth.helper_output", value)
+    result["duration_ms"] = int((time.monotonic() - start) * 1000)
+    return result
