@@ -19,7 +19,7 @@ from .model import (
     rule,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Facts",

@@ -101,9 +101,9 @@ class Vault:
         with self._lock:
             return self._values.get(name, default)
 
-    def secrets(self) -> list[str]:
+    def items(self) -> list[tuple[str, str]]:
         with self._lock:
-            return [v for v in self._values.values() if len(v) >= 4]
+            return list(self._values.items())
 
 
 def describe_secret(value: str | None) -> dict[str, Any]:

@@ -102,6 +102,37 @@ def plugin_failed_to_load(facts: Facts) -> list[Finding]:
     ]
 
 
+@rule(id="ENG004", name="rule-raised", cause="engine.rule_error",
+      severity=Severity.WARNING, needs=("engine.rule_errors",), confidence=1.0)
+def rule_raised(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A rule raised an exception while reading the facts.
+
+    ## Why it matters
+    The condition it checks was not decided; it is listed under
+    `not_evaluated` and may hide a root cause.
+
+    ## Example
+    A plugin rule indexes a fact that is `None` on this machine.
+
+    ## Fix
+    Report it to the rule's authors with the redacted facts bundle
+    (`gwdoctor facts`), which reproduces it offline with `gwdoctor scan --facts`.
+
+    ## Fix safety
+    Manual: nothing changes on this machine.
+    """
+    return [
+        Finding(
+            message=f"Rule {e['rule_id']} raised {e['error']}; it was not evaluated",
+            evidence=dict(e),
+            fixes=(Fix(title="Capture a bundle that reproduces it", snippet="gwdoctor facts -o gwdoctor-facts.json",
+                       safety="safe"),),
+        )
+        for e in facts["engine.rule_errors"] or []
+    ]
+
+
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return [probe_raised, probe_timed_out, plugin_failed_to_load]
+    return [probe_raised, probe_timed_out, plugin_failed_to_load, rule_raised]

@@ -1,0 +1,220 @@
+"""Command line: parses options and delegates. Only click is imported at start-up; the rest loads on use."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._version import __version__
+
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FAIL_ON = ("critical", "error", "warning", "info", "never")
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class GwdoctorGroup(click.Group):
+    """Turns unexpected exceptions into exit 3 with one line (a traceback only with GWDOCTOR_DEBUG=1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            from .knowledge import KnowledgeError
+            from .registry import RegistryError
+
+            if isinstance(exc, (KnowledgeError, RegistryError)):
+                click.echo(f"gwdoctor: error: {exc}", err=True)
+                ctx.exit(EXIT_USAGE)
+            if os.environ.get("GWDOCTOR_DEBUG"):
+                raise
+            click.echo(f"gwdoctor: internal error: {type(exc).__name__}: {exc} "
+                       "(set GWDOCTOR_DEBUG=1 for a traceback)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=GwdoctorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="gwdoctor")
+def main() -> None:
+    """Find why an AI coding client cannot reach its models, and print the fix.
+
+    \b
+    Quick start:
+      gwdoctor scan                       diagnose this machine's Claude Code setup
+      gwdoctor scan --format json         the same, for CI (exit 1 on errors)
+      gwdoctor explain "API Error: ..."   what a pasted error line usually means
+    """
+
+
+def _check_output(path: str | None) -> None:
+    if not path or path == "-":
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise click.UsageError(f"--output {path}: is a directory")
+    if not parent.is_dir():
+        raise click.UsageError(f"--output {path}: directory {parent} does not exist")
+    if (target.exists() and not os.access(target, os.W_OK)) or not os.access(parent, os.W_OK):
+        raise click.UsageError(f"--output {path}: not writable")
+
+
+def _write(text: str, output: str | None) -> None:
+    if not output or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"--output {output}: {exc.strerror or exc}") from None
+
+
+def probe_options(func: Any) -> Any:
+    decorators = [
+        click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
+                     help="Per-probe network timeout in seconds [default: 4, or GWDOCTOR_TIMEOUT]."),
+        click.option("--budget", type=click.FloatRange(0.5, 3600), default=None,
+                     help="Time budget for the whole scan in seconds [default: 4 x timeout, at least 10]."),
+        click.option("--offline", is_flag=True, help="Skip every network probe."),
+        click.option("--no-inference", is_flag=True,
+                     help="Skip the paid model requests (POST /v1/messages)."),
+        click.option("--gateway-config", type=click.Path(dir_okay=False),
+                     help="A LiteLLM config.yaml to check statically."),
+        click.option("--client-version", metavar="VERSION",
+                     help="Claude Code version to model when `claude` is not on PATH."),
+        click.option("--only", metavar="AREAS",
+                     help="Comma-separated probe areas to run (config,dns,proxy,tls,auth,gateway,model)."),
+        click.option("--no-plugins", is_flag=True, help="Load no third-party plugins."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def _request(kw: dict[str, Any], bundle: Any = None, on_event: Any = None) -> Any:
+    from .model import Options
+    from .scan import ScanRequest
+
+    env_timeout = os.environ.get("GWDOCTOR_TIMEOUT")
+    timeout = kw.get("timeout") or (float(env_timeout) if env_timeout else 4.0)
+    options = Options(offline=kw["offline"], no_inference=kw["no_inference"],
+                      probe_timeout=timeout, gateway_config=kw.get("gateway_config"),
+                      client_version=kw.get("client_version"))
+    only = tuple(a.strip() for a in (kw.get("only") or "").split(",") if a.strip())
+    return ScanRequest(env=dict(os.environ), options=options, budget=kw.get("budget"),
+                       bundle=bundle, load_plugins=not kw["no_plugins"], only=only,
+                       on_event=on_event)
+
+
+def _plain() -> bool:
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
+
+def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
+    from .scan import run_scan
+
+    if progress and bundle is None and sys.stderr.isatty() and not os.environ.get("CI"):
+        from .render_text import Progress
+
+        with Progress(sys.stderr) as prog:
+            return run_scan(_request(kw, bundle, on_event=prog))
+    return run_scan(_request(kw, bundle))
+
+
+@main.command()
+@probe_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--facts", "facts_file", type=click.Path(dir_okay=False),
+              help="Replay a facts bundle (from `gwdoctor facts`) instead of probing.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every probe, evidence and skipped rule.")
+def scan(fmt: str, output: str | None, fail_on: str, facts_file: str | None, verbose: bool,
+         **kw: Any) -> None:
+    """Probe this machine as the client sees it and rank what is wrong."""
+    _check_output(output)
+    bundle = _load_bundle(facts_file) if facts_file else None
+    outcome = _run(kw, bundle, progress=fmt == "text")
+    report = outcome.report
+    if fmt == "text":
+        import io
+
+        from .render_text import render_text
+
+        buf = io.StringIO()
+        plain = _plain() or bool(output and output != "-")
+        render_text(report, buf, plain=plain, verbose=verbose)
+        text = buf.getvalue()
+    elif fmt == "json":
+        from .report import dumps
+
+        text = dumps(report)
+    elif fmt == "markdown":
+        from .formats import render_markdown
+
+        text = render_markdown(report)
+    elif fmt == "sarif":
+        from .formats import render_sarif
+
+        text = render_sarif(report, outcome.registry.rules)
+    else:
+        from .formats import render_junit
+
+        text = render_junit(report, outcome.registry.rules, fail_on)
+    _write(text, output)
+    sys.exit(exit_code(report, fail_on))
+
+
+def exit_code(report: dict[str, Any], fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    from .model import Severity
+
+    threshold = Severity.parse(fail_on)
+    hit = any(Severity.parse(f["severity"]) >= threshold for f in report["findings"])
+    return EXIT_FINDINGS if hit else EXIT_OK
+
+
+def _load_bundle(path: str) -> Any:
+    from .report import read_bundle
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise click.UsageError(f"--facts {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"--facts {path}: cannot read: {exc}") from None
+    from .knowledge import KnowledgeError
+
+    try:
+        return read_bundle(text, path)
+    except KnowledgeError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+@probe_options
+@click.option("--output", "-o", metavar="FILE", help="Write the bundle to FILE instead of stdout.")
+def facts(output: str | None, **kw: Any) -> None:
+    """Write the redacted facts bundle (for `gwdoctor scan --facts` and support tickets)."""
+    _check_output(output)
+    from .report import dumps
+
+    outcome = _run(kw, progress=True)
+    _write(dumps(outcome.bundle), output)
+
+
+from . import cli_info  # noqa: E402  registers rules/explain/graph/schema on `main`
+
+cli_info.register(main)
+
+
+if __name__ == "__main__":  # python -m gwdoctor.engine.cli
+    main()

@@ -1,0 +1,91 @@
+"""Evaluate every rule against the facts and rank the findings with the decision graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .graph import GraphIndex
+from .model import Finding, Rule, Severity
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finding of one rule, placed in the graph (engine-only)."""
+
+    rule: Rule
+    finding: Finding
+    severity: Severity
+    confidence: float
+    root_cause: bool = True
+    caused_by: tuple[str, ...] = ()
+    layer: int = 0
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (not self.root_cause, -int(self.severity), -self.confidence, self.layer,
+                self.rule.id, self.finding.message)
+
+
+@dataclass
+class Evaluation:
+    results: list[Result]
+    not_evaluated: list[dict[str, Any]]
+    evaluated: list[str]
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, float(value)))
+
+
+def _run(rules: Iterable[Rule], facts: Mapping[str, Any],
+         raw: list[tuple[Rule, Finding]], not_evaluated: list[dict[str, Any]],
+         evaluated: list[str], rule_errors: list[dict[str, Any]]) -> None:
+    for r in rules:
+        missing = [k for k in r.needs if k not in facts]
+        if missing:
+            not_evaluated.append({"rule_id": r.id, "rule_name": r.name,
+                                  "reason": "missing facts", "missing": missing})
+            continue
+        try:
+            findings = r.evaluate(facts)
+        except Exception as exc:  # noqa: BLE001  a rule's bug is reported, not fatal
+            rule_errors.append({"rule_id": r.id, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            not_evaluated.append({"rule_id": r.id, "rule_name": r.name,
+                                  "reason": "raised", "missing": []})
+            continue
+        evaluated.append(r.id)
+        raw.extend((r, f) for f in findings)
+
+
+def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any], index: GraphIndex) -> Evaluation:
+    """Evaluate every rule (they are cheap and pure), then rank.
+
+    Engine rules (ENG*) run last so they can report rules that raised."""
+    rules = list(rules)
+    domain = [r for r in rules if not r.id.startswith("ENG")]
+    engine = [r for r in rules if r.id.startswith("ENG")]
+    raw: list[tuple[Rule, Finding]] = []
+    not_evaluated: list[dict[str, Any]] = []
+    evaluated: list[str] = []
+    rule_errors: list[dict[str, Any]] = []
+    _run(domain, facts, raw, not_evaluated, evaluated, rule_errors)
+    engine_facts = {**facts, "engine.rule_errors": rule_errors}
+    _run(engine, engine_facts, raw, not_evaluated, evaluated, [])
+    return Evaluation(rank(raw, index), sorted(not_evaluated, key=lambda d: d["rule_id"]),
+                      sorted(evaluated))
+
+
+def rank(raw: Iterable[tuple[Rule, Finding]], index: GraphIndex) -> list[Result]:
+    """Root causes first; then severity, confidence, graph layer, id."""
+    raw = list(raw)
+    placement = index.place({r.id for r, _ in raw})
+    results = []
+    for r, f in raw:
+        where = placement[r.id]
+        results.append(Result(
+            rule=r, finding=f,
+            severity=f.severity if f.severity is not None else r.severity,
+            confidence=_clamp(f.confidence if f.confidence is not None else r.confidence),
+            root_cause=where.root_cause, caused_by=where.caused_by, layer=where.layer,
+        ))
+    return sorted(results, key=Result.sort_key)

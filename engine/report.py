@@ -1,0 +1,154 @@
+"""The report: one data structure (validated against the published schema) behind every output format."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Iterable, Mapping
+
+from .evaluate import Evaluation, Result
+from .graph import GraphIndex
+from .knowledge import KnowledgeError, schema
+from .model import Severity
+
+SCHEMA_VERSION = 1
+BUNDLE_VERSION = 1
+# Facts that say the checks that decide "healthy" actually ran.
+ESSENTIAL_LIVE = ("gateway.models",)
+ESSENTIAL_ALWAYS = ("config.env",)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def finding_dict(rank: int, res: Result, index: GraphIndex | None) -> dict[str, Any]:
+    r, f = res.rule, res.finding
+    out: dict[str, Any] = {
+        "rank": rank,
+        "rule_id": r.id,
+        "rule_name": r.name,
+        "cause": r.cause,
+        "area": r.area,
+        "severity": res.severity.label,
+        "confidence": round(res.confidence, 3),
+        "root_cause": res.root_cause,
+        "caused_by": list(res.caused_by),
+        "message": f.message,
+        "evidence": json.loads(json.dumps(dict(f.evidence), default=str)),
+        "fixes": [
+            {"title": x.title, "snippet": x.snippet, "lang": x.lang, "target": x.target,
+             "safety": x.safety}
+            for x in f.fixes
+        ],
+    }
+    if index is not None and res.caused_by:
+        out["because"] = [b for c in res.caused_by if (b := index.because(c, r.id))]
+    return out
+
+
+def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool) -> tuple[str, str]:
+    worst = max((int(r.severity) for r in results), default=0)
+    if worst >= Severity.ERROR:
+        blocking = sum(1 for r in results if r.severity >= Severity.ERROR)
+        return "broken", f"{blocking} finding(s) at error or above"
+    essential = ESSENTIAL_ALWAYS + (() if offline else ESSENTIAL_LIVE)
+    missing = [k for k in essential if k not in facts]
+    if missing:
+        return "unknown", "checks that decide health did not run: " + ", ".join(missing)
+    if worst >= Severity.WARNING:
+        return "degraded", "warnings only"
+    return "healthy", "no finding at warning or above"
+
+
+def build_report(
+    evaluation: Evaluation,
+    *,
+    facts: Mapping[str, Any],
+    probes: Iterable[Mapping[str, Any]],
+    index: GraphIndex | None,
+    version: str,
+    mode: str,
+    options: Mapping[str, Any],
+    plugins: list[dict[str, str]],
+    elapsed_ms: int = 0,
+) -> dict[str, Any]:
+    results = evaluation.results
+    counts = {s.label: 0 for s in Severity}
+    for res in results:
+        counts[res.severity.label] += 1
+    v, why = verdict(results, facts, bool(options.get("offline")))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "gwdoctor", "version": version},
+        "generated_at": _now(),
+        "mode": mode,
+        "verdict": v,
+        "verdict_reason": why,
+        "client": {
+            "name": "claude-code",
+            "version": facts.get("client.version"),
+            "version_source": facts.get("client.version_source"),
+        },
+        "summary": {
+            "critical": counts["critical"], "error": counts["error"],
+            "warning": counts["warning"], "info": counts["info"],
+            "root_causes": sum(1 for r in results if r.root_cause),
+            "rules_evaluated": len(evaluation.evaluated),
+            "rules_not_evaluated": len(evaluation.not_evaluated),
+        },
+        "elapsed_ms": int(elapsed_ms),
+        "options": dict(options),
+        "plugins": plugins,
+        "findings": [finding_dict(i, res, index) for i, res in enumerate(results, start=1)],
+        "probes": [
+            {k: p[k] for k in ("name", "plugin", "status", "duration_ms", "detail") if k in p}
+            for p in probes
+        ],
+        "facts": {k: facts[k] for k in sorted(facts)},
+        "not_evaluated": evaluation.not_evaluated,
+    }
+
+
+def validate_report(report: Mapping[str, Any]) -> None:
+    """Raise KnowledgeError naming the first violation of the published schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema("report"))
+    error = next(iter(sorted(validator.iter_errors(report), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise KnowledgeError(f"report violates its schema at {where}: {error.message}")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def make_bundle(facts: Mapping[str, Any], probes: Iterable[Mapping[str, Any]], *, version: str,
+                plugins: list[dict[str, str]], options: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "bundle_version": BUNDLE_VERSION,
+        "tool": {"name": "gwdoctor", "version": version},
+        "generated_at": _now(),
+        "plugins": plugins,
+        "options": dict(options),
+        "probes": list(probes),
+        "facts": {k: facts[k] for k in sorted(facts)},
+    }
+
+
+def read_bundle(text: str, name: str) -> dict[str, Any]:
+    """Parse a facts bundle; one-line errors naming the file (and line) on bad input."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KnowledgeError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("facts"), dict):
+        raise KnowledgeError(f"{name}: not a gwdoctor facts bundle (no \"facts\" object)")
+    if data.get("bundle_version", BUNDLE_VERSION) != BUNDLE_VERSION:
+        raise KnowledgeError(f"{name}: bundle_version {data.get('bundle_version')} is not supported")
+    probes = data.get("probes") or []
+    if not isinstance(probes, list) or not all(isinstance(p, dict) for p in probes):
+        raise KnowledgeError(f"{name}: \"probes\" must be a list of objects")
+    return data

@@ -1,0 +1,100 @@
+"""One scan, live or replayed: plugins -> probes (or a facts bundle) -> rules -> ranked, redacted, validated report."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ._version import __version__
+from .collect import run_probes
+from .evaluate import evaluate
+from .graph import GraphIndex, load_graph
+from .model import Options
+from .plugins import get_plugin_manager
+from .redact import scrub, secret_values
+from .registry import Registry, build_registry
+from .report import build_report, make_bundle, validate_report
+
+VERSION = __version__
+
+
+@dataclass
+class ScanRequest:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    home: Path | None = None
+    cwd: Path | None = None
+    root: Path = Path("/")
+    options: Options = field(default_factory=Options)
+    budget: float | None = None
+    bundle: Mapping[str, Any] | None = None  # replay: a facts bundle instead of probing
+    load_plugins: bool = True
+    only: tuple[str, ...] = ()  # probe areas to run (config, dns, ...); empty = all
+    transport: Any = None
+    on_event: Callable[[Any], None] | None = None
+
+
+@dataclass
+class ScanOutcome:
+    report: dict[str, Any]
+    bundle: dict[str, Any]
+    registry: Registry
+
+
+def default_budget(options: Options) -> float:
+    """Room for the longest chain of dependent probes (config, dns, proxy/tls,
+    gateway, model), each bounded by one I/O timeout, but never minutes."""
+    return max(10.0, options.probe_timeout * 4)
+
+
+def options_dict(options: Options, budget: float) -> dict[str, Any]:
+    return {"offline": options.offline, "no_inference": options.no_inference,
+            "timeout": options.probe_timeout, "budget": budget,
+            "gateway_config": options.gateway_config, "client_version": options.client_version}
+
+
+def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:
+    manager = get_plugin_manager(load_entrypoints=request.load_plugins, env=dict(request.env))
+    registry = build_registry(manager)
+    return registry, GraphIndex(load_graph(registry.knowledge_dirs))
+
+
+def run_scan(request: ScanRequest) -> ScanOutcome:
+    registry, index = prepare(request)
+    options = request.options
+    budget = request.budget or default_budget(options)
+    plugins = registry.plugins
+    secrets: list[str] = []
+    if request.bundle is not None:
+        facts = dict(request.bundle["facts"])
+        probes = [dict(p) for p in request.bundle.get("probes") or []]
+        mode, elapsed = "replay", 0
+        bundle_opts = request.bundle.get("options") or {}
+        opts = {**options_dict(options, budget), **bundle_opts}
+        plugins = request.bundle.get("plugins") or plugins
+    else:
+        chosen = registry.probes
+        if request.only:
+            chosen = [p for p in chosen if p.name.split(".")[0] in request.only
+                      or p.name in request.only]
+        collection = run_probes(
+            chosen, registry.owner, env=request.env, options=options, budget=budget,
+            initial_facts={"engine.plugin_errors": registry.plugin_errors,
+                           "engine.options": options_dict(options, budget)},
+            home=request.home, cwd=request.cwd, root=request.root,
+            transport=request.transport, on_event=request.on_event,
+        )
+        secrets = secret_values(request.env, collection.vault)
+        facts = scrub(collection.facts, secrets)
+        probes = [r.as_dict() for r in collection.records]
+        mode, elapsed = "live", collection.elapsed_ms
+        opts = options_dict(options, budget)
+    evaluation = evaluate(registry.rules, facts, index)
+    report = build_report(evaluation, facts=facts, probes=probes, index=index, version=VERSION,
+                          mode=mode, options=opts, plugins=plugins, elapsed_ms=elapsed)
+    report = scrub(report, secrets)
+    validate_report(report)
+    bundle = scrub(make_bundle(facts, probes, version=VERSION, plugins=plugins, options=opts),
+                   secrets)
+    return ScanOutcome(report=report, bundle=bundle, registry=registry)
