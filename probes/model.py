@@ -1,10 +1,117 @@
-"""Probes for the model area (placeholder until the area lands)."""
+"""Model probe over HTTP: one tiny streaming `POST /v1/messages?beta=true` per model the client will send.
+
+Costs one output token per model (``inference=True``; skipped by ``--no-inference``).
+Requests run concurrently, each bounded by ``ctx.timeout`` and 256 KiB.
+"""
 
 from __future__ import annotations
 
-from gwdoctor.engine import hookimpl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
+
+from ._envelope import excerpt, looks_like_html, parse_error
+from ._gwhttp import base_url, client_headers, gate, secrets
+from ._http import classify_transport_error, client_for, read_capped
+from ._sse import read_sse
+
+__all__ = ["check_model", "model_messages"]
+
+MAX_MODELS = 8
+
+
+def _body(model: str) -> dict[str, Any]:
+    return {"model": model, "max_tokens": 1, "stream": True,
+            "messages": [{"role": "user", "content": "Reply with one word: ok"}]}
+
+
+def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str],
+             budget: float, scrub: list[str]) -> dict[str, Any]:
+    started = time.monotonic()
+    deadline = started + budget
+    result: dict[str, Any] = {"status": None, "error": None, "error_type": None,
+                              "error_message": None, "content_type": None, "sse": None,
+                              "body_excerpt": None}
+    try:
+        with client.stream("POST", url, headers=headers, json=_body(model),
+                           timeout=httpx.Timeout(budget)) as response:
+            result["status"] = response.status_code
+            ctype = response.headers.get("content-type") or ""
+            result["content_type"] = ctype or None
+            if response.status_code >= 300:
+                body = read_capped(response, 64 * 1024)
+                result["error_type"], result["error_message"] = parse_error(body, scrub)
+                result["body_excerpt"] = excerpt(body, ctype, scrub)
+                if response.is_redirect:
+                    result["error"] = "redirect"
+                return result
+            reading = read_sse(response, started, deadline)
+            sse = reading.summary(started, time.monotonic())
+            result["sse"] = sse
+            result["error"] = reading.error
+            if reading.error_event:
+                result["error_type"] = reading.error_event.get("type")
+                msg = reading.error_event.get("message")
+                result["error_message"] = excerpt(str(msg), None, scrub) if msg else None
+            if not sse["events"]:
+                result["body_excerpt"] = excerpt(reading.raw, ctype, scrub)
+                if looks_like_html(reading.raw, ctype):
+                    result["error_type"] = result["error_type"] or "html_body"
+    except httpx.HTTPError as exc:
+        result["error"] = classify_transport_error(exc)
+    return result
+
+
+def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list[str]) -> dict[str, Any]:
+    """One model: the streaming request, and when it fails with 4xx/5xx the same request
+    without ``anthropic-beta`` to tell a rejected beta header from other faults."""
+    url = f"{base_url(ctx)}/v1/messages?beta=true"
+    scrub = secrets(ctx)
+    headers = client_headers(ctx, json_body=True)
+    headers["accept"] = "text/event-stream, application/json"
+    budget = ctx.timeout * 0.9
+    first = _attempt(client, url, model, headers, budget, scrub)
+    check = {"model": model, "roles": roles, **first, "without_beta": None}
+    status = first["status"]
+    if status is not None and status >= 400 and "anthropic-beta" in headers and status != 408:
+        retry_headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
+        second = _attempt(client, url, model, retry_headers, budget, scrub)
+        check["without_beta"] = {"status": second["status"], "error": second["error"],
+                                 "error_type": second["error_type"],
+                                 "error_message": second["error_message"],
+                                 "complete": bool(second["sse"] and second["sse"]["complete"])}
+    return check
+
+
+def _models(ctx: ProbeContext) -> list[tuple[str, list[str]]]:
+    roles: dict[str, list[str]] = {}
+    for entry in ctx.facts.get("model.requested") or []:
+        if isinstance(entry, dict) and entry.get("sent"):
+            roles.setdefault(str(entry["sent"]), []).append(str(entry.get("role")))
+    distinct = [str(m) for m in ctx.facts.get("model.distinct") or []]
+    return [(m, sorted(set(roles.get(m, [])))) for m in distinct[:MAX_MODELS]]
+
+
+@probe(name="model.messages", network=True, inference=True,
+       needs=("gateway.base_url", "model.distinct", "gateway.transport_error"),
+       provides=("model.checks",))
+def model_messages(ctx: ProbeContext) -> dict[str, Any]:
+    """Send each distinct model a `max_tokens: 1` streaming request with the client's headers;
+    record the status, the error envelope and the SSE sequence with its timing."""
+    gate(ctx)
+    models = _models(ctx)
+    if not models:
+        raise ProbeSkipped("the client will send no model id (model.distinct is empty)")
+    with client_for(ctx) as client, ThreadPoolExecutor(max_workers=len(models)) as pool:
+        futures = [pool.submit(check_model, ctx, client, m, roles) for m, roles in models]
+        checks = [f.result() for f in futures]
+    return {"model.checks": checks}
 
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return []
+    return [model_messages]

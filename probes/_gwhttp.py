@@ -1,0 +1,177 @@
+"""What the gateway probes share: the client's exact request headers, HttpResult facts, and the
+"is the gateway reachable at all" gate that keeps a dead gateway from being probed repeatedly.
+
+No I/O of its own: requests go through :func:`gwdoctor.probes._http.client_for`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from gwdoctor.engine import ProbeContext, ProbeSkipped
+
+from ._envelope import excerpt, parse_error
+from ._http import classify_transport_error, read_capped_info
+from ._netenv import env_value
+
+__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "client_headers", "credential_names",
+           "gate", "get", "http_result", "parse_custom_headers", "secrets", "user_agent"]
+
+ANTHROPIC_VERSION = "2023-06-01"
+# What 2.1.332 sends on /v1/messages (live-lab-notes §4.1), first values; gateways that reject
+# beta flags reject these.
+DEFAULT_BETAS = ("claude-code-20250219", "interleaved-thinking-2025-05-14",
+                 "context-management-2025-06-27")
+_TRUE = {"1", "true", "yes", "on"}
+_REACHABLE_DNS = {"ok", "literal"}
+_REACHABLE_TCP = {"ok", "skipped_via_proxy"}
+
+
+def base_url(ctx: ProbeContext) -> str:
+    return str(ctx.facts["gateway.base_url"]).rstrip("/")
+
+
+def user_agent(ctx: ProbeContext) -> str:
+    version = ctx.facts.get("client.version") or "2.1.332"
+    return f"claude-cli/{version} (external, cli)"
+
+
+def parse_custom_headers(text: str | None) -> list[tuple[str, str]]:
+    """``ANTHROPIC_CUSTOM_HEADERS``: newline-separated ``Name: Value``; bad lines are skipped
+    (the auth.custom_headers fact lists them)."""
+    out: list[tuple[str, str]] = []
+    for line in (text or "").replace("\r\n", "\n").split("\n"):
+        name, sep, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or any(c in name for c in " \t\0") or \
+                any(ord(c) > 0xFF or c == "\0" for c in value):
+            continue
+        out.append((name, value))
+    return out
+
+
+def _credentials(ctx: ProbeContext) -> tuple[str | None, str | None, str | None]:
+    token = ctx.vault.get("auth.token") or env_value(ctx, "ANTHROPIC_AUTH_TOKEN") or None
+    api_key = ctx.vault.get("auth.api_key") or env_value(ctx, "ANTHROPIC_API_KEY") or None
+    helper = ctx.vault.get("auth.helper_output") or None
+    return token, api_key, helper
+
+
+def credential_names(ctx: ProbeContext) -> list[str]:
+    """The credential headers the probe sends (the ``auth.headers`` fact, recomputed)."""
+    return [k for k in client_headers(ctx, beta=False) if k in ("authorization", "x-api-key")]
+
+
+def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = False) -> dict[str, str]:
+    """Exactly the headers Claude Code sends: credential(s), custom headers, version, beta,
+    user agent, ``x-app``. Precedence per the docs: token > API key > apiKeyHelper (both
+    headers); token and key together send both headers (measured on 2.1.332)."""
+    headers: dict[str, str] = {"accept": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+    token, api_key, helper = _credentials(ctx)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if api_key:
+        headers["x-api-key"] = api_key
+    if not token and not api_key and helper:
+        headers["authorization"] = f"Bearer {helper}"
+        headers["x-api-key"] = helper
+    if not token and not api_key and not helper:
+        oauth = env_value(ctx, "CLAUDE_CODE_OAUTH_TOKEN")
+        if oauth:
+            headers["authorization"] = f"Bearer {oauth}"
+    disabled = (env_value(ctx, "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS") or "").strip().lower() in _TRUE
+    if beta and not disabled:
+        extra = [b.strip() for b in (env_value(ctx, "ANTHROPIC_BETAS") or "").split(",") if b.strip()]
+        headers["anthropic-beta"] = ",".join(dict.fromkeys([*DEFAULT_BETAS, *extra]))
+    headers["user-agent"] = user_agent(ctx)
+    headers["x-app"] = "cli"
+    if json_body:
+        headers["content-type"] = "application/json"
+    custom = ctx.vault.get("auth.custom_headers") or env_value(ctx, "ANTHROPIC_CUSTOM_HEADERS")
+    for name, value in parse_custom_headers(custom):
+        headers[name.lower()] = value
+    return headers
+
+
+def secrets(ctx: ProbeContext) -> list[str]:
+    """Every value to scrub from what the gateway echoes back."""
+    found = [s for s in _credentials(ctx) if s]
+    found += [v for _, v in parse_custom_headers(ctx.vault.get("auth.custom_headers"))]
+    found += [v for _, v in ctx.vault.items()]
+    return [s for s in dict.fromkeys(found) if len(s) >= 4]
+
+
+def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True) -> None:
+    """Raise ProbeSkipped when an earlier probe already showed the gateway cannot be reached,
+    so one dead gateway costs one timeout, not one per probe."""
+    if ctx.facts.get("gateway.url_error"):
+        raise ProbeSkipped(f"gateway URL unusable: {ctx.facts['gateway.url_error']}")
+    route = ctx.facts.get("proxy.route") or {}
+    via_proxy = isinstance(route, dict) and bool(route.get("used"))
+    dns = ctx.facts.get("dns.gateway")
+    if not via_proxy and isinstance(dns, dict) and dns.get("status") not in _REACHABLE_DNS:
+        raise ProbeSkipped(f"gateway host does not resolve (dns.gateway: {dns.get('status')})")
+    tcp = ctx.facts.get("connect.gateway")
+    if isinstance(tcp, dict) and tcp.get("status") not in _REACHABLE_TCP:
+        raise ProbeSkipped(f"no TCP connection to the gateway (connect.gateway: {tcp.get('status')})")
+    tls = ctx.facts.get("tls.handshake")
+    if isinstance(tls, dict) and tls.get("status") not in ("ok", None):
+        raise ProbeSkipped(f"TLS handshake with the gateway failed (tls.handshake: {tls.get('status')})")
+    if after_gateway_probe and ctx.facts.get("gateway.transport_error"):
+        raise ProbeSkipped(f"the gateway probe already failed to talk to it "
+                           f"({ctx.facts['gateway.transport_error']})")
+
+
+def http_result(url: str, *, status: int | None = None, error: str | None = None,
+                headers: httpx.Headers | None = None, body: bytes | None = None,
+                duration_ms: int = 0, secret_values: list[str] | None = None) -> dict[str, Any]:
+    """The contract's ``HttpResult`` (docs/facts.md), scrubbed."""
+    ctype = headers.get("content-type") if headers is not None else None
+    etype = emsg = None
+    if status is not None and status >= 400:
+        etype, emsg = parse_error(body, secret_values or ())
+    return {
+        "url": _strip_userinfo(url), "status": status, "error": error,
+        "error_type": etype, "error_message": emsg,
+        "server": headers.get("server") if headers is not None else None,
+        "content_type": ctype, "duration_ms": duration_ms,
+        "body_excerpt": excerpt(body, ctype, secret_values or ()),
+    }
+
+
+def _strip_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def get(client: httpx.Client, method: str, url: str, *, headers: dict[str, str] | None = None,
+        json_body: Any = None, secret_values: list[str] | None = None,
+        limit: int = 256 * 1024, timeout: float | None = None) -> tuple[dict[str, Any], httpx.Headers | None, bytes | None]:
+    """One bounded request: ``(HttpResult, response headers, capped body)``; never raises on
+    transport failures (they become ``error``)."""
+    t0 = time.monotonic()
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+    try:
+        with client.stream(method, url, headers=headers, json=json_body, **extra) as response:
+            body, truncated = read_capped_info(response, limit)
+            result = http_result(url, status=response.status_code, headers=response.headers,
+                                 body=body, duration_ms=int((time.monotonic() - t0) * 1000),
+                                 secret_values=secret_values)
+            if truncated:
+                result["error"] = "too_large"
+            if response.is_redirect:
+                # Never followed (the client treats any redirect as failure); say where it points.
+                result["error"] = "redirect"
+                location = response.headers.get("location") or ""
+                result["location"] = _strip_userinfo(location.split("?", 1)[0])[:200] or None
+            return result, response.headers, body
+    except httpx.HTTPError as exc:
+        cls = classify_transport_error(exc)
+        return (http_result(url, error=cls, duration_ms=int((time.monotonic() - t0) * 1000)),
+                None, None)
