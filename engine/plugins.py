@@ -54,7 +54,11 @@ def get_plugin_manager(
     for modname in BUILTIN_PLUGINS:
         if modname in blocked:
             continue
-        pm.register(importlib.import_module(modname), name=modname)
+        try:
+            pm.register(importlib.import_module(modname), name=modname)
+        except Exception as exc:  # a broken built-in is reported like any plugin
+            manager.load_errors.append({"plugin": modname, "value": modname, "version": "",
+                                        "error": f"{type(exc).__name__}: {exc}"[:300]})
     if load_entrypoints:
         _load_entrypoints(manager, blocked)
     pm.check_pending()
