@@ -1,10 +1,133 @@
-"""Probes for the dns area (placeholder until the area lands)."""
+"""DNS and TCP probes: resolve the gateway and proxy hosts with the system resolver, connect directly."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import hookimpl
+import ipaddress
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
+
+from ._tunnel import connect_tcp, socket_error_status
+
+__all__ = ["connect_gateway", "resolve", "resolve_gateway", "resolve_proxy"]
+
+# The system resolver, as the client uses it (getaddrinfo). Tests swap in a slow one.
+GETADDRINFO: Callable[..., Any] = socket.getaddrinfo
+
+_NXDOMAIN = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+_CODES = {socket.EAI_NONAME: "ENOTFOUND", socket.EAI_AGAIN: "EAI_AGAIN", socket.EAI_FAIL: "EAI_FAIL"}
+
+
+def resolve(host: str, timeout: float) -> dict[str, Any]:
+    """The ``dns.*`` shape for ``host``: getaddrinfo in a daemon thread, so a hung
+    resolver costs ``timeout`` seconds and no more."""
+    out: dict[str, Any] = {"host": host, "status": "ok", "addresses": [], "error": None,
+                           "code": None, "duration_ms": 0}
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        out.update(status="literal", addresses=[host.strip("[]")])
+        return out
+    except ValueError:
+        pass
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["infos"] = GETADDRINFO(host, None, type=socket.SOCK_STREAM)
+        except Exception as exc:  # any resolver failure is a fact, not a crash
+            box["error"] = exc
+
+    started = time.monotonic()
+    thread = threading.Thread(target=work, name=f"gwdoctor-dns-{host}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    out["duration_ms"] = int((time.monotonic() - started) * 1000)
+    if thread.is_alive():
+        out.update(status="timeout", error=f"no answer from the system resolver within {timeout:g} s")
+        return out
+    exc = box.get("error")
+    if exc is None:
+        seen: list[str] = []
+        for info in box.get("infos") or []:
+            addr = str(info[4][0])
+            if addr not in seen:
+                seen.append(addr)
+        out["addresses"] = seen
+        return out
+    if isinstance(exc, socket.gaierror) and exc.errno in _NXDOMAIN:
+        out.update(status="nxdomain", code="ENOTFOUND")
+    else:
+        out["status"] = "failure"
+        out["code"] = _CODES.get(getattr(exc, "errno", None), type(exc).__name__)
+    out["error"] = str(exc)[:200]
+    return out
+
+
+def _nameservers(ctx: ProbeContext) -> list[str]:
+    try:
+        text = (ctx.root / "etc/resolv.conf").read_text(errors="replace")
+    except OSError:
+        return []
+    return [line.split()[1] for line in text.splitlines()
+            if line.strip().startswith("nameserver") and len(line.split()) > 1]
+
+
+@probe(name="dns.gateway", provides=("dns.gateway",), needs=("gateway.host", "proxy.route"),
+       network=True)
+def resolve_gateway(ctx: ProbeContext) -> Facts:
+    """Resolve the gateway host with the system resolver (getaddrinfo).
+
+    ``proxy_resolves`` is true when a proxy applies: the proxy, not this machine,
+    then resolves the gateway host, so a local failure proves nothing.
+    """
+    host = ctx.facts.get("gateway.host")
+    if not host:
+        raise ProbeSkipped("the gateway URL has no host")
+    result = resolve(str(host), ctx.timeout)
+    result["proxy_resolves"] = bool((ctx.facts.get("proxy.route") or {}).get("used"))
+    result["nameservers"] = _nameservers(ctx)
+    return {"dns.gateway": result}
+
+
+@probe(name="dns.proxy", provides=("dns.proxy",), needs=("proxy.route",), network=True)
+def resolve_proxy(ctx: ProbeContext) -> Facts:
+    """Resolve the proxy host when a proxy applies (``None`` otherwise)."""
+    route = ctx.facts.get("proxy.route") or {}
+    if not route.get("used") or not route.get("host"):
+        return {"dns.proxy": None}
+    result = resolve(str(route["host"]), ctx.timeout)
+    result["nameservers"] = _nameservers(ctx)
+    return {"dns.proxy": result}
+
+
+@probe(name="connect.gateway", provides=("connect.gateway",),
+       needs=("dns.gateway", "proxy.route", "gateway.port"), network=True)
+def connect_gateway(ctx: ProbeContext) -> Facts:
+    """Open a TCP connection straight to the gateway when no proxy applies."""
+    started = time.monotonic()
+    if (ctx.facts.get("proxy.route") or {}).get("used"):
+        return {"connect.gateway": {"status": "skipped_via_proxy", "address": None, "duration_ms": 0}}
+    dns = ctx.facts.get("dns.gateway") or {}
+    if dns.get("status") not in ("ok", "literal") or not dns.get("addresses"):
+        raise ProbeSkipped("the gateway host did not resolve")
+    port = int(ctx.facts["gateway.port"])
+    status, address = "unreachable", None
+    # Three addresses at most: the client tries them in turn, and each may take a full timeout.
+    for addr in dns["addresses"][:3]:
+        address = addr
+        try:
+            connect_tcp(addr, port, ctx.timeout).close()
+            status = "ok"
+            break
+        except OSError as exc:
+            status = socket_error_status(exc)
+    return {"connect.gateway": {"status": status, "address": address, "port": port,
+                                "duration_ms": int((time.monotonic() - started) * 1000)}}
 
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return []
+    return [resolve_gateway, resolve_proxy, connect_gateway]
