@@ -1,0 +1,191 @@
+"""Provider rules about model ids and regions (PRV003, PRV006, PRV008), registered by rules/provider.py. Pure."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+
+from ._providers import bedrock_prefix_for_region, gcp_region_valid, providers, vertex_model_for
+
+__all__ = ["MODEL_RULES"]
+
+ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
+             "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL", "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL"}
+
+
+def _configured(facts: Facts) -> Iterator[dict[str, Any]]:
+    """Requested models the user chose (not built-in defaults); background duplicates haiku."""
+    for entry in facts["model.requested"] or []:
+        if entry.get("source") != "default" and entry.get("role") in ROLE_VARS and entry.get("sent"):
+            yield entry
+
+
+def _vertex_spelling(model: str) -> str | None:
+    know = providers()["claude_on_vertex"]
+    bare = re.sub(r"^(?:[a-z-]+\.)?anthropic\.", "", model)
+    bare = re.sub(r"-v\d+(:\d+)?$", "", bare)
+    match = re.fullmatch(know["api_style_dated_pattern"], bare)
+    if match:
+        return f"{match.group(1)}@{match.group(2)}"
+    return bare if bare != model else None
+
+
+@rule(id="PRV003", name="vertex-model-id-format", cause="provider.vertex_model_id",
+      severity=Severity.ERROR, needs=("model.requested", "provider.mode"), confidence=0.9)
+def vertex_model_id_format(facts: Facts) -> list[Finding]:
+    """## What it checks
+    In Vertex mode, a configured model id spelled the Anthropic-API way
+    (`claude-sonnet-4-5-20250929`) or the Bedrock way (`us.anthropic.claude-...-v1:0`)
+    instead of Vertex's (`claude-sonnet-4-5@20250929`).
+
+    ## Why it matters
+    Vertex answers 404 "Publisher Model ... not found" for every request.
+
+    ## Example
+    `CLAUDE_CODE_USE_VERTEX=1`, `ANTHROPIC_MODEL=claude-3-7-sonnet-20250219`.
+
+    ## Fix
+    Use the '@' form of the id.
+
+    ## Fix safety
+    Safe: the same model, spelled as Vertex names it.
+
+    ## References
+    anthropics/claude-code#165
+    """
+    if facts["provider.mode"] != "vertex":
+        return []
+    out = []
+    for entry in _configured(facts):
+        fixed = _vertex_spelling(entry["sent"])
+        if not fixed:
+            continue
+        var = ROLE_VARS[entry["role"]]
+        out.append(Finding(
+            message=f"{entry['role']} model {entry['sent']!r} is not a Vertex model id; Vertex spells it {fixed!r}",
+            evidence=dict(entry),
+            fixes=(Fix(title=f"Use the Vertex id for the {entry['role']} model", safety="safe",
+                       snippet=f"export {var}='{fixed}'"),),
+        ))
+    return out
+
+
+def _bedrock_fix(model: str, prefix: str) -> str | None:
+    know = providers()["claude_on_bedrock"]
+    if re.match(know["arn_pattern"], model) or re.fullmatch(know["profile_id_pattern"], model):
+        return None
+    if re.fullmatch(know["base_id_pattern"], model):
+        return f"{prefix}.{model}"
+    match = re.fullmatch(r"(claude-[a-z0-9-]+?)(?:[-@](\d{8}))?", model)
+    if match:
+        return f"{prefix}.anthropic.{match.group(1)}-{match.group(2)}-v1:0" if match.group(2) \
+            else f"{prefix}.anthropic.{match.group(1)}"
+    return None
+
+
+@rule(id="PRV006", name="bedrock-model-id-needs-profile", cause="provider.bedrock_model_id",
+      severity=Severity.ERROR, needs=("model.requested", "provider.mode", "provider.bedrock"), confidence=0.85)
+def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
+    """## What it checks
+    In Bedrock mode, a configured model that is a bare foundation-model id
+    (`anthropic.claude-sonnet-4-5-20250929-v1:0`) or an Anthropic-API name
+    (`claude-sonnet-4-5`), or an inference profile whose geography does not match the
+    region (`eu.` profile called in `us-east-1`).
+
+    ## Why it matters
+    Current Claude models are served on Bedrock only through inference profiles:
+    "on-demand throughput isn't supported" (400), or an SCP denying
+    `foundation-model/*` (403) that the client retries for minutes.
+
+    ## Example
+    `AWS_REGION=eu-west-1`, `ANTHROPIC_MODEL=anthropic.claude-sonnet-4-5-20250929-v1:0`.
+
+    ## Fix
+    Use the inference-profile id for your region's prefix.
+
+    ## Fix safety
+    Review: the profile routes across the geography's regions (data residency).
+
+    ## References
+    anthropics/claude-code#27241
+    """
+    bedrock = facts["provider.bedrock"]
+    if facts["provider.mode"] != "bedrock" or not bedrock:
+        return []
+    region = bedrock.get("region")
+    prefix = bedrock.get("region_prefix") or bedrock_prefix_for_region(region)
+    via_gateway = bool(bedrock.get("base_url"))
+    out = []
+    for entry in _configured(facts):
+        model, var = entry["sent"], ROLE_VARS[entry["role"]]
+        fixed = _bedrock_fix(model, prefix)
+        geo = model.split(".", 1)[0]
+        if fixed is None and "." in model and geo in providers()["claude_on_bedrock"]["valid_prefixes"] \
+                and geo not in (prefix, "global") and not model.startswith("arn:"):
+            fixed = f"{prefix}.{model.split('.', 1)[1]}"
+            why = f"its {geo}. profile does not serve region {region}"
+        else:
+            why = "Bedrock needs an inference-profile id"
+        if not fixed:
+            continue
+        out.append(Finding(
+            message=f"{entry['role']} model {model!r}: {why}; use {fixed!r}",
+            evidence={**entry, "region": region, "prefix": prefix},
+            confidence=0.6 if via_gateway else None,
+            fixes=(Fix(title=f"Use the {prefix}. inference profile", snippet=f"export {var}='{fixed}'"),),
+        ))
+    return out
+
+
+@rule(id="PRV008", name="vertex-model-outside-its-regions", cause="model.region_unavailable",
+      severity=Severity.WARNING, needs=("gateway_config.models",), confidence=0.8)
+def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A LiteLLM `vertex_ai/...` deployment whose `vertex_location` is not a region where
+    that model is offered (knowledge/providers.yaml), or not a GCP location at all.
+
+    ## Why it matters
+    Vertex answers 404/400 "model not found in location" for each request: the
+    client shows a 500 from the gateway naming the upstream.
+
+    ## Example
+    `model: vertex_ai/qwen/qwen3-235b-a22b-instruct-2507-maas` with `vertex_location: us-central1`.
+
+    ## Fix
+    Set `vertex_location` to a region where the model is served.
+
+    ## Fix safety
+    Review: a region change can move data and change quotas.
+    """
+    out = []
+    for m in facts["gateway_config.models"] or []:
+        if m.get("provider") != "vertex_ai" or not m.get("model"):
+            continue
+        known = vertex_model_for(m["model"])
+        params = m.get("params") or {}
+        key = "vertex_location" if "vertex_location" in params else "vertex_ai_location"
+        loc = params.get(key)
+        if not known or not isinstance(loc, str) or loc.startswith("os.environ/"):
+            continue
+        valid = gcp_region_valid(loc)
+        if valid and (loc in known["regions"] or not known.get("regions_exhaustive", True)):
+            continue
+        best = known["regions"][0]
+        confidence = 0.9 if not valid else (0.8 if known["regions_confirmed"] else 0.5)
+        out.append(Finding(
+            message=(f"{m['model_name']} ({known['name']}) uses {key}: {loc}, "
+                     f"{'not a GCP location' if not valid else 'where it is not offered'}; "
+                     f"known regions: {', '.join(known['regions'][:6])}"),
+            evidence={"model": m, "regions": known["regions"], "regions_confirmed": known["regions_confirmed"]},
+            confidence=confidence,
+            fixes=(Fix(title=f"Serve {m['model_name']} from {best}", lang="yaml",
+                       target=facts.get("gateway_config.path") or "config.yaml",
+                       snippet=(f"- model_name: {m['model_name']}\n  litellm_params:\n"
+                                f"    model: {m['model']}\n    {key}: {best}   # line {m.get('line')}")),),
+        ))
+    return out
+
+
+MODEL_RULES = [vertex_model_id_format, bedrock_model_id_needs_profile, vertex_model_outside_its_regions]
