@@ -60,8 +60,11 @@ def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:
     return registry, GraphIndex(load_graph(registry.knowledge_dirs))
 
 
-def run_scan(request: ScanRequest) -> ScanOutcome:
-    registry, index = prepare(request)
+def run_scan(request: ScanRequest,
+             prepared: tuple[Registry, GraphIndex] | None = None) -> ScanOutcome:
+    """Run one scan. ``prepared`` (from :func:`prepare`) lets a caller replaying many
+    bundles load the plugins and the decision graph once."""
+    registry, index = prepared or prepare(request)
     options = request.options
     budget = request.budget or default_budget(options)
     plugins = registry.plugins
