@@ -1,0 +1,70 @@
+"""Scenario fixtures: turn a scenario's `parts` list into running real servers and their addresses."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from _harness import TlsRelay
+
+
+@pytest.fixture
+def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
+    relays: list[TlsRelay] = []
+
+    def resolve(names: list[str]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for name in names:
+            kind, _, arg = name.partition(":")
+            if kind == "litellm":
+                gw = request.getfixturevalue("litellm_gateway")
+                values.update({"litellm.url": gw.url, "litellm.key": gw.master_key,
+                               "litellm.port": str(gw.port)})
+            elif kind == "fake":
+                up = request.getfixturevalue("fake_upstream")
+                values.update({"fake.url": up.url, "fake.port": str(up.port)})
+            elif kind == "gw":  # gw:<mode> a fake gateway playing a broken one
+                factory = request.getfixturevalue("fake_gateway")
+                opts = {"key": "sk-right-key"} if arg == "auth" else {}
+                fake = factory(arg, **opts)
+                values.update({f"gw.{arg}.url": fake.url, f"gw.{arg}.port": str(fake.port),
+                               f"gw.{arg}.key": "sk-right-key"})
+            elif kind == "tls":
+                servers = request.getfixturevalue("tls_servers")
+                for k in ("valid", "selfsigned", "wrong_host", "expired", "incomplete"):
+                    server = getattr(servers, k)
+                    values[f"tls.{k}.url"] = f"https://localhost:{server.port}"
+                    values[f"tls.{k}.port"] = str(server.port)
+                pki = servers.pki
+                values.update({"pki.ca": str(pki.ca_pem), "pki.ca_der": str(pki.der_ca),
+                               "pki.selfsigned": str(pki.files["selfsigned"][0])})
+            elif kind == "tls_litellm":  # https://localhost:<port> terminating TLS for LiteLLM
+                gw = request.getfixturevalue("litellm_gateway")
+                pki = request.getfixturevalue("net_pki")
+                relay = TlsRelay(pki.server_context("valid"), gw.port)
+                relays.append(relay)
+                values.update({"tls_litellm.url": relay.url(), "tls_litellm.port": str(relay.port),
+                               "litellm.key": gw.master_key, "pki.ca": str(pki.ca_pem)})
+            elif kind == "squid":
+                sq = request.getfixturevalue("squid")
+                values.update({"squid.url": sq.url(), "squid.url_nocreds": sq.url(credentials=False),
+                               "squid.url_badpw": sq.url(password="wrong-password"),
+                               "squid.bump_url": sq.bump_url, "squid.bump_ca": str(sq.bump_ca_pem),
+                               "squid.blocked_port": str(sq.blocked_port),
+                               "squid.port": str(sq.port)})
+            elif kind == "tarpit":
+                t = request.getfixturevalue("tarpit_server")
+                values.update({"tarpit.url": f"http://127.0.0.1:{t.port}", "tarpit.port": str(t.port)})
+            elif kind == "closed":
+                values["closed.port"] = str(request.getfixturevalue("closed_port_number"))
+            elif kind == "plain":
+                p = request.getfixturevalue("plain_http_server")
+                values["plain.port"] = str(p.port)
+            else:
+                raise AssertionError(f"unknown scenario part {name!r}")
+        return values
+
+    yield resolve
+    for relay in relays:
+        relay.close()

@@ -1,0 +1,53 @@
+"""Whole-scan scenarios: a realistic setup in, the expected top-ranked cause out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _harness import all_scenarios, load, materialise, scan
+
+
+def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
+    findings = report["findings"]
+    ids = [f["rule_id"] for f in findings]
+    summary = [(f["rank"], f["rule_id"], f["severity"], f["root_cause"], f["message"][:90])
+               for f in findings]
+    if expect.get("healthy"):
+        errors = [f for f in findings if f["severity"] in ("error", "critical")]
+        assert not errors, f"healthy setup has error findings: {summary}"
+        assert report["verdict"] in ("healthy", "degraded"), (report["verdict"], summary)
+    if "verdict" in expect:
+        assert report["verdict"] == expect["verdict"], (report["verdict"], summary)
+    if "top" in expect:
+        assert ids and ids[0] == expect["top"], f"expected {expect['top']} first: {summary}"
+        assert findings[0]["root_cause"], summary
+    if "top_cause" in expect:
+        assert findings and findings[0]["cause"] == expect["top_cause"], summary
+    for rid in expect.get("fires") or []:
+        assert rid in ids, f"{rid} did not fire: {summary}"
+    for rid in expect.get("absent") or []:
+        assert rid not in ids, f"{rid} fired: {summary}"
+    if "ranked" in expect:  # these ids appear in this relative order
+        positions = [ids.index(r) for r in expect["ranked"] if r in ids]
+        assert len(positions) == len(expect["ranked"]), f"missing some of {expect['ranked']}: {summary}"
+        assert positions == sorted(positions), f"order {expect['ranked']} not kept: {summary}"
+    for symptom, cause in (expect.get("symptom_of") or {}).items():
+        f = next(f for f in findings if f["rule_id"] == symptom)
+        assert not f["root_cause"] and cause in f["caused_by"], summary
+
+
+@pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.stem)
+def test_scenario(path: Path, parts: Any, tmp_path: Path) -> None:
+    data = load(path)
+    setup = materialise(data, tmp_path, parts(data.get("parts") or []))
+    report = scan(setup, data.get("options") or {})
+    check(report, data.get("expect") or {})
+
+
+def test_every_scenario_expects_something() -> None:
+    for path in all_scenarios():
+        expect = load(path).get("expect") or {}
+        assert expect.get("healthy") or expect.get("top"), f"{path.name} asserts nothing decisive"
