@@ -22,6 +22,9 @@ from ._sse import read_sse
 __all__ = ["check_model", "model_messages"]
 
 MAX_MODELS = 8
+# Where gateways commonly serve the Messages API when not at the root (failure-cases:
+# gw-base-url-missing-path-prefix; TrueFoundry /api/llm; LiteLLM pass-through /anthropic).
+PREFIXES = ("/api", "/anthropic", "/api/llm", "/api/anthropic")
 
 
 def _body(model: str) -> dict[str, Any]:
@@ -75,7 +78,8 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
     headers["accept"] = "text/event-stream, application/json"
     budget = ctx.timeout * 0.9
     first = _attempt(client, url, model, headers, budget, scrub)
-    check = {"model": model, "roles": roles, **first, "without_beta": None}
+    check = {"model": model, "roles": roles, **first, "without_beta": None, "openai_route": None,
+             "route_hint": None}
     status = first["status"]
     if status is not None and status >= 400 and "anthropic-beta" in headers and status != 408:
         retry_headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
@@ -85,6 +89,34 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
                                  "error_message": second["error_message"],
                                  "complete": bool(second["sse"] and second["sse"]["complete"])}
     return check
+
+
+def _route_status(client: httpx.Client, url: str, headers: dict[str, str], budget: float) -> int | None:
+    """Does a POST route exist? An empty JSON body is refused (400/401/422) by a route that
+    exists and answered 404 by one that does not; nothing is generated."""
+    try:
+        response = client.post(url, headers=headers, json={}, timeout=httpx.Timeout(budget))
+        response.close()
+        return response.status_code
+    except httpx.HTTPError:
+        return None
+
+
+def _explain_404(ctx: ProbeContext, client: httpx.Client, check: dict[str, Any]) -> None:
+    """After a route 404 on /v1/messages: is there an OpenAI route, or a prefix that works?"""
+    base = base_url(ctx)
+    headers = client_headers(ctx, json_body=True)
+    budget = max(0.5, ctx.timeout / 4)
+    status = _route_status(client, f"{base}/v1/chat/completions", headers, budget)
+    check["openai_route"] = status if status not in (None, 404, 405) else None
+    candidates = [base + p for p in PREFIXES if not base.endswith(p)]
+    if base.lower().endswith("/v1"):
+        candidates.insert(0, base[:-3])
+    for candidate in candidates:
+        status = _route_status(client, f"{candidate}/v1/messages?beta=true", headers, budget)
+        if status not in (None, 404, 405):
+            check["route_hint"] = {"base_url": candidate, "status": status}
+            return
 
 
 def _models(ctx: ProbeContext) -> list[tuple[str, list[str]]]:
@@ -109,6 +141,11 @@ def model_messages(ctx: ProbeContext) -> dict[str, Any]:
     with client_for(ctx) as client, ThreadPoolExecutor(max_workers=len(models)) as pool:
         futures = [pool.submit(check_model, ctx, client, m, roles) for m, roles in models]
         checks = [f.result() for f in futures]
+        route_404 = [c for c in checks if c["status"] == 404 and c["error_type"] != "not_found_error"]
+        if route_404 and len(route_404) == len(checks):
+            _explain_404(ctx, client, route_404[0])
+            for c in route_404[1:]:
+                c["openai_route"], c["route_hint"] = route_404[0]["openai_route"], route_404[0]["route_hint"]
     return {"model.checks": checks}
 
 

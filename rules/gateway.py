@@ -1,10 +1,248 @@
-"""Rules for the gateway area (placeholder until the area lands)."""
+"""Gateway rules (GWY): reachability, base-URL path, API format, headers, streaming, upstream faults. Pure."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import hookimpl
+from urllib.parse import urlsplit
+
+from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+
+from ._gw import base_url_fix, checks
+from ._gw_http import (
+    beta_header_rejected,
+    count_tokens_unsupported,
+    gateway_rate_limited,
+    html_instead_of_api_response,
+    route_404s,
+    stream_broken_or_buffered,
+    upstream_provider_failed,
+)
+
+
+def _transport(facts: Facts) -> str | None:
+    """The transport failure seen reaching the gateway itself (not a proxy)."""
+    route = facts.get("proxy.route") or {}
+    tcp = facts.get("connect.gateway") or {}
+    if isinstance(tcp, dict) and tcp.get("status") in ("refused", "timeout", "unreachable"):
+        return "timeout" if tcp["status"] == "unreachable" else tcp["status"]
+    if isinstance(route, dict) and route.get("used"):
+        return None  # a failure through the proxy is the proxy rules' business
+    return facts.get("gateway.transport_error")
+
+
+def _hostport(facts: Facts) -> str:
+    return f"{facts.get('gateway.host')}:{facts.get('gateway.port')}"
+
+
+@rule(id="GWY001", name="gateway-connection-refused", cause="gateway.unreachable",
+      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.95)
+def gateway_connection_refused(facts: Facts) -> Finding | None:
+    """## What it checks
+    A direct TCP connection to the gateway's host and port is refused.
+
+    ## Why it matters
+    Nothing listens there. Claude Code retries for ≈3 minutes, then prints
+    `API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)`.
+
+    ## Example
+    `ANTHROPIC_BASE_URL=http://127.0.0.1:4000` while LiteLLM is stopped or on port 4001.
+
+    ## Fix
+    Start the gateway, or correct the port in `ANTHROPIC_BASE_URL`.
+
+    ## Fix safety
+    Manual: which of the two is right needs a human.
+    """
+    if _transport(facts) != "refused":
+        return None
+    host = facts.get("gateway.host") or ""
+    fixes = [Fix(title="Check what listens on the gateway's port", safety="safe",
+                 snippet=f"ss -ltnp | grep ':{facts.get('gateway.port')}\\b'" if host in
+                 ("127.0.0.1", "localhost", "::1") else f"nc -vz {host} {facts.get('gateway.port')}")]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        fixes.append(Fix(title="Start LiteLLM on that port", safety="manual",
+                         snippet=f"litellm --config config.yaml --host {host} --port {facts.get('gateway.port')}"))
+    return Finding(message=f"Connection to the gateway {_hostport(facts)} is refused: nothing listens there",
+                   evidence={"connect.gateway": facts.get("connect.gateway"),
+                             "gateway.transport_error": facts.get("gateway.transport_error")},
+                   fixes=tuple(fixes))
+
+
+@rule(id="GWY002", name="gateway-not-answering", cause="gateway.unreachable",
+      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.85)
+def gateway_not_answering(facts: Facts) -> Finding | None:
+    """## What it checks
+    The gateway does not answer in time: the TCP connection or the first HTTP response
+    times out.
+
+    ## Why it matters
+    Claude Code waits `API_TIMEOUT_MS` (600 s by default) per attempt and retries:
+    minutes pass before `Request timed out`.
+
+    ## Example
+    A firewall that drops packets to port 4000; a gateway stuck at startup.
+
+    ## Fix
+    Check the route to the host (VPN, firewall, security group) and the gateway's own logs.
+
+    ## Fix safety
+    Manual: network changes need their owner.
+    """
+    if _transport(facts) != "timeout":
+        return None
+    return Finding(message=f"The gateway {_hostport(facts)} does not answer in time",
+                   evidence={"connect.gateway": facts.get("connect.gateway"),
+                             "gateway.root": facts.get("gateway.root")},
+                   fixes=(Fix(title="See where the connection stalls", safety="safe",
+                              snippet=f"curl -sv --max-time 10 {facts['gateway.base_url']}/ -o /dev/null"),))
+
+
+@rule(id="GWY003", name="base-url-ends-in-v1", cause="gateway.base_url_path", severity=Severity.ERROR,
+      needs=("gateway.base_url", "gateway.path"), confidence=0.9)
+def base_url_ends_in_v1(facts: Facts) -> Finding | None:
+    """## What it checks
+    The path of `ANTHROPIC_BASE_URL` ends in `/v1`.
+
+    ## Why it matters
+    The client appends `/v1/messages` itself, so it posts to `/v1/v1/messages` and gets
+    404; it then prints the misleading `There's an issue with the selected model`.
+
+    ## Example
+    `ANTHROPIC_BASE_URL=http://127.0.0.1:4000/v1`
+
+    ## Fix
+    Drop the trailing `/v1`.
+
+    ## Fix safety
+    Safe: the client adds `/v1` on every request.
+    """
+    path = (facts["gateway.path"] or "").rstrip("/")
+    if not path.lower().endswith("/v1"):
+        return None
+    base = str(facts["gateway.base_url"]).rstrip("/")
+    fixed = base[: -len("/v1")]
+    seen_404 = any(c.get("status") == 404 for c in checks(facts)) or \
+        (facts.get("gateway.models") or {}).get("status") == 404
+    return Finding(
+        message=f"ANTHROPIC_BASE_URL ends in /v1, so requests go to {base}/v1/messages",
+        evidence={"gateway.base_url": base, "gateway.path": path, "404_seen": seen_404},
+        fixes=(base_url_fix(facts, fixed, "Use the gateway root, without /v1"),),
+        confidence=0.99 if seen_404 else None,
+    )
+
+
+@rule(id="GWY004", name="messages-route-not-found", cause="gateway.base_url_path", severity=Severity.ERROR,
+      needs=("gateway.base_url", "model.checks"), confidence=0.85)
+def messages_route_not_found(facts: Facts) -> Finding | None:
+    """## What it checks
+    `POST {ANTHROPIC_BASE_URL}/v1/messages` answers 404 about the route (not about a model),
+    and the base URL does not end in `/v1` (GWY003 covers that).
+
+    ## Why it matters
+    Every request 404s; the client blames the model ("There's an issue with the selected model").
+
+    ## Example
+    A gateway serving its Messages route under `/api`, with `ANTHROPIC_BASE_URL` set to the host root.
+
+    ## Fix
+    Set `ANTHROPIC_BASE_URL` to the prefix under which the gateway serves `/v1/messages`
+    (gwdoctor tries `/api`, `/anthropic` and `/api/llm` and names the one that answers).
+
+    ## Fix safety
+    Safe when gwdoctor found a prefix that answers; otherwise check the gateway's docs.
+    """
+    path = str(facts.get("gateway.path") or "").rstrip("/")
+    misses = route_404s(facts)
+    if not misses or path.lower().endswith("/v1") or any(c.get("openai_route") for c in misses):
+        return None
+    hint = next((c.get("route_hint") for c in misses if c.get("route_hint")), None)
+    base = facts["gateway.base_url"]
+    if hint:
+        fixes = (base_url_fix(facts, hint["base_url"], "Use the prefix that serves /v1/messages"),)
+    else:
+        fixes = (Fix(title="Find the gateway's Anthropic-compatible prefix", lang="text", safety="manual",
+                     snippet=f"{base}/v1/messages answers 404. Look up the path under which the gateway "
+                             "serves the Anthropic Messages API (often /api or /anthropic) and set "
+                             "ANTHROPIC_BASE_URL to it, without /v1."),)
+    return Finding(
+        message=f"{base}/v1/messages answers 404: the gateway has no Messages route there"
+                + (f"; {hint['base_url']}/v1/messages answers {hint['status']}" if hint else ""),
+        evidence={"models": [c.get("model") for c in misses], "error_message": misses[0].get("error_message"),
+                  "route_hint": hint},
+        fixes=fixes, confidence=0.97 if hint else None,
+    )
+
+
+@rule(id="GWY005", name="gateway-lacks-messages-api", cause="gateway.api_format", severity=Severity.ERROR,
+      needs=("gateway.base_url", "model.checks"), confidence=0.85)
+def gateway_lacks_messages_api(facts: Facts) -> Finding | None:
+    """## What it checks
+    `/v1/messages` answers 404 while `/v1/chat/completions` exists: the gateway speaks only
+    the OpenAI format.
+
+    ## Why it matters
+    Claude Code speaks only the Anthropic Messages format (or Bedrock/Vertex formats);
+    it prints `There's an issue with the selected model`.
+
+    ## Example
+    An OpenAI-compatible endpoint such as `https://gw.corp/openai` set as `ANTHROPIC_BASE_URL`.
+
+    ## Fix
+    Point `ANTHROPIC_BASE_URL` at an Anthropic-format endpoint, or put a translating gateway
+    (LiteLLM's `/v1/messages`) in front.
+
+    ## Fix safety
+    Manual: it changes which gateway serves the client.
+    """
+    misses = [c for c in route_404s(facts) if c.get("openai_route")]
+    if not misses:
+        return None
+    base = facts["gateway.base_url"]
+    return Finding(
+        message=f"{base} serves /v1/chat/completions (HTTP {misses[0]['openai_route']}) but not "
+                "/v1/messages: it is an OpenAI-format endpoint",
+        evidence={"models": [c.get("model") for c in misses], "openai_route": misses[0]["openai_route"]},
+        fixes=(Fix(title="Serve the Anthropic format with LiteLLM in front", lang="yaml",
+                   target="litellm config.yaml", safety="manual",
+                   snippet=f"model_list:\n  - model_name: {misses[0].get('model')}\n    litellm_params:\n"
+                           f"      model: openai/<upstream-model-id>\n      api_base: {base}/v1\n"
+                           "      api_key: os.environ/UPSTREAM_API_KEY\nlitellm_settings:\n"
+                           "  use_chat_completions_url_for_anthropic_messages: true"),),
+    )
+
+
+@rule(id="GWY012", name="gateway-connection-reset", cause="gateway.unreachable", severity=Severity.ERROR,
+      needs=("gateway.transport_error",), confidence=0.8)
+def gateway_connection_reset(facts: Facts) -> Finding | None:
+    """## What it checks
+    The gateway (or something in front of it) accepts the connection and then resets or
+    breaks it before answering.
+
+    ## Why it matters
+    Claude Code prints `Connection dropped (ECONNRESET)` after retrying for minutes.
+
+    ## Example
+    A load balancer whose backend pool is empty; a TLS-only port reached with http://.
+
+    ## Fix
+    Check the scheme and port of `ANTHROPIC_BASE_URL`, then the load balancer's backends.
+
+    ## Fix safety
+    Manual: the fix depends on which hop resets.
+    """
+    if facts["gateway.transport_error"] not in ("reset", "protocol") or facts.get("tls.scheme_mismatch"):
+        return None
+    parts = urlsplit(str(facts.get("gateway.base_url") or ""))
+    return Finding(message=f"The connection to {parts.netloc} is dropped before an answer "
+                           f"({facts['gateway.transport_error']})",
+                   evidence={"gateway.transport_error": facts["gateway.transport_error"],
+                             "gateway.root": facts.get("gateway.root")},
+                   fixes=(Fix(title="See where the connection drops", safety="safe",
+                              snippet=f"curl -sv {facts.get('gateway.base_url')}/ -o /dev/null"),))
 
 
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return []
+    return [gateway_connection_refused, gateway_not_answering, base_url_ends_in_v1, messages_route_not_found,
+            gateway_lacks_messages_api, beta_header_rejected, stream_broken_or_buffered,
+            upstream_provider_failed, gateway_rate_limited, count_tokens_unsupported,
+            html_instead_of_api_response, gateway_connection_reset]

@@ -1,10 +1,303 @@
-"""Rules for the model area (placeholder until the area lands)."""
+"""Model rules (MDL): is every model id the client sends served, allowed and usable? Pure functions of facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import hookimpl
+import re
+from typing import Any, Iterable
+
+from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+
+from ._gw import INVALID_MODEL, ROLE_VARS, checks, env_fix, first_line, served_alternative, served_ids, serves
+
+_NOT_FOUND = re.compile(r"model[_ ]not[_ ]found|does not exist|not_found_error|Publisher Model|"
+                        r"unknown model|no such model|model: \S+", re.I)
+_DENIED = re.compile(r"not allowed to access model|model_access_denied|is not available for this API key|"
+                     r"don't have access to the model|AccessDenied|PERMISSION_DENIED|explicit deny", re.I)
+_REGION = re.compile(r"not (available|supported|servable|found) in (this |the )?(region|location)|"
+                     r"in region|in location|Publisher Model .* (was )?not found", re.I)
+BACKGROUND = ("haiku", "background")
+DEFAULT_MAX_OUTPUT = 32000  # the client's max_tokens for ids it does not recognise (docs: env-vars)
+
+
+def _requested(facts: Facts) -> dict[str, dict[str, Any]]:
+    """sent id -> {"roles": [...], "entries": [...]}"""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in facts.get("model.requested") or []:
+        if isinstance(entry, dict) and entry.get("sent"):
+            slot = out.setdefault(str(entry["sent"]), {"roles": [], "entries": []})
+            slot["roles"].append(str(entry.get("role")))
+            slot["entries"].append(entry)
+    return out
+
+
+def _check_says_unserved(check: dict[str, Any]) -> bool:
+    status, msg = check.get("status"), f"{check.get('error_type') or ''} {check.get('error_message') or ''}"
+    if INVALID_MODEL.search(msg):
+        return True
+    return status in (400, 404) and bool(_NOT_FOUND.search(msg)) and not _REGION.search(msg) \
+        and not _DENIED.search(msg)
+
+
+def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
+    """model -> (evidence, confidence) for requested models the gateway does not serve."""
+    requested = _requested(facts)
+    out: dict[str, tuple[str, float]] = {}
+    by_model = {c.get("model"): c for c in checks(facts)}
+    for model, check in by_model.items():
+        if model in requested and _check_says_unserved(check):
+            out[model] = (f"{check.get('status')} {first_line(check.get('error_message'), 160)}", 0.97)
+    ids = served_ids(facts)
+    if ids:
+        for model in requested:
+            ok = by_model.get(model, {}).get("status") == 200
+            if model not in out and not ok and not serves(ids, model):
+                out[model] = (f"not among the {len(ids)} ids /v1/models lists", 0.75)
+    return out
+
+
+def _provider_entry(facts: Facts, model: str) -> dict[str, Any] | None:
+    entries = [e for e in facts.get("gateway_config.models") or [] if isinstance(e, dict)]
+    fam = next((f for f in ("opus", "sonnet", "haiku") if f in model), None)
+    same = [e for e in entries if fam and fam in str(e.get("model_name", ""))]
+    return (same or entries or [None])[0]
+
+
+def _litellm_entry(facts: Facts, model: str) -> str:
+    entry = _provider_entry(facts, model)
+    if entry:
+        provider = entry.get("provider") or str(entry.get("model", "anthropic/x")).split("/")[0]
+        params = {k: v for k, v in (entry.get("params") or {}).items()
+                  if k not in ("model",) and isinstance(v, (str, int, float))}
+    else:
+        provider, params = "anthropic", {"api_key": "os.environ/ANTHROPIC_API_KEY"}
+    lines = ["model_list:", f"  - model_name: {model}", "    litellm_params:",
+             f"      model: {provider}/{model}   # the provider's id for this model"]
+    lines += [f"      {k}: {v}" for k, v in params.items()]
+    return "\n".join(lines)
+
+
+def _findings(facts: Facts, roles_wanted: Iterable[str], background: bool) -> list[Finding]:
+    requested = _requested(facts)
+    ids = served_ids(facts)
+    out = []
+    for model, (why, conf) in sorted(_unserved(facts).items()):
+        roles = requested[model]["roles"]
+        if background != all(r in BACKGROUND for r in roles):
+            continue
+        fixes = []
+        alt = served_alternative(ids, model)
+        for role in sorted({r for r in roles if r in roles_wanted}):
+            var = ROLE_VARS.get(role)
+            if var and alt:
+                entry = next(e for e in requested[model]["entries"] if e.get("role") == role)
+                src = entry.get("source") if isinstance(entry.get("source"), dict) else None
+                fixes.append(env_fix(var, alt, src, title=f"Send the {role} model as {alt}, which the gateway serves"))
+        if facts.get("gateway.kind") in ("litellm", None, "unknown") or facts.get("gateway_config.models"):
+            fixes.append(Fix(title=f"Or serve {model} from the gateway", lang="yaml", safety="review",
+                             target=str(facts.get("gateway_config.path") or "litellm config.yaml"),
+                             snippet=_litellm_entry(facts, model)))
+        kind = "background (haiku) model" if background else "model"
+        out.append(Finding(
+            message=f"The gateway does not serve the {kind} {model} ({', '.join(roles)}): {why}",
+            evidence={"model": model, "roles": roles, "why": why, "served_ids": (ids or [])[:30]},
+            fixes=tuple(fixes), confidence=conf))
+    return out
+
+
+@rule(id="MDL001", name="model-not-served", cause="model.not_found", severity=Severity.ERROR,
+      needs=("model.requested",), confidence=0.9)
+def model_not_served(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A model id the client will send for its main, opus or sonnet role is refused by the
+    gateway (`Invalid model name passed in model=…`, 404 `model: …`) or missing from
+    `/v1/models`.
+
+    ## Why it matters
+    Behind a gateway the client passes any id through unchecked, so the first request
+    fails: `API Error: 400 … Invalid model name passed in model=…`.
+
+    ## Example
+    Claude Code 2.1.332 defaults to `claude-opus-5-5`; the LiteLLM `model_list` names only
+    `claude-sonnet-4-5`.
+
+    ## Fix
+    Point the client at an id the gateway serves (`ANTHROPIC_MODEL`,
+    `ANTHROPIC_DEFAULT_*_MODEL`), or add a `model_list` entry named exactly as sent.
+
+    ## Fix safety
+    Review: a different model changes cost and behaviour.
+    """
+    if "model.checks" not in facts and "gateway.models" not in facts:
+        return []
+    return _findings(facts, ("main", "opus", "sonnet"), background=False)
+
+
+@rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.ERROR,
+      needs=("model.requested",), confidence=0.9)
+def background_model_not_served(facts: Facts) -> list[Finding]:
+    """## What it checks
+    The haiku-class model the client uses for background work is not served by the gateway,
+    although other models may be.
+
+    ## Why it matters
+    The main conversation may work while titles, summaries and sub-tasks fail with 400s
+    (BerriAI/litellm#12061).
+
+    ## Example
+    `model_list` has `claude-opus-5-5` but not the 2.1.332 default `claude-haiku-5-5`.
+
+    ## Fix
+    Set `ANTHROPIC_DEFAULT_HAIKU_MODEL` to a served id, or serve the background id.
+
+    ## Fix safety
+    Review: background work moves to another model.
+    """
+    if "model.checks" not in facts and "gateway.models" not in facts:
+        return []
+    return _findings(facts, BACKGROUND, background=True)
+
+
+@rule(id="MDL003", name="model-access-denied", cause="model.access_denied", severity=Severity.ERROR,
+      needs=("model.checks",), confidence=0.9)
+def model_access_denied(facts: Facts) -> list[Finding]:
+    """## What it checks
+    The gateway knows the model but refuses it to this key (LiteLLM `key_model_access_denied`,
+    Bedrock `You don't have access to the model`, Vertex `PERMISSION_DENIED`).
+
+    ## Why it matters
+    The credential is valid, so re-entering it does not help; the key's model allowlist
+    (or the provider's model access) must change.
+
+    ## Example
+    A LiteLLM virtual key created with `models: ["claude-sonnet-4-5"]` used for `claude-haiku-5-5`.
+
+    ## Fix
+    Ask the gateway admin to allow the model for your key, or use an allowed model.
+
+    ## Fix safety
+    Manual: access is the admin's decision.
+    """
+    out = []
+    for c in checks(facts):
+        if c.get("status") in (401, 403) and _DENIED.search(c.get("error_message") or ""):
+            out.append(Finding(
+                message=f"The gateway refuses {c['model']} to this key: {first_line(c.get('error_message'), 160)}",
+                evidence={"model": c["model"], "status": c["status"], "error_message": c.get("error_message")},
+                fixes=(Fix(title="Allow the model for the key (LiteLLM admin)", safety="manual",
+                           snippet=f"curl -s {facts.get('gateway.base_url')}/key/update -H 'Authorization: Bearer "
+                                   f"<master-key>' -H 'content-type: application/json' "
+                                   f"-d '{{\"key\": \"<the-key>\", \"models\": [\"{c['model']}\"]}}'"),)))
+    return out
+
+
+@rule(id="MDL004", name="model-region-unavailable", cause="model.region_unavailable", severity=Severity.ERROR,
+      needs=("model.checks",), confidence=0.8)
+def model_region_unavailable(facts: Facts) -> list[Finding]:
+    """## What it checks
+    The model request fails because the provider region the gateway calls does not offer
+    the model (`Publisher Model … not found`, "not available in this region").
+
+    ## Why it matters
+    The model exists and the key is fine; only the region is wrong, so the message looks
+    like a missing model.
+
+    ## Example
+    A Vertex deployment with `vertex_location: us-central1` for a model offered only on `global`.
+
+    ## Fix
+    Use a region (or `global`) where the model is offered, in the gateway's deployment.
+
+    ## Fix safety
+    Review: data residency may depend on the region.
+    """
+    out = []
+    for c in checks(facts):
+        if (c.get("status") or 0) >= 400 and _REGION.search(c.get("error_message") or ""):
+            out.append(Finding(
+                message=f"{c['model']} is not offered in the region the gateway calls: "
+                        f"{first_line(c.get('error_message'), 160)}",
+                evidence={"model": c["model"], "status": c["status"], "error_message": c.get("error_message")},
+                fixes=(Fix(title="Call the model in a region that offers it", lang="yaml", safety="review",
+                           target=str(facts.get("gateway_config.path") or "litellm config.yaml"),
+                           snippet=f"  - model_name: {c['model']}\n    litellm_params:\n"
+                                   "      vertex_location: global   # or a region listed for the model"),)))
+    return out
+
+
+@rule(id="MDL005", name="legacy-model-remapped", cause="model.remapped", severity=Severity.INFO,
+      needs=("model.requested",), confidence=0.95)
+def legacy_model_remapped(facts: Facts) -> list[Finding]:
+    """## What it checks
+    The client rewrites a configured legacy model id before sending it
+    (2.1.332: `claude-opus-4-1` is sent as `claude-opus-5-5`).
+
+    ## Why it matters
+    The gateway must serve the id that is *sent*; a `model_list` entry named after the
+    configured id never matches.
+
+    ## Example
+    `ANTHROPIC_MODEL=claude-opus-4-1` with a LiteLLM entry `model_name: claude-opus-4-1`.
+
+    ## Fix
+    Serve the sent id, or keep the legacy id with `CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP=1`.
+
+    ## Fix safety
+    Safe: it only stops the rewrite.
+    """
+    ids = served_ids(facts)
+    out = []
+    for e in facts["model.requested"] or []:
+        if not isinstance(e, dict) or not e.get("remapped"):
+            continue
+        legacy_served = bool(ids) and serves(ids, e["configured"]) and not serves(ids, e["sent"])
+        out.append(Finding(
+            message=f"The client sends {e['sent']} for the configured {e['configured']} ({e.get('role')})"
+                    + ("; the gateway serves only the configured id" if legacy_served else ""),
+            evidence={"role": e.get("role"), "configured": e["configured"], "sent": e["sent"]},
+            fixes=(Fix(title="Keep the configured id as is", safety="safe",
+                       snippet="export CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP=1"),),
+            severity=Severity.WARNING if legacy_served else None))
+    return out
+
+
+@rule(id="MDL006", name="model-output-limit-too-small", cause="model.output_limit", severity=Severity.WARNING,
+      needs=("gateway.models", "model.requested"), confidence=0.75)
+def model_output_limit_too_small(facts: Facts) -> list[Finding]:
+    """## What it checks
+    `/v1/models` reports an output limit for a requested model below the `max_tokens` the
+    client asks for (32000 for ids it does not recognise, or `CLAUDE_CODE_MAX_OUTPUT_TOKENS`).
+
+    ## Why it matters
+    The provider rejects or truncates requests asking for more output than the model allows.
+
+    ## Example
+    A DeepSeek R1 alias (8192 output tokens) behind LiteLLM.
+
+    ## Fix
+    Set `CLAUDE_CODE_MAX_OUTPUT_TOKENS` at or below the model's limit.
+
+    ## Fix safety
+    Safe: answers get shorter, never rejected.
+    """
+    limits = (facts["gateway.models"] or {}).get("output_limits") or {}
+    env = (facts.get("config.env") or {}).get("CLAUDE_CODE_MAX_OUTPUT_TOKENS") or {}
+    try:
+        wanted = int(str(env.get("value")).replace("_", "")) if isinstance(env.get("value"), str) else DEFAULT_MAX_OUTPUT
+    except ValueError:
+        wanted = DEFAULT_MAX_OUTPUT
+    out = []
+    for model in sorted(_requested(facts)):
+        limit = limits.get(model)
+        if isinstance(limit, int) and limit < wanted:
+            out.append(Finding(
+                message=f"{model} allows {limit} output tokens; the client asks for up to {wanted}",
+                evidence={"model": model, "output_limit": limit, "client_max_tokens": wanted},
+                fixes=(Fix(title="Ask for no more than the model allows", safety="safe",
+                           snippet=f'export CLAUDE_CODE_MAX_OUTPUT_TOKENS="{limit}"'),)))
+    return out
 
 
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return []
+    return [model_not_served, background_model_not_served, model_access_denied, model_region_unavailable,
+            legacy_model_remapped, model_output_limit_too_small]

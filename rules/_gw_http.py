@@ -1,0 +1,286 @@
+"""Gateway rules GWY006-GWY011 (headers, streaming, upstream faults, rate limits, count_tokens, HTML
+answers), registered by rules/gateway.py. Pure functions of facts."""
+
+from __future__ import annotations
+
+import re
+
+from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+
+from ._gw import INVALID_MODEL, UPSTREAM, checks, first_line, http_results, is_html
+
+__all__ = ["beta_header_rejected", "count_tokens_unsupported", "gateway_rate_limited",
+           "html_instead_of_api_response", "route_404s", "stream_broken_or_buffered",
+           "upstream_provider_failed"]
+
+_BETA_REJECTED = re.compile(r"invalid beta flag|anthropic-beta|Extra inputs are not permitted|"
+                            r"Unexpected value\(s\)", re.I)
+_MODEL_404 = re.compile(r"\bmodel\b", re.I)
+
+
+def route_404s(facts: Facts) -> list[dict[str, Any]]:
+    """Model checks answered 404 about the route, not about the model."""
+    out = []
+    for c in checks(facts):
+        if c.get("status") != 404:
+            continue
+        msg = f"{c.get('error_type') or ''} {c.get('error_message') or ''}"
+        if c.get("error_type") == "not_found_error" and _MODEL_404.search(c.get("error_message") or ""):
+            continue  # Anthropic-style "model: X" not found: MDL001
+        if INVALID_MODEL.search(msg):
+            continue
+        out.append(c)
+    return out
+
+
+@rule(id="GWY006", name="beta-header-rejected", cause="gateway.header_rejected", severity=Severity.ERROR,
+      needs=("model.checks",), confidence=0.85)
+def beta_header_rejected(facts: Facts) -> Finding | None:
+    """## What it checks
+    A model request with the client's `anthropic-beta` header fails with 4xx, and the same
+    request without it succeeds (or the error names the beta header).
+
+    ## Why it matters
+    The gateway or its upstream (Bedrock, Vertex) rejects beta flags Claude Code sends on
+    every request: `invalid beta flag`, `Unexpected value(s) … anthropic-beta`.
+
+    ## Example
+    LiteLLM forwarding `anthropic-beta` unfiltered to Bedrock.
+
+    ## Fix
+    `CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1`, or have the gateway filter beta values
+    (a newer LiteLLM maps them per provider).
+
+    ## Fix safety
+    Safe: beta features are dropped, the requests themselves stay the same.
+    """
+    hits = []
+    for c in checks(facts):
+        if c.get("status") is None or c["status"] < 400:
+            continue
+        retry = c.get("without_beta") or {}
+        retry_ok = retry.get("status") is not None and retry["status"] < 400
+        named = bool(_BETA_REJECTED.search(c.get("error_message") or ""))
+        if retry_ok or (named and c["status"] == 400):
+            hits.append((c, retry_ok))
+    if not hits:
+        return None
+    proven = any(ok for _, ok in hits)
+    first = hits[0][0]
+    return Finding(
+        message=f"The gateway rejects the client's anthropic-beta header for {first['model']}: "
+                f"{first['status']} {first_line(first.get('error_message'))}"
+                + (" (the same request without it succeeds)" if proven else ""),
+        evidence={"models": [c["model"] for c, _ in hits], "error_message": first.get("error_message"),
+                  "without_beta": first.get("without_beta")},
+        fixes=(Fix(title="Stop sending experimental beta headers", safety="safe",
+                   snippet="export CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1"),),
+        confidence=0.97 if proven else 0.75,
+    )
+
+
+@rule(id="GWY007", name="stream-broken-or-buffered", cause="gateway.streaming_broken",
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.85)
+def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A 200 streaming answer that ends before `message_stop`, carries an `error` event or an
+    OpenAI `[DONE]` line, or arrives in one burst (buffered) instead of event by event.
+
+    ## Why it matters
+    Claude Code consumes events as they arrive. A cut stream makes it fall back to a
+    non-streaming request (slow, and often failing too); a buffering proxy stalls it until
+    the whole answer is done, which trips its idle watchdogs on long answers.
+
+    ## Example
+    nginx with `proxy_buffering on` in front of LiteLLM; an upstream that drops the connection.
+
+    ## Fix
+    Turn response buffering off for `/v1/messages` on every proxy in the path and keep
+    `text/event-stream` bodies unmodified.
+
+    ## Fix safety
+    Safe: buffering off changes only when bytes are forwarded.
+    """
+    out = []
+    nginx = facts.get("gateway.kind") == "nginx"
+    for c in checks(facts):
+        sse = c.get("sse")
+        if c.get("status") != 200 or not isinstance(sse, dict) or not sse.get("events"):
+            continue
+        if sse.get("done_sentinel"):
+            why, conf = "an OpenAI '[DONE]' line inside the Anthropic stream", 0.9
+        elif not sse.get("complete"):
+            tail = "an error event" if "error" in sse["events"] else f"no message_stop (last: {sse['events'][-1]})"
+            why, conf = f"the stream broke: {tail}" + (f", {c['error']}" if c.get("error") else ""), 0.9
+        elif not sse.get("incremental"):
+            why = (f"all {len(sse['events'])} events arrived at once after {sse.get('first_event_ms')} ms "
+                   "(buffered, not streamed)")
+            conf = 0.6
+        else:
+            continue
+        fix = (Fix(title="Stop nginx buffering the stream", lang="text", target="nginx.conf", safety="safe",
+                   snippet="location /v1/messages {\n    proxy_buffering off;\n    proxy_cache off;\n"
+                           "    proxy_http_version 1.1;\n    proxy_read_timeout 600s;\n}")
+               if nginx or not sse.get("incremental") else
+               Fix(title="Find where the stream is cut", lang="text", safety="manual",
+                   snippet="Check the gateway's log for this request; a relayed upstream error or a "
+                           "proxy idle timeout ends the stream early."))
+        out.append(Finding(message=f"Model {c['model']}: {why}",
+                           evidence={"model": c["model"], "sse": sse, "error": c.get("error"),
+                                     "error_message": c.get("error_message")},
+                           fixes=(fix,), confidence=conf))
+    return out
+
+
+@rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error", severity=Severity.ERROR,
+      needs=("model.checks",), confidence=0.9)
+def upstream_provider_failed(facts: Facts) -> list[Finding]:
+    """## What it checks
+    The gateway answers a model request with an error it relays from its upstream
+    provider (`litellm.AuthenticationError: AnthropicException …`, 5xx, 408).
+
+    ## Why it matters
+    The client's own settings are fine; the gateway's provider credential, endpoint or
+    quota is not. An upstream 401 prints `Failed to authenticate`, which users read as
+    "my token is wrong".
+
+    ## Example
+    LiteLLM with an expired provider key in `litellm_params.api_key`.
+
+    ## Fix
+    Fix the gateway's provider configuration for that model (credential, `api_base`,
+    region); `GET /health` on LiteLLM lists the failing deployments.
+
+    ## Fix safety
+    Manual: the gateway's admin owns its provider credentials.
+    """
+    out = []
+    base = facts.get("gateway.base_url")
+    for c in checks(facts):
+        status, msg = c.get("status"), c.get("error_message") or ""
+        if status is None or status < 400 or status == 429:
+            continue
+        relayed = bool(UPSTREAM.search(msg))
+        retry = c.get("without_beta") or {}
+        if (not relayed and status < 500) or (retry.get("status") or 999) < 400:
+            continue  # a client-side 4xx, or a beta-header rejection (GWY006)
+        fixes = [Fix(title="Ask LiteLLM which deployments fail (needs the master key)", safety="safe",
+                     snippet=f"curl -s '{base}/health?model={c['model']}' -H 'Authorization: Bearer <master-key>'")] \
+            if facts.get("gateway.kind") == "litellm" else []
+        fixes.append(Fix(title="Check the gateway's provider settings for this model", lang="text",
+                         safety="manual",
+                         snippet=f"The gateway failed calling its provider for {c['model']}: check that "
+                                 "deployment's api_key / api_base / region and the gateway log."))
+        out.append(Finding(
+            message=f"Model {c['model']}: the gateway's upstream failed ({status}): {first_line(msg, 160)}",
+            evidence={"model": c["model"], "status": status, "error_type": c.get("error_type"),
+                      "error_message": msg},
+            fixes=tuple(fixes), confidence=0.95 if relayed else 0.7))
+    return out
+
+
+@rule(id="GWY009", name="gateway-rate-limited", cause="gateway.rate_limited", severity=Severity.WARNING,
+      needs=("model.checks",), confidence=0.9)
+def gateway_rate_limited(facts: Facts) -> Finding | None:
+    """## What it checks
+    The gateway answers 429 to a model request or to `/v1/models`.
+
+    ## Why it matters
+    Claude Code retries 429s with backoff (≈3 minutes by default) before failing;
+    parallel sub-agents make it worse.
+
+    ## Example
+    A LiteLLM deployment with `rpm: 10`, or a provider quota of 20 requests per minute.
+
+    ## Fix
+    Raise the limit (gateway `rpm`/`tpm`, provider quota) or send fewer parallel requests.
+
+    ## Fix safety
+    Manual: quotas cost money.
+    """
+    hits = [(name, r) for name, r in http_results(facts) if r.get("status") == 429]
+    if not hits:
+        return None
+    name, result = hits[0]
+    return Finding(
+        message=f"The gateway rate-limits requests (429 on {name}): "
+                f"{first_line(result.get('error_message'), 160)}",
+        evidence={"where": [n for n, _ in hits], "error_message": result.get("error_message")},
+        fixes=(Fix(title="Fail fast while the limit is raised", safety="safe",
+                   snippet="export CLAUDE_CODE_MAX_RETRIES=2"),),
+    )
+
+
+@rule(id="GWY010", name="count-tokens-unsupported", cause="gateway.api_format", severity=Severity.INFO,
+      needs=("gateway.count_tokens",), confidence=0.8)
+def count_tokens_unsupported(facts: Facts) -> Finding | None:
+    """## What it checks
+    `POST /v1/messages/count_tokens` answers 404/405/501 while the Messages route itself exists.
+
+    ## Why it matters
+    Token counting is optional: Claude Code falls back to counting through the inference
+    endpoint, at some cost, and gateway logs fill with 404s.
+
+    ## Example
+    LiteLLM before count_tokens support (BerriAI/litellm#13252).
+
+    ## Fix
+    Upgrade the gateway to a version with `/v1/messages/count_tokens`; nothing to change
+    in the client.
+
+    ## Fix safety
+    Safe: nothing in the client changes.
+    """
+    count = facts["gateway.count_tokens"] or {}
+    if count.get("status") not in (404, 405, 501):
+        return None
+    if route_404s(facts) or str(facts.get("gateway.path") or "").rstrip("/").lower().endswith("/v1"):
+        return None  # the whole Messages route is missing: GWY003/GWY004
+    return Finding(message=f"The gateway has no count_tokens route ({count.get('status')} on "
+                           f"{count.get('url')}); the client falls back to the inference endpoint",
+                   evidence={"gateway.count_tokens": count},
+                   fixes=(Fix(title="Upgrade the gateway (optional)", lang="text", safety="safe",
+                              snippet="Upgrade the gateway to one that serves POST /v1/messages/count_tokens."),))
+
+
+@rule(id="GWY011", name="html-instead-of-api-response", cause="gateway.intercepted", severity=Severity.ERROR,
+      needs=("gateway.base_url",), confidence=0.9)
+def html_instead_of_api_response(facts: Facts) -> Finding | None:
+    """## What it checks
+    An API route (`/v1/models`, `/v1/messages`, count_tokens) answers with an HTML page or a
+    redirect instead of JSON or an event stream.
+
+    ## Why it matters
+    Something other than the gateway answers: an SSO login page, a captive portal, a WAF
+    block page, or an upstream error page relayed as is. Claude Code prints
+    `API returned an empty or malformed response (HTTP 200)`.
+
+    ## Example
+    A corporate access proxy redirecting `https://llm.corp/v1/messages` to its login page.
+
+    ## Fix
+    Reach the gateway on a route that bypasses the interactive login (a service endpoint,
+    a token the access proxy accepts in a header, or the internal host name).
+
+    ## Fix safety
+    Manual: the access policy belongs to whoever runs the proxy.
+    """
+    hits = [(name, r) for name, r in http_results(facts)
+            if is_html(r) or r.get("error") == "redirect"]
+    if not hits:
+        return None
+    name, r = hits[0]
+    if r.get("error") == "redirect":
+        what = f"a redirect to {r.get('location') or 'another page'}"
+    else:
+        what = f"an HTML page ({first_line(r.get('body_excerpt'), 120)})"
+    relayed = "event-stream" in str(r.get("content_type") or "") and facts.get("gateway.kind") == "litellm"
+    return Finding(
+        message=f"{name} got {what} (HTTP {r.get('status')}) instead of an API response"
+                + ("; the gateway relayed it from its upstream" if relayed else ""),
+        evidence={"where": [n for n, _ in hits], "status": r.get("status"),
+                  "content_type": r.get("content_type"), "body_excerpt": r.get("body_excerpt"),
+                  "location": r.get("location")},
+        fixes=(Fix(title="Find who answers instead of the gateway", safety="safe",
+                   snippet=f"curl -si {facts['gateway.base_url']}/v1/models | head -20"),),
+    )
