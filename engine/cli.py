@@ -214,6 +214,8 @@ def facts(output: str | None, **kw: Any) -> None:
 from . import cli_info  # noqa: E402  registers rules/explain/graph/schema on `main`
 
 cli_info.register(main)
+from . import cli_setup  # noqa: E402
+cli_setup.register(main)
 
 
 if __name__ == "__main__":  # python -m gwdoctor.engine.cli
