@@ -94,15 +94,17 @@ def explain_text(
     results = []
     for rule_id, product in miss.items():
         rule = rules_by_id.get(rule_id)
-        # Clues from signatures that name this rule first speak about it most directly.
+        # A signature's note and confirm speak about its first rule; use those when this
+        # rule leads some matching signature, else whatever mentions it.
         ordered = sorted(clues[rule_id], key=lambda c: c[0])
+        leading = [c for c in ordered if c[0] == 0]
         results.append(Explanation(
             rule_id=rule_id,
             rule_name=rule.name if rule is not None else "",
             cause=rule.cause if rule is not None else lead_cause.get(rule_id, ""),
             score=round(1.0 - product, 4),
-            confirm=" | ".join(_unique(c[1] for c in ordered)),
-            note=next((c[2] for c in ordered if c[2]), ""),
+            confirm=" | ".join(_unique(c[1] for c in (leading or ordered))),
+            note=next((c[2] for c in leading if c[2]), ""),
             matched=tuple(_unique(c[3] for c in ordered)),
         ))
     results.sort(key=lambda e: (-e.score, first_seen[e.rule_id], e.rule_id))
