@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -60,8 +61,6 @@ def client_version(ctx: ProbeContext) -> Facts:
 
 def _helper_trusted(ctx: ProbeContext) -> bool:
     """Whether the user accepted this workspace's trust prompt (``~/.claude.json``)."""
-    import json
-
     path = ctx.home / ".claude.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -323,3 +323,17 @@ def test_version_option_wins_and_assumed_is_the_fallback(tmp_path: Path) -> None
     broken = _fake_claude(tmp_path / "other", "garbage")
     facts = client_version.run(ProbeContext(env={"PATH": str(broken)}, facts={}))
     assert facts["client.version_source"] == "assumed"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://user:pw@proxy:3128", "http://user:***@proxy:3128"),
+    ("http://user:p@ss@proxy:3128", "http://user:***@proxy:3128"),
+    ("http://user:pa/ss@proxy:3128", "http://user:***@proxy:3128"),
+    ("user:pw@proxy:3128", "user:***@proxy:3128"),
+    ("http://user@proxy:3128", "http://user@proxy:3128"),
+    ("http://proxy:3128/path@x", "http://proxy:3128/path@x"),
+])
+def test_proxy_passwords_are_redacted(url: str, shown: str) -> None:
+    from gwdoctor.probes._effective import redact_url
+
+    assert redact_url(url) == shown
