@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from gwdoctor.engine import Options, ProbeContext, Vault, describe_secret
 
-__all__ = ["gateway_ctx"]
+__all__ = ["fire", "gateway_ctx"]
 
 
 def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None = None,
@@ -51,3 +51,13 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
     base.update({k.replace("__", "."): v for k, v in facts.items()})
     return ProbeContext(env={}, facts=base, vault=vault, transport=transport,
                         options=Options(probe_timeout=timeout))
+
+
+def fire(facts: dict[str, Any], rule_id: str) -> list[Any]:
+    """The findings of one built-in rule on ``facts`` (its ``needs`` must be present)."""
+    from gwdoctor.engine.registry import builtin_rules
+
+    rule = next(r for r in builtin_rules() if r.id == rule_id)
+    missing = [k for k in rule.needs if k not in facts]
+    assert not missing, f"{rule_id} needs {missing}"
+    return rule.evaluate(facts)

@@ -213,7 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "auth" and path.startswith("/v1/"):
             sent = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
             if sent != self.fake.key:
-                self._error(401, "authentication_error", "invalid x-api-key")
+                # Echo a masked key prefix the way LiteLLM's custom_auth gateways do.
+                self._send(401, {"error": {
+                    "message": "Authentication Error, Invalid proxy server token passed. "
+                               f"Received API Key = {sent[:6]}****", "type": "auth_error",
+                    "param": "None", "code": "401"}})
                 return
         if mode == "reject_beta" and "anthropic-beta" in headers and path.startswith("/v1/messages"):
             self._error(400, "invalid_request_error", "invalid beta flag")

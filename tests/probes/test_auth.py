@@ -1,0 +1,148 @@
+"""auth.models: GET /v1/models with exactly the client's headers (MockTransport), then against real LiteLLM."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from gwdoctor.engine import ProbeSkipped
+from gwdoctor.probes.auth import gateway_models, parse_models
+from live._ctx import fire, gateway_ctx
+
+CANARY = "sk-canary-7f3a9c2e41d0"
+
+
+def _capture(status: int = 200, body: object | None = None) -> tuple[list[httpx.Request], httpx.MockTransport]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status, json=body if body is not None else {"data": [{"id": "m-b"}, {"id": "m-a"}]})
+
+    return seen, httpx.MockTransport(handler)
+
+
+def test_token_goes_as_bearer_with_the_clients_other_headers() -> None:
+    seen, transport = _capture()
+    ctx = gateway_ctx("http://gw.test", token="tok-123456", transport=transport)
+    facts = gateway_models.run(ctx)
+    req = seen[0]
+    assert req.url.path == "/v1/models"
+    assert req.headers["authorization"] == "Bearer tok-123456"
+    assert "x-api-key" not in req.headers
+    assert req.headers["anthropic-version"] == "2023-06-01"
+    assert req.headers["anthropic-beta"].startswith("claude-code-20250219")
+    assert req.headers["user-agent"] == "claude-cli/2.1.332 (external, cli)"
+    assert req.headers["x-app"] == "cli"
+    assert facts["gateway.models"]["ids"] == ["m-a", "m-b"]
+    assert facts["gateway.models"]["sent_headers"] == ["authorization"]
+
+
+def test_api_key_goes_as_x_api_key_and_helper_output_in_both() -> None:
+    seen, transport = _capture()
+    gateway_models.run(gateway_ctx("http://gw.test", api_key="key-123456", transport=transport))
+    assert seen[0].headers["x-api-key"] == "key-123456" and "authorization" not in seen[0].headers
+    gateway_models.run(gateway_ctx("http://gw.test", helper="helper-tok", transport=transport))
+    assert seen[1].headers["x-api-key"] == "helper-tok"
+    assert seen[1].headers["authorization"] == "Bearer helper-tok"
+
+
+def test_token_and_key_together_send_both_headers() -> None:
+    seen, transport = _capture()
+    gateway_models.run(gateway_ctx("http://gw.test", token="tok-1111", api_key="key-2222", transport=transport))
+    assert seen[0].headers["authorization"] == "Bearer tok-1111"
+    assert seen[0].headers["x-api-key"] == "key-2222"
+
+
+def test_custom_headers_are_parsed_newline_separated_and_bad_lines_skipped() -> None:
+    seen, transport = _capture()
+    text = "x-portkey-api-key: pk-1\nnot a header\nx-portkey-provider: @anthropic"
+    gateway_models.run(gateway_ctx("http://gw.test", token="t-1234", custom_headers=text, transport=transport))
+    assert seen[0].headers["x-portkey-api-key"] == "pk-1"
+    assert seen[0].headers["x-portkey-provider"] == "@anthropic"
+
+
+def test_disable_experimental_betas_drops_the_beta_header() -> None:
+    seen, transport = _capture()
+    ctx = gateway_ctx("http://gw.test", token="t-1234", transport=transport,
+                      env={"CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1"})
+    gateway_models.run(ctx)
+    assert "anthropic-beta" not in seen[0].headers
+
+
+def test_redirect_is_recorded_never_followed() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"location": "https://sso.corp.example/login?next=x"})
+
+    facts = gateway_models.run(gateway_ctx("https://gw.test", token="t-1234",
+                                           transport=httpx.MockTransport(handler)))
+    assert len(seen) == 1
+    assert facts["gateway.models"]["error"] == "redirect"
+    assert facts["gateway.models"]["location"] == "https://sso.corp.example/login"
+
+
+def test_skipped_when_the_gateway_probe_saw_a_transport_failure() -> None:
+    with pytest.raises(ProbeSkipped):
+        gateway_models.run(gateway_ctx("http://gw.test", token="t", gateway__transport_error="refused"))
+    with pytest.raises(ProbeSkipped):
+        gateway_models.run(gateway_ctx("http://gw.test", token="t",
+                                       dns__gateway={"status": "nxdomain", "addresses": []}))
+
+
+def test_parse_models_reads_both_shapes_and_litellm_source_model() -> None:
+    ids, limits = parse_models(json.dumps({"data": [
+        {"id": "claude-opus-5-5[1m]", "source_model": "claude-opus-5-5", "max_tokens": 128000},
+        {"id": "gpt-x", "object": "model", "max_output_tokens": 8192}]}).encode())
+    assert ids == ["claude-opus-5-5", "gpt-x"]
+    assert limits == {"claude-opus-5-5": 128000, "gpt-x": 8192}
+
+
+# ---- real LiteLLM -------------------------------------------------------------------------
+
+@pytest.mark.live
+def test_litellm_lists_the_served_models_for_the_master_key(litellm_gateway) -> None:
+    facts = gateway_models.run(gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key))
+    models = facts["gateway.models"]
+    assert models["status"] == 200
+    assert {"claude-opus-5-5", "claude-haiku-5-5", "claude-sonnet-5", "gemini-2.5-pro"} <= set(models["ids"])
+    assert litellm_gateway.master_key not in json.dumps(facts)
+
+
+@pytest.mark.live
+def test_litellm_wrong_key_is_400_no_connected_db_and_aut003_fires(litellm_gateway) -> None:
+    ctx = gateway_ctx(litellm_gateway.url, token=CANARY)
+    facts = {**ctx.facts, **gateway_models.run(ctx)}
+    models = facts["gateway.models"]
+    assert (models["status"], models["error_type"], models["error_message"]) == \
+        (400, "no_db_connection", "No connected db.")
+    assert fire(facts, "AUT003") and not fire(facts, "AUT002")
+    assert CANARY not in json.dumps(facts) and CANARY[:6] not in json.dumps(facts)
+
+
+@pytest.mark.live
+def test_litellm_missing_key_is_401_and_aut001_fires(litellm_gateway) -> None:
+    ctx = gateway_ctx(litellm_gateway.url)
+    facts = {**ctx.facts, **gateway_models.run(ctx), "auth.credential_source": None}
+    assert facts["gateway.models"]["status"] == 401
+    assert "No api key passed in" in facts["gateway.models"]["error_message"]
+    found = fire(facts, "AUT001")
+    assert found and found[0].confidence == 0.99
+    assert not fire(facts, "AUT002") and not fire(facts, "AUT004")
+
+
+@pytest.mark.live
+def test_gateway_echoing_a_key_prefix_is_scrubbed_and_aut002_fires(fake_gateway) -> None:
+    gw = fake_gateway("auth", key="sk-right-0000000000")
+    ctx = gateway_ctx(gw.url, token=CANARY, auth__credential_source="ANTHROPIC_AUTH_TOKEN")
+    facts = {**ctx.facts, **gateway_models.run(ctx)}
+    assert gw.requests[0].headers["authorization"] == f"Bearer {CANARY}"
+    dumped = json.dumps(facts)
+    assert facts["gateway.models"]["status"] == 401
+    assert CANARY not in dumped and "sk-can" not in dumped
+    assert "Received API Key = <redacted>" in facts["gateway.models"]["error_message"]
+    assert fire(facts, "AUT002")
