@@ -96,15 +96,18 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
               default="error", show_default=True,
               help="Exit 1 when a finding is at or above this (CI: --fail-on warning).")
 @click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A variable the files expect (repeatable), e.g. VERTEXAI_PROJECT=my-proj.")
+              help="A variable of the gateway host (repeatable), e.g. VERTEXAI_PROJECT=my-proj; "
+                   "the config's os.environ/ references are otherwise looked up in this shell.")
+@click.option("--client-env", "client_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A variable exported in the client's shell (repeatable); by default it has none.")
 @click.option("--shell-env", is_flag=True,
               help="Validate against this shell's whole environment (and credentials) too.")
 @click.option("--client-version", metavar="VERSION", help="Claude Code version to model.")
 @click.option("--no-plugins", is_flag=True, help="Load no third-party plugins.")
 @click.option("--verbose", "-v", is_flag=True)
 def validate(gateway_config: str | None, settings: tuple[str, ...], fmt: str, output: str | None,
-             fail_on: str, env_pairs: tuple[str, ...], shell_env: bool, client_version: str | None,
-             no_plugins: bool, verbose: bool) -> None:
+             fail_on: str, env_pairs: tuple[str, ...], client_pairs: tuple[str, ...], shell_env: bool,
+             client_version: str | None, no_plugins: bool, verbose: bool) -> None:
     """Check a gateway config and client settings statically (no network), as `scan` would."""
     from gwdoctor.knowledge._setup_validate import validate_files
     from gwdoctor.knowledge.setup import SetupError
@@ -112,21 +115,27 @@ def validate(gateway_config: str | None, settings: tuple[str, ...], fmt: str, ou
     from .cli import _check_output, _write, exit_code
 
     _check_output(output)
-    extra = {}
-    for pair in env_pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.UsageError(f"--env {pair}: expected NAME=VALUE")
-        extra[name] = value
     try:
         result = validate_files(gateway_config=gateway_config, settings=settings,
                                 shell_env=dict(os.environ), use_shell_env=shell_env,
-                                extra_env=extra, client_version=client_version,
+                                extra_env=_pairs("--env", env_pairs),
+                                client_env=_pairs("--client-env", client_pairs),
+                                client_version=client_version,
                                 load_plugins=not no_plugins)
     except SetupError as exc:
         raise click.UsageError(str(exc)) from None
     _write(_render(result, fmt, fail_on, output, verbose), output)
     sys.exit(exit_code(result.report, fail_on))
+
+
+def _pairs(flag: str, pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.UsageError(f"{flag} {pair}: expected NAME=VALUE")
+        out[name] = value
+    return out
 
 
 def _render(result: Any, fmt: str, fail_on: str, output: str | None, verbose: bool) -> str:

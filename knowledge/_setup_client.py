@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ._setup_data import CLAUDE_MODELS, ENTERPRISE, SetupError, is_internal_host
 from ._setup_litellm import base_url
@@ -70,7 +70,7 @@ def _proxy_url(raw: str, auth: bool) -> str:
     if not auth and parts.username is None:
         return f"http://{hostport}"
     # Never write a real password: keep the user name (percent-encoded) and leave a placeholder.
-    user = quote(parts.username or "", safe="") or "PROXY_USER"
+    user = quote(unquote(parts.username or ""), safe="") or "PROXY_USER"
     return f"http://{user}:PROXY_PASSWORD@{hostport}"
 
 

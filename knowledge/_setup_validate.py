@@ -46,53 +46,78 @@ def _place(layer: str, home: Path, cwd: Path, root: Path) -> Path:
             "managed": managed_dir(root) / "managed-settings.json"}[layer]
 
 
-def _scan_env(gateway_text: str | None, shell_env: Mapping[str, str], use_shell: bool,
-              extra: Mapping[str, str], home: Path) -> dict[str, str]:
-    if use_shell:
-        env = {k: v for k, v in shell_env.items() if k != "CLAUDE_CONFIG_DIR"}
-    else:
-        # Only what the gateway config itself names: its os.environ/ references must be set
-        # where LiteLLM starts, and this is where the user is about to start it.
-        wanted = set(_ENV_REF.findall(gateway_text or ""))
-        env = {k: shell_env[k] for k in sorted(wanted) if k in shell_env}
+def _gateway_env(gateway_text: str, shell_env: Mapping[str, str],
+                 extra: Mapping[str, str]) -> dict[str, str]:
+    # Only what the gateway config itself names: its os.environ/ references must be set
+    # where LiteLLM starts, and this is where the user is about to start it.
+    wanted = set(_ENV_REF.findall(gateway_text))
+    env = {k: shell_env[k] for k in sorted(wanted) if k in shell_env}
     env.update(extra)
-    env["HOME"] = str(home)
     return env
 
 
-def _drop_machine_findings(report: dict[str, Any]) -> dict[str, Any]:
+def _resummarize(report: dict[str, Any]) -> dict[str, Any]:
+    """Ranks, summary and verdict again after findings were added or removed."""
     from gwdoctor.engine.model import Severity
 
-    kept, moved = [], []
-    for f in report["findings"]:
-        (moved if f["rule_id"] in MACHINE_RULES else kept).append(f)
-    if not moved:
-        return report
-    gone = {f["rule_id"] for f in moved}
-    for i, f in enumerate(kept, start=1):
+    findings = report["findings"]
+    ids = {f["rule_id"] for f in findings}
+    for i, f in enumerate(findings, start=1):
         f["rank"] = i
-        f["caused_by"] = [c for c in f["caused_by"] if c not in gone]
-        f["root_cause"] = f["root_cause"] or not f["caused_by"]
-    report["findings"] = kept
-    report["not_evaluated"] = sorted(
-        [*report["not_evaluated"],
-         *({"rule_id": f["rule_id"], "rule_name": f["rule_name"],
-            "reason": f"machine state: {MACHINE_RULES[f['rule_id']]} (run `gwdoctor scan`)"}
-           for f in moved)], key=lambda d: d["rule_id"])
+        f["caused_by"] = [c for c in f["caused_by"] if c in ids]
+        f["root_cause"] = bool(f["root_cause"] or not f["caused_by"])
     summary = report["summary"]
     for label in ("critical", "error", "warning", "info"):
-        summary[label] = sum(1 for f in kept if f["severity"] == label)
-    summary["root_causes"] = sum(1 for f in kept if f["root_cause"])
+        summary[label] = sum(1 for f in findings if f["severity"] == label)
+    summary["root_causes"] = sum(1 for f in findings if f["root_cause"])
     summary["rules_not_evaluated"] = len(report["not_evaluated"])
-    worst = max((int(Severity.parse(f["severity"])) for f in kept), default=0)
+    worst = max((int(Severity.parse(f["severity"])) for f in findings), default=0)
     if worst >= Severity.ERROR:
-        report["verdict_reason"] = f"{summary['critical'] + summary['error']} finding(s) at error or above"
         report["verdict"] = "broken"
+        report["verdict_reason"] = f"{summary['critical'] + summary['error']} finding(s) at error or above"
     elif worst >= Severity.WARNING:
         report["verdict"], report["verdict_reason"] = "degraded", "warnings only"
     else:
         report["verdict"], report["verdict_reason"] = "healthy", "no finding at warning or above"
     return report
+
+
+def _drop_machine_findings(report: dict[str, Any]) -> dict[str, Any]:
+    moved = [f for f in report["findings"] if f["rule_id"] in MACHINE_RULES]
+    report["findings"] = [f for f in report["findings"] if f["rule_id"] not in MACHINE_RULES]
+    report["not_evaluated"] = sorted(
+        [*report["not_evaluated"],
+         *({"rule_id": f["rule_id"], "rule_name": f["rule_name"],
+            "reason": f"machine state: {MACHINE_RULES[f['rule_id']]} (run `gwdoctor scan`)"}
+           for f in moved)], key=lambda d: d["rule_id"])
+    return _resummarize(report)
+
+
+def _merge(gateway: dict[str, Any], client: dict[str, Any]) -> dict[str, Any]:
+    """One report from the gateway-host scan and the client scan: gateway findings first."""
+    evaluated = {n["rule_id"] for n in client["not_evaluated"]} - {
+        n["rule_id"] for n in gateway["not_evaluated"]}
+    client["findings"] = gateway["findings"] + client["findings"]
+    client["not_evaluated"] = [n for n in client["not_evaluated"] if n["rule_id"] not in evaluated]
+    client["facts"] = dict(sorted({**client["facts"], **{
+        k: v for k, v in gateway["facts"].items() if k.startswith("gateway_config.")}}.items()))
+    client["probes"] = [p for p in gateway["probes"] if p["name"].startswith("gateway_config.")] + [
+        p for p in client["probes"] if not p["name"].startswith("gateway_config.")]
+    client["options"] = {**client["options"], "gateway_config": gateway["options"].get("gateway_config")}
+    client["summary"]["rules_evaluated"] = max(client["summary"]["rules_evaluated"],
+                                               gateway["summary"]["rules_evaluated"])
+    return _resummarize(client)
+
+
+def _scan(env: dict[str, str], home: Path, cwd: Path, root: Path, gw_path: Path | None,
+          base: dict[str, Any], only: tuple[str, ...], load_plugins: bool) -> tuple[dict[str, Any], Any]:
+    from gwdoctor.engine.model import Options
+    from gwdoctor.engine.scan import ScanRequest, run_scan
+
+    options = Options(gateway_config=str(gw_path) if gw_path else None, **base)
+    outcome = run_scan(ScanRequest(env=env, home=home, cwd=cwd, root=root, options=options,
+                                   only=only, load_plugins=load_plugins))
+    return outcome.report, outcome.registry
 
 
 def _unmap(report: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
@@ -106,11 +131,10 @@ def _unmap(report: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]
 def validate_files(*, gateway_config: str | None, settings: Sequence[str],
                    shell_env: Mapping[str, str], use_shell_env: bool = False,
                    extra_env: Mapping[str, str] | None = None,
+                   client_env: Mapping[str, str] | None = None,
                    client_version: str | None = None, load_plugins: bool = True) -> Validation:
     """Run the offline scan over copies of the files in a scratch home; report as `scan` does."""
-    from gwdoctor.engine.model import Options
     from gwdoctor.engine.report import validate_report
-    from gwdoctor.engine.scan import ScanRequest, run_scan
 
     if not gateway_config and not settings:
         raise SetupError("give --gateway-config FILE and/or --settings FILE")
@@ -143,17 +167,30 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
                 gw_text = gw_path.read_text(encoding="utf-8", errors="replace")
             except OSError as exc:
                 raise SetupError(f"--gateway-config {gateway_config}: {exc.strerror or exc}") from None
-        env = _scan_env(gw_text, shell_env, use_shell_env, extra_env or {}, home)
-        options = Options(offline=True, no_inference=True, gateway_config=str(gw_path) if gw_path else None,
-                          client_version=client_version)
-        outcome = run_scan(ScanRequest(env=env, home=home, cwd=cwd, root=root, options=options,
-                                       load_plugins=load_plugins))
-        report = outcome.report
-        if not use_shell_env:
+        base = {"offline": True, "no_inference": True, "client_version": client_version}
+        if use_shell_env:
+            # This machine is both gateway host and client: one scan, the whole environment.
+            env = {k: v for k, v in shell_env.items() if k != "CLAUDE_CONFIG_DIR"}
+            env.update({**(extra_env or {}), **(client_env or {}), "HOME": str(home)})
+            report, registry = _scan(env, home, cwd, root, gw_path, base, (), load_plugins)
+        else:
+            # Two scans so the gateway host's variables (its ANTHROPIC_API_KEY, AWS_*) never
+            # look like the client's, and the client's shell is empty: only the files count.
+            gw_report = None
+            if gw_path is not None:
+                gw_report, registry = _scan(_gateway_env(gw_text or "", shell_env, extra_env or {}),
+                                            home, cwd, root, gw_path, base, ("gateway_config",),
+                                            load_plugins)
+                report = gw_report
+            if settings or gw_path is None:
+                report, registry = _scan({**(client_env or {}), "HOME": str(home)}, home, cwd, root,
+                                         None, base, (), load_plugins)
+                if gw_report is not None:
+                    report = _merge(gw_report, report)
             report = _drop_machine_findings(report)
         mapping[str(scratch)] = "<scratch>"
         report = _unmap(report, mapping)
         validate_report(report)
-        return Validation(report=report, registry=outcome.registry)
+        return Validation(report=report, registry=registry)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
