@@ -23,6 +23,7 @@ import certifi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 
 from gwdoctor.engine import ProbeContext
 
@@ -67,15 +68,20 @@ class Trust:
 
 def _parse_pem_blocks(data: bytes) -> list[x509.Certificate]:
     out = []
-    with warnings.catch_warnings():
-        # Some system roots carry a negative serial: cryptography warns, the client trusts them.
-        warnings.simplefilter("ignore")
-        for block in _PEM_RE.findall(data):
-            try:
-                out.append(x509.load_pem_x509_certificate(block))
-            except ValueError:
-                continue  # one malformed block must not hide the rest of a bundle
+    _quiet_serial_warning()
+    for block in _PEM_RE.findall(data):
+        try:
+            out.append(x509.load_pem_x509_certificate(block))
+        except ValueError:
+            continue  # one malformed block must not hide the rest of a bundle
     return out
+
+
+def _quiet_serial_warning() -> None:
+    # Some roots in certifi and system stores carry a non-positive serial: cryptography
+    # warns, the client trusts them. A filter, not catch_warnings(), which is not
+    # thread-safe and probes run in threads.
+    warnings.filterwarnings("ignore", message="Parsed a serial number", category=CryptographyDeprecationWarning)
 
 
 @functools.lru_cache(maxsize=64)
@@ -87,9 +93,8 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[x509.C
     if b"-----BEGIN" in data:
         return "pem", ()  # PEM, but a key or a CSR: no certificate in it
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "der", (x509.load_der_x509_certificate(data),)
+        _quiet_serial_warning()
+        return "der", (x509.load_der_x509_certificate(data),)
     except ValueError:
         return "invalid", ()
 

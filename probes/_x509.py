@@ -14,8 +14,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtensionOID, NameOID
-from cryptography.x509.verification import (DNSName, ExtensionPolicy, IPAddress, PolicyBuilder,
-                                            Store, VerificationError)
+from cryptography.x509.verification import (Criticality, DNSName, ExtensionPolicy, IPAddress,
+                                            PolicyBuilder, Store, VerificationError)
 
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml, validate
 
@@ -137,9 +137,13 @@ def _strict(chain: list[x509.Certificate], store: list[x509.Certificate], host: 
         subject: Any = IPAddress(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
         subject = DNSName(host)
+    # cryptography insists that a CA policy requires basicConstraints and a server EE
+    # policy requires subjectAltName; everything else is permitted, as OpenSSL does.
+    agnostic = Criticality.AGNOSTIC
+    ca_policy = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, agnostic, None)
+    ee_policy = ExtensionPolicy.permit_all().require_present(x509.SubjectAlternativeName, agnostic, None)
     builder = (PolicyBuilder().store(Store(store)).time(datetime.now(timezone.utc))
-               .extension_policies(ca_policy=ExtensionPolicy.permit_all(),
-                                   ee_policy=ExtensionPolicy.permit_all()))
+               .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy))
     try:
         builder.build_server_verifier(subject).verify(chain[0], chain[1:])
         return None
@@ -153,13 +157,13 @@ def verify_chain(chain: list[x509.Certificate], store: list[x509.Certificate], h
     Node would report (chain first, then expiry, then the host name), None if accepted."""
     trusted, code, anchor = _anchor(chain, store)
     detail = _strict(chain, store, host)
-    if trusted and detail is not None:
+    if detail is None:  # cryptography built a path (perhaps one the simple walk missed)
+        trusted, code = True, None
+    elif trusted:
         if expired(chain):
             code = "CERT_HAS_EXPIRED"
         elif not hostname_matches(chain[0], host):
             code = "ERR_TLS_CERT_ALTNAME_INVALID"
-    elif trusted:
-        detail = None
     return {"trusted": trusted, "code": code,
             "anchor": anchor.subject.rfc4514_string() if anchor is not None else None,
             "detail": detail if code else None}

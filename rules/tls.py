@@ -183,8 +183,11 @@ def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
                          snippet=f"export ANTHROPIC_BASE_URL={shq(base)}", safety="review"))
     fixes.append(Fix(title="Or reissue the certificate with this name", lang="text", safety="manual",
                      snippet=f"Add DNS:{host} (or IP:{host}) to the certificate's subjectAltName."))
+    names = ", ".join(leaf.get("sans") or []) or str(leaf.get("subject"))
+    as_dns = str(host) in (leaf.get("sans") or [])  # an IP listed as a DNS name does not count
+    why = f"lists {host} only as a DNS name; an IP address must be an IP SAN" if as_dns else f"names {names}, not {host}"
     return Finding(
-        message=f"The certificate names {', '.join(leaf.get('sans') or []) or leaf.get('subject')}, not {host}",
+        message=f"The certificate {why}",
         evidence={"gateway.host": host, "sans": leaf.get("sans"), "subject": leaf.get("subject")},
         fixes=tuple(fixes),
     )
