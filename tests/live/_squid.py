@@ -60,13 +60,22 @@ class Squid:
             return "(no log)"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        # squid runs in its own process group (its kid and helpers too): signal the group,
+        # so nothing outlives the fixture even when the parent has to be killed.
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
             try:
-                self.proc.wait(timeout=5)
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+                break
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+                continue
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # helpers that ignored SIGTERM
+        except ProcessLookupError:
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -123,7 +132,7 @@ coredump_dir {d}
 cache deny all
 cache_mem 8 MB
 pinger_enable off
-shutdown_lifetime 1 seconds
+shutdown_lifetime 0 seconds
 visible_hostname gwdoctor-lab
 netdb_filename none
 auth_param basic program {LIBEXEC}/basic_ncsa_auth {d}/passwd
@@ -162,7 +171,7 @@ def start_squid(upstream_ca: Path, user: str, password: str) -> Squid:
             os.chown(path, proxy.pw_uid, proxy.pw_gid)
     with open(d / "stderr.log", "wb") as err_file:  # a pipe nobody drains could block squid
         proc = subprocess.Popen([SQUID, "-N", "-f", str(conf)], stdout=subprocess.DEVNULL,
-                                stderr=err_file, cwd=d)
+                                stderr=err_file, cwd=d, start_new_session=True)
     squid = Squid(proc, d, port, bump_port, blocked_port, user, password, bump_ca)
     deadline = time.monotonic() + 10
     pending = {port, bump_port}
