@@ -37,6 +37,7 @@ __all__ = [
     "extra_ca_info",
     "load_cert_file",
     "other_trust",
+    "quiet_serial_warning",
     "system_default_paths",
 ]
 
@@ -68,7 +69,7 @@ class Trust:
 
 def _parse_pem_blocks(data: bytes) -> list[x509.Certificate]:
     out = []
-    _quiet_serial_warning()
+    quiet_serial_warning()
     for block in _PEM_RE.findall(data):
         try:
             out.append(x509.load_pem_x509_certificate(block))
@@ -77,7 +78,7 @@ def _parse_pem_blocks(data: bytes) -> list[x509.Certificate]:
     return out
 
 
-def _quiet_serial_warning() -> None:
+def quiet_serial_warning() -> None:
     # Some roots in certifi and system stores carry a non-positive serial: cryptography
     # warns, the client trusts them. A filter, not catch_warnings(), which is not
     # thread-safe and probes run in threads.
@@ -93,7 +94,7 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[x509.C
     if b"-----BEGIN" in data:
         return "pem", ()  # PEM, but a key or a CSR: no certificate in it
     try:
-        _quiet_serial_warning()
+        quiet_serial_warning()
         return "der", (x509.load_der_x509_certificate(data),)
     except ValueError:
         return "invalid", ()

@@ -13,7 +13,7 @@ from cryptography import x509
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._netenv import env_value
-from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust
+from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust, quiet_serial_warning
 from ._tunnel import TunnelError, open_route
 from ._x509 import (chain_incomplete, describe, expired, hostname_matches, inspection_vendor,
                     verify_chain)
@@ -122,6 +122,7 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
     facts: dict[str, Any] = {"tls.handshake": {**shake, "via_proxy": via_proxy}, **_EMPTY}
     if not der:
         return facts
+    quiet_serial_warning()  # inspection proxies mint certificates with odd serials
     chain = [x509.load_der_x509_certificate(d) for d in der]
     trust = client_trust(ctx)
     client = verify_chain(chain, trust.certs, host)
