@@ -123,15 +123,24 @@ def graph(fmt: str) -> None:
         sys.stdout.write(json.dumps(g.to_json(dg), indent=2) + "\n")
 
 
+def _schema_kinds() -> list[str]:
+    from .knowledge import builtin_dir
+
+    names = [p.name for p in (builtin_dir() / "schemas").iterdir()]
+    return sorted(n.removesuffix(".schema.json") for n in names if n.endswith(".schema.json"))
+
+
 @click.command()
-@click.argument("kind", type=click.Choice(["report", "graph", "signatures", "client", "causes",
-                                           "rule-cases"]), default="report")
-def schema(kind: str) -> None:
-    """Print a published JSON Schema (draft 2020-12): the report, or a knowledge file kind."""
+@click.argument("kind", default="report")
+@click.option("--list", "list_", is_flag=True, help="List the schema kinds.")
+def schema(kind: str, list_: bool) -> None:
+    """Print a published JSON Schema (draft 2020-12): `report` (default) or a knowledge file kind."""
+    kinds = _schema_kinds()
+    if list_:
+        click.echo("\n".join(kinds))
+        return
+    if kind not in kinds:
+        raise click.UsageError(f"no schema {kind!r}; one of: {', '.join(kinds)}")
     from .knowledge import schema as load
 
-    try:
-        data = load(kind)
-    except FileNotFoundError:
-        raise click.UsageError(f"no schema for {kind}") from None
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(json.dumps(load(kind), indent=2) + "\n")
