@@ -10,12 +10,14 @@ import pytest
 from ._squid import BUMP_CA_NAME, Squid, start_squid
 from ._tls import LoopbackServer, Pki, closed_port, make_pki, plain_http_handler, tarpit_handler, tls_handler
 
-__all__ = ["BUMP_CA_NAME", "PROXY_PASSWORD", "PROXY_USER", "closed_port_number", "net_pki",
-           "plain_http_server", "squid", "tarpit_server", "tls_servers"]
+__all__ = ["BUMP_CA_NAME", "PROXY_PASSWORD", "PROXY_USER", "UNRESOLVABLE_HOST", "closed_port_number",
+           "net_pki", "plain_http_server", "squid", "tarpit_server", "tls_servers", "unresolvable_host"]
 
 PROXY_USER = "labuser"
 # A canary: it must never appear in facts. The '@' and ':' need percent-encoding in a URL.
 PROXY_PASSWORD = "Canary@pw:7f3e"
+# RFC 2606 reserves .invalid: no resolver anywhere may answer it.
+UNRESOLVABLE_HOST = "llm-gateway.gwdoctor-test.invalid"
 TLS_KINDS = ("valid", "selfsigned", "wrong_host", "expired", "incomplete")
 
 
@@ -54,6 +56,11 @@ def tarpit_server() -> Iterator[LoopbackServer]:
 @pytest.fixture(scope="session")
 def closed_port_number() -> int:
     return closed_port()
+
+
+@pytest.fixture(scope="session")
+def unresolvable_host() -> str:
+    return UNRESOLVABLE_HOST
 
 
 @pytest.fixture(scope="session")

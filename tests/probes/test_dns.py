@@ -12,6 +12,7 @@ from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes import dns as dns_probes
 from gwdoctor.probes.dns import connect_gateway, resolve, resolve_gateway, resolve_proxy
 from live._netctx import net_ctx
+from live.network import UNRESOLVABLE_HOST
 
 RULES = {r.id: r for r in builtin_rules()}
 
@@ -27,7 +28,7 @@ def test_localhost_resolves_with_the_system_resolver():
 
 
 def test_invalid_tld_is_nxdomain_and_fires_dns001():
-    ctx = net_ctx("https://llm-gateway.gwdoctor-test.invalid")
+    ctx = net_ctx(f"https://{UNRESOLVABLE_HOST}")
     ctx.facts.update(resolve_gateway.run(ctx))
     assert ctx.facts["dns.gateway"]["status"] == "nxdomain"
     assert ctx.facts["dns.gateway"]["code"] == "ENOTFOUND"
@@ -57,7 +58,7 @@ def test_resolver_failure_is_not_nxdomain(monkeypatch):
 
 
 def test_gateway_behind_a_proxy_is_resolved_by_the_proxy():
-    ctx = net_ctx("https://llm-gateway.gwdoctor-test.invalid", {"HTTPS_PROXY": "http://127.0.0.1:3128"})
+    ctx = net_ctx(f"https://{UNRESOLVABLE_HOST}", {"HTTPS_PROXY": "http://127.0.0.1:3128"})
     ctx.facts.update(resolve_gateway.run(ctx))
     assert ctx.facts["dns.gateway"]["proxy_resolves"] is True
     assert not RULES["DNS001"].evaluate(ctx.facts)
@@ -88,7 +89,7 @@ def test_direct_connect_ok_refused_and_via_proxy(plain_http_server, closed_port_
 
 
 def test_connect_skips_when_the_name_does_not_resolve():
-    ctx = net_ctx("https://llm-gateway.gwdoctor-test.invalid")
+    ctx = net_ctx(f"https://{UNRESOLVABLE_HOST}")
     ctx.facts.update(resolve_gateway.run(ctx))
     with pytest.raises(ProbeSkipped):
         connect_gateway.run(ctx)
