@@ -104,10 +104,14 @@ def _settings_json(setup: Setup) -> str:
 
 
 def _export(var: Var) -> str:
-    if var.placeholder:
-        # Fail loudly instead of exporting a placeholder the gateway would reject.
-        return f'export {var.name}="${{{var.name}:?set {var.name}: {var.why}}}"'
-    return f"export {var.name}={shlex.quote(var.value)}"
+    if not var.placeholder:
+        return f"export {var.name}={shlex.quote(var.value)}"
+    # Fail loudly instead of exporting a placeholder the gateway would reject. The message
+    # is plain words only: inside "${X:?...}" a backtick or $ would run as shell code.
+    shape = ""
+    if "\n" in var.value:  # multi-line (custom headers): show the $'...' spelling to use
+        shape = "# shape: {}=$'{}'\n".format(var.name, var.value.replace("\n", "\\n"))
+    return f'{shape}export {var.name}="${{{var.name}:?set {var.name} first, see README-setup.md}}"'
 
 
 def _env_sh(setup: Setup) -> str:

@@ -107,6 +107,19 @@ def test_no_literal_secret_and_base_url_without_v1(name: str) -> None:
         assert "${" not in files["config.yaml"]
 
 
+@pytest.mark.parametrize("name", sorted(_cases("/x/ca.pem")))
+def test_env_sh_is_valid_shell_and_runs_nothing(name: str, tmp_path: Path) -> None:
+    import subprocess
+
+    kind, opts = _cases("/x/ca.pem")[name]
+    script = gen.generate(kind, opts)["env.sh"]
+    assert subprocess.run(["bash", "-n"], input=script.encode(), check=False).returncode == 0
+    # a placeholder's guard message is plain words: no command substitution inside "${X:?...}"
+    for line in script.splitlines():
+        if ":?" in line:
+            assert not re.search(r"[`]|\$\(", line.split(":?", 1)[1]), line
+
+
 def test_litellm_vertex_serves_the_eight_models_in_their_regions() -> None:
     config = yaml.safe_load(gen.generate("litellm-vertex", {})["config.yaml"])
     known = {m["model_id"]: m for m in providers()["vertex_models"]}
