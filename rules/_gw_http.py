@@ -59,7 +59,9 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
         if c.get("status") is None or c["status"] < 400:
             continue
         retry = c.get("without_beta") or {}
-        retry_ok = retry.get("status") is not None and retry["status"] < 400
+        # A retry that streamed to message_stop: a flaky upstream that merely answered
+        # differently the second time is not evidence against the header.
+        retry_ok = retry.get("status") is not None and retry["status"] < 400 and retry.get("complete") is True
         named = bool(_BETA_REJECTED.search(c.get("error_message") or ""))
         if retry_ok or (named and c["status"] == 400):
             hits.append((c, retry_ok))
@@ -162,7 +164,7 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
             continue
         relayed = bool(UPSTREAM.search(msg))
         retry = c.get("without_beta") or {}
-        if (not relayed and status < 500) or (retry.get("status") or 999) < 400:
+        if (not relayed and status < 500) or ((retry.get("status") or 999) < 400 and retry.get("complete")):
             continue  # a client-side 4xx, or a beta-header rejection (GWY006)
         fixes = [Fix(title="Ask LiteLLM which deployments fail (needs the master key)", safety="safe",
                      snippet=f"curl -s '{base}/health?model={c['model']}' -H 'Authorization: Bearer <master-key>'")] \

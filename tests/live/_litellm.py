@@ -10,6 +10,7 @@ Usable outside pytest::
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -143,6 +144,9 @@ def start_litellm(config: dict[str, Any], port: int | None = None, *,
     gw = LiteLLM(url=f"http://127.0.0.1:{port}", port=port,
                  master_key=str((config.get("general_settings") or {}).get("master_key", "")),
                  proc=proc, workdir=workdir, config=config)
+    # A script that dies before stop() must not leave a 400 MB proxy behind (the child is in its
+    # own session, so it would not get the terminal's SIGINT either).
+    atexit.register(gw.stop)
     deadline = time.monotonic() + startup_timeout
     with httpx.Client(trust_env=False, timeout=1.0) as client:
         while time.monotonic() < deadline:

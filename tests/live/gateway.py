@@ -4,12 +4,19 @@
 * ``fake_gateway`` (function): factory ``fake_gateway(mode, **options)`` for the fake playing
   a broken gateway (``openai_only``, ``prefix``, ``auth``, ``reject_beta``, ``html_login``).
 * ``litellm_gateway`` (session): LiteLLM 1.108.7 serving ``LAB_MODELS`` from ``fake_upstream``,
-  master key ``LAB_MASTER_KEY``, warmed up. Started once (≈8-12 s); fails loudly when
-  LiteLLM is missing. Outside pytest use ``start_fake_upstream`` / ``start_litellm``.
+  master key ``LAB_MASTER_KEY``, warmed up. Started once (≈8-12 s idle, 20+ s on a busy
+  machine); fails loudly when LiteLLM is missing. Outside pytest use ``start_fake_upstream`` /
+  ``start_litellm``.
+
+``pytest_collection_finish`` (exported to conftest) starts the lab in a background thread as
+soon as collection shows a test needs it, so its start-up overlaps the tests that run first;
+``pytest_sessionfinish`` stops it whatever happened.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -30,7 +37,8 @@ from ._litellm import (
 __all__ = [
     "FAULTS", "LAB_MASTER_KEY", "LAB_MODELS", "MODES", "FakeUpstream", "LiteLLM", "LiteLLMMissing",
     "fake_gateway", "fake_upstream", "free_port", "lab_config", "litellm_binary", "litellm_gateway",
-    "start_fake_upstream", "start_litellm", "warm_up",
+    "pytest_collection_finish", "pytest_sessionfinish", "start_fake_upstream", "start_litellm",
+    "warm_up",
 ]
 
 
@@ -38,21 +46,84 @@ def warm_up(gw: LiteLLM) -> None:
     """One streaming request per provider path: LiteLLM's first call loads its handlers
     (≈1 s) and coalesces the first events, which would look like a buffering gateway."""
     headers = {"authorization": f"Bearer {gw.master_key}", "anthropic-version": "2023-06-01"}
-    with httpx.Client(trust_env=False, timeout=15) as client:
-        for model in ("claude-sonnet-4-5", "gemini-2.5-pro"):
-            body = {"model": model, "max_tokens": 1, "stream": True,
-                    "messages": [{"role": "user", "content": "warm up"}]}
-            with client.stream("POST", f"{gw.url}/v1/messages", headers=headers, json=body) as r:
-                r.read()
+
+    def one(model: str) -> None:
+        body = {"model": model, "max_tokens": 1, "stream": True,
+                "messages": [{"role": "user", "content": "warm up"}]}
+        with httpx.Client(trust_env=False, timeout=30) as client, \
+                client.stream("POST", f"{gw.url}/v1/messages", headers=headers, json=body) as r:
+            r.read()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, ("claude-sonnet-4-5", "gemini-2.5-pro")))
+
+
+class _Lab:
+    """The session's fake upstream + LiteLLM, started at most once, possibly in the background."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.upstream: FakeUpstream | None = None
+        self.gateway: LiteLLM | None = None
+        self.error: BaseException | None = None
+
+    def start_in_background(self) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._start, name="litellm-lab", daemon=True)
+                self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            litellm_binary()
+            gw = start_litellm(lab_config(self.fake().url))
+            self.gateway = gw
+            warm_up(gw)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test that needs it
+            self.error = exc
+
+    def fake(self) -> FakeUpstream:
+        with self.lock:
+            if self.upstream is None:
+                self.upstream = start_fake_upstream()
+            return self.upstream
+
+    def litellm(self) -> LiteLLM:
+        self.start_in_background()
+        assert self.thread is not None
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.gateway is not None
+        return self.gateway
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.join(90)
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        if self.upstream is not None:
+            self.upstream.stop()
+            self.upstream = None
+
+
+_LAB = _Lab()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("litellm_gateway" in getattr(item, "fixturenames", ()) for item in session.items):
+        _LAB.start_in_background()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _LAB.stop()
 
 
 @pytest.fixture(scope="session")
-def fake_upstream() -> Iterator[FakeUpstream]:
-    up = start_fake_upstream()
-    try:
-        yield up
-    finally:
-        up.stop()
+def fake_upstream() -> FakeUpstream:
+    return _LAB.fake()
 
 
 @pytest.fixture
@@ -72,11 +143,6 @@ def fake_gateway() -> Iterator[Callable[..., FakeUpstream]]:
 
 
 @pytest.fixture(scope="session")
-def litellm_gateway(fake_upstream: FakeUpstream) -> Iterator[LiteLLM]:
-    litellm_binary()  # raises LiteLLMMissing: a missing lab install is a failure, not a skip
-    gw = start_litellm(lab_config(fake_upstream.url))
-    try:
-        warm_up(gw)
-        yield gw
-    finally:
-        gw.stop()
+def litellm_gateway(fake_upstream: FakeUpstream) -> LiteLLM:
+    # Raises LiteLLMMissing when the lab install is absent: a failure, never a skip.
+    return _LAB.litellm()
