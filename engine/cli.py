@@ -19,6 +19,28 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 class GwdoctorGroup(click.Group):
     """Turns unexpected exceptions into exit 3 with one line (a traceback only with GWDOCTOR_DEBUG=1)."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Usage errors as one line on stderr, exit 2 (click prints three)."""
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # pragma: no cover - click >= 8.2
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(EXIT_OK)
+        except click.UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx else "gwdoctor"
+            click.echo(f"{cmd}: error: {exc.format_message()} (see '{cmd} --help')", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(f"gwdoctor: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("gwdoctor: aborted", err=True)
+            sys.exit(130)
+        if isinstance(rv, int):
+            sys.exit(rv)
+        sys.exit(EXIT_OK)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
