@@ -353,3 +353,10 @@ def test_real_litellm_boots_the_generated_config(kind: str, opts: dict[str, Any]
             denied = client.get(f"{gw.url}/v1/models", headers={"Authorization": "Bearer sk-wrong"})
         assert served == sorted(names), gw.log[-2000:]
         assert denied.status_code in (400, 401)  # no DB: LiteLLM answers 400 "No connected db."
+
+
+def test_cli_choices_match_the_generator() -> None:
+    from gwdoctor.engine import cli_setup
+
+    assert cli_setup.KINDS == tuple(gen.KINDS)
+    assert sorted(cli_setup.GATEWAYS) == sorted(gen.GATEWAYS)
