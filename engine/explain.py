@@ -153,7 +153,7 @@ def parse_signatures(data: Any, name: str, text: str | None = None) -> list[Sign
 def _compose(text: str) -> Any:
     import yaml  # the composer keeps each node's line, which safe_load drops
 
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _is_seq(node: Any) -> bool:

@@ -7,13 +7,19 @@ pass in topological order, linear in nodes plus edges.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from typing import Any, Iterable, Mapping
-
-import networkx as nx
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .knowledge import KnowledgeError, load_yaml_text, validate
+
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -23,24 +29,33 @@ class Placement:
     layer: int
 
 
-def load_fragments(dirs: Iterable[Traversable]) -> list[tuple[str, dict[str, Any]]]:
-    fragments = []
+def _read_fragments(dirs: Iterable[Traversable]) -> list[tuple[str, str]]:
+    texts = []
     for directory in dirs:
         path = directory / "graph.yaml"
-        if not path.is_file():
-            continue
-        name = f"{getattr(directory, 'name', directory)}/graph.yaml"
-        data = load_yaml_text(path.read_text(encoding="utf-8"), name)
-        try:
-            validate(data, "graph", name)
-        except FileNotFoundError:  # the schema ships with the knowledge package
-            pass
+        if path.is_file():
+            texts.append((f"{getattr(directory, 'name', directory)}/graph.yaml",
+                          path.read_text(encoding="utf-8")))
+    return texts
+
+
+def _parse(texts: list[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    fragments = []
+    for name, text in texts:
+        data = load_yaml_text(text, name) or {}
+        validate(data, "graph", name)
         fragments.append((name, data))
     return fragments
 
 
-def build_graph(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> nx.DiGraph:
+def load_fragments(dirs: Iterable[Traversable]) -> list[tuple[str, dict[str, Any]]]:
+    return _parse(_read_fragments(dirs))
+
+
+def build_graph(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> "nx.DiGraph":
     """Compose every fragment into one DAG; a cycle is an error naming the cycle."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     for name, data in fragments:
         for node, attrs in (data.get("nodes") or {}).items():
@@ -58,21 +73,51 @@ def build_graph(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> nx.DiGrap
     raise KnowledgeError(f"decision graph has a cycle: {path}")
 
 
-def load_graph(dirs: Iterable[Traversable]) -> nx.DiGraph:
+def load_graph(dirs: Iterable[Traversable]) -> "nx.DiGraph":
     return build_graph(load_fragments(dirs))
 
 
 class GraphIndex:
-    """Topological order, predecessors and layers, computed once per graph."""
+    """Topological order, predecessors, layers and edge reasons: all a scan needs.
 
-    def __init__(self, graph: nx.DiGraph) -> None:
+    Built from the networkx graph (``GraphIndex(graph)``), or from the compiled
+    form a previous scan cached (:func:`load_index`), so a scan whose knowledge
+    files did not change neither parses the YAML nor imports networkx."""
+
+    def __init__(self, graph: "nx.DiGraph | None" = None) -> None:
         self.graph = graph
-        self.order: list[str] = list(nx.topological_sort(graph))
-        self.preds: dict[str, list[str]] = {n: list(graph.predecessors(n)) for n in self.order}
+        self.order: list[str] = []
+        self.preds: dict[str, list[str]] = {}
+        self.reasons: dict[str, str] = {}  # "A>B" -> because
+        if graph is not None:
+            import networkx as nx
+
+            self.order = list(nx.topological_sort(graph))
+            self.preds = {n: sorted(graph.predecessors(n)) for n in self.order}
+            self.reasons = {f"{u}>{v}": str(d.get("because", ""))
+                            for u, v, d in graph.edges(data=True)}
+        self._layers()
+
+    def _layers(self) -> None:
         self.layer: dict[str, int] = {}
         for node in self.order:
             ps = self.preds[node]
             self.layer[node] = 1 + max(self.layer[p] for p in ps) if ps else 0
+
+    @property
+    def edge_count(self) -> int:
+        return len(self.reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"order": self.order, "preds": self.preds, "reasons": self.reasons}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "GraphIndex":
+        index = cls()
+        index.order, index.preds = list(data["order"]), {k: list(v) for k, v in data["preds"].items()}
+        index.reasons = dict(data["reasons"])
+        index._layers()
+        return index
 
     def place(self, fired: set[str]) -> dict[str, Placement]:
         """For each fired node: is it a root cause, and which fired nodes cause it.
@@ -101,11 +146,48 @@ class GraphIndex:
         return out
 
     def because(self, cause: str, symptom: str) -> str | None:
-        data = self.graph.get_edge_data(cause, symptom)
-        return data.get("because") if data else None
+        return self.reasons.get(f"{cause}>{symptom}")
 
 
-def to_mermaid(graph: nx.DiGraph) -> str:
+def cache_dir() -> Path | None:
+    explicit = os.environ.get("GWDOCTOR_CACHE_DIR")
+    if explicit == "":
+        return None  # GWDOCTOR_CACHE_DIR= (empty) turns the cache off
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gwdoctor"
+
+
+def load_index(dirs: Iterable[Traversable]) -> GraphIndex:
+    """The compiled decision graph, from the cache when the fragments are unchanged."""
+    from ._version import __version__
+
+    texts = _read_fragments(dirs)
+    digest = hashlib.sha256(__version__.encode())
+    for name, text in texts:
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    key = digest.hexdigest()[:24]
+    folder = cache_dir()
+    path = folder / f"graph-{key}.json" if folder else None
+    if path is not None:
+        try:
+            return GraphIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a missing or damaged cache is rebuilt
+    index = GraphIndex(build_graph(_parse(texts)))
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(index.to_json()), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home still scans, just without the cache
+    return index
+
+
+def to_mermaid(graph: "nx.DiGraph") -> str:
     lines = ["flowchart LR"]
     for node in sorted(graph.nodes):
         lines.append(f"    {node}[\"{node}\"]")
@@ -115,7 +197,7 @@ def to_mermaid(graph: nx.DiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dot(graph: nx.DiGraph) -> str:
+def to_dot(graph: "nx.DiGraph") -> str:
     lines = ["digraph gwdoctor {", "  rankdir=LR;"]
     for node in sorted(graph.nodes):
         lines.append(f'  "{node}" [label="{node}"];')
@@ -126,7 +208,7 @@ def to_dot(graph: nx.DiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(graph: nx.DiGraph) -> dict[str, Any]:
+def to_json(graph: "nx.DiGraph") -> dict[str, Any]:
     return {
         "nodes": [{"id": n, **{k: v for k, v in d.items() if k != "source"}}
                   for n, d in sorted(graph.nodes(data=True))],

@@ -11,6 +11,9 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class KnowledgeError(ValueError):
     """A knowledge file that cannot be used; the message names the file and line."""
 
@@ -23,9 +26,12 @@ def yaml_error_location(exc: yaml.YAMLError) -> tuple[int | None, int | None]:
 
 
 def load_yaml_text(text: str, name: str) -> Any:
-    """``yaml.safe_load`` (no tags executed) with a one-line error naming file:line:col."""
+    """Safe YAML loading (no tags executed) with a one-line error naming file:line:col.
+
+    Uses libyaml's C loader when PyYAML has it: the decision graph alone took
+    0.8 s with the pure-Python loader and ~0.05 s with the C one."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         line, col = yaml_error_location(exc)
         where = f"{name}:{line}:{col}" if line else name

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 from ._version import __version__
 from .collect import run_probes
 from .evaluate import evaluate
-from .graph import GraphIndex, load_graph
+from .graph import GraphIndex, load_index
 from .model import Options
 from .plugins import get_plugin_manager
 from .redact import scrub, secret_values
@@ -57,7 +57,7 @@ def options_dict(options: Options, budget: float) -> dict[str, Any]:
 def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:
     manager = get_plugin_manager(load_entrypoints=request.load_plugins, env=dict(request.env))
     registry = build_registry(manager)
-    return registry, GraphIndex(load_graph(registry.knowledge_dirs))
+    return registry, load_index(registry.knowledge_dirs)
 
 
 def run_scan(request: ScanRequest,
