@@ -174,6 +174,8 @@ def scan(fmt: str, output: str | None, fail_on: str, facts_file: str | None, ver
         plain = _plain() or bool(output and output != "-")
         render_text(report, buf, plain=plain, verbose=verbose)
         text = buf.getvalue()
+        if plain:  # rich pads every line to the console width; a pipe wants none of it
+            text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
     elif fmt == "json":
         from .report import dumps
 
