@@ -69,8 +69,8 @@ def no_credentials(facts: Facts) -> Finding | None:
       needs=("gateway.models",), confidence=0.9)
 def credential_rejected(facts: Facts) -> Finding | None:
     """## What it checks
-    The gateway answers `GET /v1/models`, sent with exactly the client's credential
-    headers, with 401 or 403 about the key itself (not a missing key, not a model
+    The gateway answers `GET /v1/models` (or a model request), sent with exactly the
+    client's credential headers, with 401 or 403 about the key itself (not a missing key, not a model
     allowlist, not an upstream provider's 401 relayed by the gateway).
 
     ## Why it matters
@@ -88,11 +88,17 @@ def credential_rejected(facts: Facts) -> Finding | None:
     ## Fix safety
     Review: it replaces the credential.
     """
-    models = _models(facts)
-    status, message = models.get("status"), models.get("error_message") or ""
-    if status not in (401, 403) or _NO_KEY.search(message) or _MODEL_ACCESS.search(message) \
-            or UPSTREAM.search(message):
+    def own(result: dict[str, Any]) -> bool:
+        message = result.get("error_message") or ""
+        return result.get("status") in (401, 403) and not (
+            _NO_KEY.search(message) or _MODEL_ACCESS.search(message) or UPSTREAM.search(message))
+
+    # Some gateways leave /v1/models open and judge the key only on /v1/messages.
+    candidates = [_models(facts)] + [c for c in facts.get("model.checks") or [] if isinstance(c, dict)]
+    models = next((r for r in candidates if own(r)), None)
+    if models is None:
         return None
+    status, message = models.get("status"), models.get("error_message") or ""
     source = facts.get("auth.credential_source")
     secret = facts.get("auth.token") if source == "ANTHROPIC_AUTH_TOKEN" else facts.get("auth.api_key")
     var = source if source in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") else _credential_var(facts)
