@@ -39,7 +39,8 @@ def _bypass_hosts(host: str) -> list[str]:
 def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway is on a loopback address, a proxy variable applies, and no
-    `NO_PROXY` entry covers the gateway host.
+    `NO_PROXY` entry covers the gateway host. Quiet when the proxy was seen reaching
+    the gateway, or is itself a live proxy on this machine (it shares the loopback).
 
     ## Why it matters
     The client asks the proxy to reach *its own* 127.0.0.1, which answers 403/502/503
@@ -60,6 +61,11 @@ def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
     route, host = facts["proxy.route"] or {}, str(facts["gateway.host"] or "")
     if not route.get("used") or not is_loopback(host) or route.get("no_proxy_match"):
         return None  # a matching entry that this version ignores is PRX011's finding
+    connect = facts.get("proxy.connect") or {}
+    if connect.get("status") == 200 or connect.get("from_proxy") is False:
+        return None  # the proxy demonstrably reached the gateway
+    if is_loopback(route.get("host")) and (facts.get("proxy.tcp") or {}).get("status") == "ok":
+        return None  # a live proxy on this machine shares its loopback: it can reach the gateway
     covered = f" ({route.get('no_proxy_variable')}={route.get('no_proxy')!r} does not cover it)" \
         if route.get("no_proxy") is not None else ""
     return Finding(
