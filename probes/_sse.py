@@ -18,6 +18,8 @@ __all__ = ["BURST_GAP_MS", "SseReading", "read_sse"]
 # response delivers message_start … message_stop in one burst; a streaming one spreads them
 # over the generation (on loopback with the fake upstream ≈10 ms apart).
 BURST_GAP_MS = 5.0
+# NOTE: a loaded machine can coalesce a short healthy stream into one burst too, so the
+# model probe re-checks a one-burst stream once before calling it buffered.
 MAX_EVENTS = 200
 
 
@@ -31,8 +33,11 @@ class SseReading:
     raw: bytes = b""                 # the first bytes, for an excerpt when nothing parsed
     truncated: bool = False
 
-    def summary(self, started: float, ended: float) -> dict[str, Any]:
+    def summary(self, started: float, ended: float,
+                headers_at: float | None = None) -> dict[str, Any]:
         t = self.times_ms
+        headers_ms = (headers_at - started) * 1000 if headers_at is not None else None
+        held_ms = round(t[0] - headers_ms, 1) if t and headers_ms is not None else None
         bursts = 1 + sum(1 for a, b in zip(t, t[1:]) if b - a >= BURST_GAP_MS) if t else 0
         spread = round(t[-1] - t[0], 1) if t else None
         complete = bool(self.events) and self.events[-1] == "message_stop" \
@@ -42,6 +47,8 @@ class SseReading:
             "complete": complete,
             # Incremental unless a multi-event stream arrived in one burst.
             "incremental": bool(t) and (len(t) < 3 or bursts > 1),
+            "headers_ms": int(headers_ms) if headers_ms is not None else None,
+            "held_ms": held_ms,
             "first_event_ms": int(t[0]) if t else None,
             "total_ms": int((ended - started) * 1000),
             "spread_ms": spread,

@@ -42,6 +42,7 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
     try:
         with client.stream("POST", url, headers=headers, json=_body(model),
                            timeout=httpx.Timeout(budget)) as response:
+            headers_at = time.monotonic()
             result["status"] = response.status_code
             ctype = response.headers.get("content-type") or ""
             result["content_type"] = ctype or None
@@ -53,7 +54,7 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
                     result["error"] = "redirect"
                 return result
             reading = read_sse(response, started, deadline)
-            sse = reading.summary(started, time.monotonic())
+            sse = reading.summary(started, time.monotonic(), headers_at)
             result["sse"] = sse
             result["error"] = reading.error
             if reading.error_event:
@@ -81,6 +82,14 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
     check = {"model": model, "roles": roles, **first, "without_beta": None, "openai_route": None,
              "route_hint": None}
     status = first["status"]
+    sse = first["sse"]
+    if sse and sse["complete"] and not sse["incremental"]:
+        # One burst can be a healthy stream coalesced on a busy machine; a buffering hop
+        # buffers every time. Judge on a second reading.
+        again = _attempt(client, url, model, headers, budget, scrub)["sse"]
+        sse["rechecked"] = True
+        if again and again["incremental"]:
+            sse["incremental"] = True
     if status is not None and status >= 400 and "anthropic-beta" in headers and status != 408:
         retry_headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
         second = _attempt(client, url, model, retry_headers, budget, scrub)

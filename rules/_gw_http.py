@@ -109,15 +109,18 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
         sse = c.get("sse")
         if c.get("status") != 200 or not isinstance(sse, dict) or not sse.get("events"):
             continue
+        sev = None
         if sse.get("done_sentinel"):
             why, conf = "an OpenAI '[DONE]' line inside the Anthropic stream", 0.9
         elif not sse.get("complete"):
             tail = "an error event" if "error" in sse["events"] else f"no message_stop (last: {sse['events'][-1]})"
             why, conf = f"the stream broke: {tail}" + (f", {c['error']}" if c.get("error") else ""), 0.9
         elif not sse.get("incremental"):
-            why = (f"all {len(sse['events'])} events arrived at once after {sse.get('first_event_ms')} ms "
-                   "(buffered, not streamed)")
+            why = (f"all {len(sse['events'])} events arrived at once after "
+                   f"{sse.get('first_event_ms')} ms (buffered, not streamed)")
             conf = 0.6
+            # Buffering slows the client but does not stop it: a warning, not an error.
+            sev = Severity.WARNING
         else:
             continue
         fix = (Fix(title="Stop nginx buffering the stream", lang="text", target="nginx.conf", safety="safe",
@@ -130,7 +133,7 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
         out.append(Finding(message=f"Model {c['model']}: {why}",
                            evidence={"model": c["model"], "sse": sse, "error": c.get("error"),
                                      "error_message": c.get("error_message")},
-                           fixes=(fix,), confidence=conf))
+                           fixes=(fix,), confidence=conf, severity=sev))
     return out
 
 
