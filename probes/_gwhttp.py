@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext, ProbeSkipped
 

@@ -34,7 +34,7 @@ import socket
 import ssl
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import httpx
+from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext
 

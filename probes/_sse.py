@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import httpx
+from ._lazy import httpx  # imported on first use
 
 __all__ = ["BURST_GAP_MS", "SseReading", "read_sse"]
 

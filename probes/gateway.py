@@ -14,7 +14,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext, hookimpl, probe
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml, validate

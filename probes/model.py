@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
+from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
 
