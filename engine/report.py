@@ -52,8 +52,9 @@ def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool) -> t
     if worst >= Severity.ERROR:
         blocking = sum(1 for r in results if r.severity >= Severity.ERROR)
         return "broken", f"{blocking} finding(s) at error or above"
-    essential = ESSENTIAL_ALWAYS + (() if offline else ESSENTIAL_LIVE)
-    missing = [k for k in essential if k not in facts]
+    if offline:
+        return "unknown", "--offline: the network checks that decide health did not run"
+    missing = [k for k in ESSENTIAL_ALWAYS + ESSENTIAL_LIVE if k not in facts]
     if missing:
         return "unknown", "checks that decide health did not run: " + ", ".join(missing)
     if worst >= Severity.WARNING:
