@@ -3,7 +3,8 @@
 Modelled on undici's EnvHttpProxyAgent and measured on Claude Code 2.1.332
 (live-lab-notes.md §8): lower-case variable first; a variable set to "" still
 counts as set (undici's ``??``), so it masks the upper-case one and means "no
-proxy"; an http:// gateway also goes through HTTPS_PROXY; NO_PROXY entries
+proxy", on versions whose ``empty_proxy_variable_masks`` is true (2.1.332 skips an
+empty variable and takes the next one, measured); an http:// gateway also goes through HTTPS_PROXY; NO_PROXY entries
 match the exact host or, with or without a leading ``.``/``*.``, its
 subdomains; ``*`` only as the whole value; ``host:port`` only for that port;
 CIDR blocks only for IP-literal hosts (and only on versions that accept them).
@@ -78,13 +79,15 @@ def no_proxy_match(host: str, port: int, value: str | None, *, cidr: bool) -> st
 def select_proxy(values: Mapping[str, str | None], scheme: str,
                  behaviour: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """``(variable, value)`` the client takes for a gateway of ``scheme``; the value
-    may be ``""`` (set but empty: no proxy)."""
+    may be ``""`` (set but empty: no proxy) where an empty variable masks the next one."""
     order = list(behaviour.get("proxy_variable_order") or PROXY_VARS)
     if scheme == "http" and not behaviour.get("proxy_for_http_base_url", True):
         order = [v for v in order if v.lower() == "http_proxy"]
+    masks = behaviour.get("empty_proxy_variable_masks", True)
     for var in order:
-        if values.get(var) is not None:
-            return var, values[var]
+        value = values.get(var)
+        if value is not None and (value != "" or masks):
+            return var, value
     return None, None
 
 

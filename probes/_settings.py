@@ -151,12 +151,14 @@ def merged_key(layers: list[Layer], key: str) -> tuple[Any, Layer | None]:
     return None, None
 
 
-def merge_env(shell: Mapping[str, str], layers: list[Layer]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+def merge_env(shell: Mapping[str, str], layers: list[Layer], *,
+              empty_unsets: bool = False) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """The effective raw env: settings env blocks beat the shell, later layers beat earlier.
 
     Returns ``({VAR: {"raw", "source", "overridden": [{"source", "raw"}]}}, empty_overrides)``.
-    An entry set to "" does not unset a variable (anthropics/claude-code#22004), except
-    ``CLAUDE_CODE_USE_*``, which the client reads as unset for provider selection.
+    Unless ``empty_unsets`` (this version's ``settings_empty_value_unsets``), an entry set to ""
+    does not unset a variable (anthropics/claude-code#22004), except ``CLAUDE_CODE_USE_*``,
+    which the client reads as unset for provider selection.
     """
     eff: dict[str, dict[str, Any]] = {
         k: {"raw": v, "source": source("shell", None), "overridden": []} for k, v in shell.items()
@@ -167,7 +169,8 @@ def merge_env(shell: Mapping[str, str], layers: list[Layer]) -> tuple[dict[str, 
             continue
         for var, value in (layer.data.get("env") or {}).items():
             prior = eff.get(var)
-            if value == "" and prior and prior["raw"] and not var.startswith("CLAUDE_CODE_USE_"):
+            if (value == "" and prior and prior["raw"] and not empty_unsets
+                    and not var.startswith("CLAUDE_CODE_USE_")):
                 empties.append({"var": var, "source": layer.src,
                                 "shell_value_present": bool(shell.get(var)),
                                 "kept_source": prior["source"]})

@@ -82,7 +82,8 @@ def settings(ctx: ProbeContext) -> Facts:
     the client's precedence, and derive the gateway, auth, provider and model it will use."""
     behaviour = ctx.facts.get("client.behaviour") or client_behaviour(None)
     layers = load_layers(ctx.env, ctx.home, ctx.cwd, ctx.root)
-    eff, empties = merge_env(ctx.env, layers)
+    eff, empties = merge_env(ctx.env, layers,
+                             empty_unsets=bool(behaviour.get("settings_empty_value_unsets")))
     known = variables()
     settings_vars = {v for layer in layers if layer.valid for v in (layer.data.get("env") or {})}
     env = env_fact(eff, known, settings_vars)

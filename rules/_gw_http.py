@@ -192,7 +192,9 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
 
     ## Why it matters
     Claude Code retries 429s with backoff (≈3 minutes by default) before failing;
-    parallel sub-agents make it worse.
+    parallel sub-agents make it worse. When the main model's own request is refused,
+    the client gets no answer at all right now (2.1.332: `API Error: Request rejected
+    (429)`), so the finding is an error; a limit seen elsewhere stays a warning.
 
     ## Example
     A LiteLLM deployment with `rpm: 10`, or a provider quota of 20 requests per minute.
@@ -206,10 +208,13 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
     hits = [(name, r) for name, r in http_results(facts) if r.get("status") == 429]
     if not hits:
         return None
-    name, result = hits[0]
+    main = {c.get("model") for c in checks(facts) if "main" in (c.get("roles") or [])}
+    main_hits = [(n, r) for n, r in hits if n.startswith("model.checks[") and r.get("model") in main]
+    name, result = (main_hits or hits)[0]
     return Finding(
         message=f"The gateway rate-limits requests (429 on {name}): "
                 f"{first_line(result.get('error_message'), 160)}",
+        severity=Severity.ERROR if main_hits else None,
         evidence={"where": [n for n, _ in hits], "error_message": result.get("error_message")},
         fixes=(Fix(title="Fail fast while the limit is raised", safety="safe",
                    snippet="export CLAUDE_CODE_MAX_RETRIES=2"),),

@@ -132,7 +132,7 @@ def model_not_served(facts: Facts) -> list[Finding]:
     return _findings(facts, ("main", "opus", "sonnet"), background=False)
 
 
-@rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.ERROR,
+@rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.WARNING,
       needs=("model.requested",), confidence=0.9)
 def background_model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -140,8 +140,12 @@ def background_model_not_served(facts: Facts) -> list[Finding]:
     although other models may be.
 
     ## Why it matters
-    The main conversation may work while titles, summaries and sub-tasks fail with 400s
-    (BerriAI/litellm#12061).
+    The main conversation works while titles, summaries and sub-agents on the small
+    model fail with 400s (BerriAI/litellm#12061). A warning, not an error: measured on
+    2.1.332, `claude -p` (with or without `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC`)
+    sends only the main model and answers normally (scenario background-model-not-served),
+    so the setup is degraded, not broken. A background id that is also the main model
+    is MDL001's.
 
     ## Example
     `model_list` has `claude-opus-5-5` but not the 2.1.332 default `claude-haiku-5-5`.

@@ -18,6 +18,15 @@ def _top(facts: Facts) -> dict[str, Any]:
     return chain[-1]
 
 
+def _unchecked(facts: Facts) -> tuple[Severity | None, str]:
+    """Severity override and message suffix when NODE_TLS_REJECT_UNAUTHORIZED=0 is set: the client
+    accepts the certificate anyway (measured on 2.1.332, scenario tls-verification-disabled), so the
+    problem is latent (TLS010 is the finding that matters now), not what breaks the client."""
+    if facts.get("tls.reject_unauthorized_disabled"):
+        return Severity.WARNING, "; not enforced now: NODE_TLS_REJECT_UNAUTHORIZED=0 turns checks off"
+    return None, ""
+
+
 def _ca_fixes(facts: Facts, title: str) -> tuple[Fix, ...]:
     """NODE_EXTRA_CA_CERTS pointing at a file other tools already trust, else how to get the root."""
     other = facts["tls.verify.other"] or {}
@@ -49,6 +58,8 @@ def certificate_untrusted_by_client(facts: Facts) -> Finding | None:
     Claude Code fails at once with `SSL certificate verification failed
     (UNABLE_TO_VERIFY_LEAF_SIGNATURE)` or `Self-signed certificate detected`. curl or
     Python may still work because `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE` are theirs only.
+    With `NODE_TLS_REJECT_UNAUTHORIZED=0` the client accepts the chain anyway, so this
+    finding (like TLS002, TLS003, TLS004 and TLS009) is then only a warning beside TLS010.
 
     ## Example
     A LiteLLM gateway behind a certificate from the company's private CA, with the
@@ -66,9 +77,11 @@ def certificate_untrusted_by_client(facts: Facts) -> Finding | None:
         return None
     other = [s["name"] for s in (facts["tls.verify.other"] or {}).get("sources") or [] if s.get("trusted")]
     also = f"; {', '.join(other)} trust it, the client does not read those" if other else ""
+    severity, off = _unchecked(facts)
     return Finding(
         message=(f"The gateway certificate (issuer {_top(facts).get('issuer')}) is not trusted by Claude Code: "
-                 f"{client.get('code')}{also}"),
+                 f"{client.get('code')}{also}{off}"),
+        severity=severity,
         evidence={"tls.verify.client": client, "tls.verify.other": facts["tls.verify.other"]},
         confidence=0.95 if other else None,
         fixes=_ca_fixes(facts, "Trust the gateway's CA"),
@@ -102,8 +115,10 @@ def tls_inspection_ca_untrusted(facts: Facts) -> Finding | None:
     if client.get("trusted", True) or not vendor:
         return None
     issuer = facts.get("tls.inspection_issuer") or _top(facts).get("issuer")
+    severity, off = _unchecked(facts)
     return Finding(
-        message=f"TLS inspection by {vendor} (issuer {issuer}): Claude Code does not trust it ({client.get('code')})",
+        message=f"TLS inspection by {vendor} (issuer {issuer}): Claude Code does not trust it ({client.get('code')}){off}",
+        severity=severity,
         evidence={"tls.verify.client": client, "tls.inspection_vendor": vendor, "issuer": issuer},
         confidence=0.9 if vendor in _GENERIC_VENDORS else 0.97,
         fixes=_ca_fixes(facts, f"Trust the {vendor} root"),
@@ -135,8 +150,10 @@ def incomplete_certificate_chain(facts: Facts) -> Finding | None:
         return None
     top = _top(facts)
     url = (top.get("aia_ca_issuers") or ["<issuer-url>"])[0]
+    severity, off = _unchecked(facts)
     return Finding(
-        message=f"The gateway sends an incomplete chain: the issuer {top.get('issuer')} is missing",
+        message=f"The gateway sends an incomplete chain: the issuer {top.get('issuer')} is missing{off}",
+        severity=severity,
         evidence={"tls.chain": facts["tls.chain"], "tls.verify.client": facts["tls.verify.client"]},
         fixes=(Fix(title="Serve the full chain (gateway operator)", lang="text", safety="manual",
                    snippet="Configure the TLS server with the leaf followed by its intermediate(s), e.g. nginx "
@@ -186,8 +203,10 @@ def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
     names = ", ".join(leaf.get("sans") or []) or str(leaf.get("subject"))
     as_dns = str(host) in (leaf.get("sans") or [])  # an IP listed as a DNS name does not count
     why = f"lists {host} only as a DNS name; an IP address must be an IP SAN" if as_dns else f"names {names}, not {host}"
+    severity, off = _unchecked(facts)
     return Finding(
-        message=f"The certificate {why}",
+        message=f"The certificate {why}{off}",
+        severity=severity,
         evidence={"gateway.host": host, "sans": leaf.get("sans"), "subject": leaf.get("subject")},
         fixes=tuple(fixes),
     )
@@ -217,9 +236,11 @@ def certificate_expired(facts: Facts) -> Finding | None:
         return None
     bad = [c for c in facts["tls.chain"] or [] if c.get("not_after")]
     leaf = bad[0] if bad else {}
+    severity, off = _unchecked(facts)
     return Finding(
         message=f"The certificate {leaf.get('subject')} is outside its validity "
-                f"({leaf.get('not_before')} to {leaf.get('not_after')})",
+                f"({leaf.get('not_before')} to {leaf.get('not_after')}){off}",
+        severity=severity,
         evidence={"tls.chain": facts["tls.chain"]},
         fixes=(Fix(title="Compare with this machine's clock, then renew on the server", safety="manual",
                    snippet="date -u"),),

@@ -124,8 +124,10 @@ def test_file_over_two_mib_is_rejected(box: Box) -> None:
 
 
 def test_empty_value_does_not_unset_except_provider_switches(box: Box) -> None:
+    # Older clients (anthropics/claude-code#22004): "" in a settings env block leaves the shell value.
     box.write("user", {"env": {"HTTPS_PROXY": "", "CLAUDE_CODE_USE_VERTEX": "", "NEW_EMPTY": ""}})
-    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080", "CLAUDE_CODE_USE_VERTEX": "1"})
+    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080", "CLAUDE_CODE_USE_VERTEX": "1"},
+                       version="2.1.150")
     env = facts["config.env"]
     assert env["HTTPS_PROXY"]["value"] == "http://u:***@proxy.corp:8080"
     assert env["HTTPS_PROXY"]["source"]["layer"] == "shell"
@@ -133,6 +135,16 @@ def test_empty_value_does_not_unset_except_provider_switches(box: Box) -> None:
     assert facts["config.empty_overrides"][0]["shell_value_present"] is True
     assert facts["provider.mode"] == "anthropic"
     assert env["NEW_EMPTY"]["value"] == ""
+
+
+def test_empty_value_replaces_the_shell_value_on_2_1_332(box: Box) -> None:
+    # Measured on 2.1.332 (scenario empty-proxy-in-settings-clears-it): "" in settings wins.
+    box.write("user", {"env": {"HTTPS_PROXY": "", "ANTHROPIC_MODEL": ""}})
+    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080", "ANTHROPIC_MODEL": "no-such-model"})
+    env = facts["config.env"]
+    assert env["HTTPS_PROXY"]["value"] == "" and env["HTTPS_PROXY"]["source"]["layer"] == "user"
+    assert facts["config.empty_overrides"] == []
+    assert "no-such-model" not in facts["model.distinct"]
 
 
 def test_secrets_never_reach_facts_but_the_vault_has_them(box: Box) -> None:

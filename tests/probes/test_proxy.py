@@ -68,10 +68,18 @@ def test_lower_case_first_and_http_gateway_uses_https_proxy():
     assert ("case_disagreement", "HTTPS_PROXY") in codes
 
 
-def test_empty_lower_case_variable_masks_upper_case():
-    facts = net_ctx("https://gw.example.com", {"https_proxy": "", "HTTPS_PROXY": "http://p:1"}).facts
+def test_empty_lower_case_variable_masks_upper_case_on_undici_clients():
+    env = {"https_proxy": "", "HTTPS_PROXY": "http://p:1"}
+    facts = net_ctx("https://gw.example.com", env, version="2.1.150").facts
     assert facts["proxy.route"]["used"] is False
     assert "empty" in facts["proxy.route"]["reason"]
+    assert facts["proxy.variables"]["https_proxy"]["empty"] is True
+
+
+def test_empty_variable_is_skipped_on_2_1_332():
+    # Measured: https_proxy="" with a dead HTTPS_PROXY still failed with ECONNREFUSED.
+    facts = net_ctx("https://gw.example.com", {"https_proxy": "", "HTTPS_PROXY": "http://p:1"}).facts
+    assert facts["proxy.route"]["used"] is True and facts["proxy.route"]["variable"] == "HTTPS_PROXY"
     assert facts["proxy.variables"]["https_proxy"]["empty"] is True
 
 
