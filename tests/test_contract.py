@@ -100,7 +100,11 @@ def test_docs_rules_are_generated_from_the_code() -> None:
 
 
 def test_no_top_level_engine_rules_or_probes_package_is_installed(tmp_path: Path) -> None:
-    dist = importlib.metadata.distribution("gwdoctor")
+    # NOTE: `python -m pytest` puts the checkout on sys.path, where an editable install's
+    # gwdoctor.egg-info (SOURCES.txt lists engine/...) would shadow the installed metadata;
+    # look only in site-packages. tests/test_install.py checks a real wheel too.
+    site_dirs = [p for p in sys.path if p.endswith("site-packages")]
+    dist = next(iter(importlib.metadata.distributions(name="gwdoctor", path=site_dirs)))
     top = {line.strip() for line in (dist.read_text("top_level.txt") or "").splitlines()}
     assert top <= {"gwdoctor", ""}, top
     for f in dist.files or []:
