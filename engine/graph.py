@@ -8,13 +8,11 @@ pass in topological order, linear in nodes plus edges.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from .cache import read_json, write_json
 from .knowledge import KnowledgeError, load_yaml_text, validate
 
 
@@ -149,16 +147,6 @@ class GraphIndex:
         return self.reasons.get(f"{cause}>{symptom}")
 
 
-def cache_dir() -> Path | None:
-    explicit = os.environ.get("GWDOCTOR_CACHE_DIR")
-    if explicit == "":
-        return None  # GWDOCTOR_CACHE_DIR= (empty) turns the cache off
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gwdoctor"
-
-
 def load_index(dirs: Iterable[Traversable]) -> GraphIndex:
     """The compiled decision graph, from the cache when the fragments are unchanged."""
     from ._version import __version__
@@ -168,22 +156,15 @@ def load_index(dirs: Iterable[Traversable]) -> GraphIndex:
     for name, text in texts:
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
     key = digest.hexdigest()[:24]
-    folder = cache_dir()
-    path = folder / f"graph-{key}.json" if folder else None
-    if path is not None:
+    name = f"graph-{key}.json"
+    cached = read_json(name)
+    if cached is not None:
         try:
-            return GraphIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a missing or damaged cache is rebuilt
+            return GraphIndex.from_json(cached)
+        except (KeyError, TypeError, ValueError):
+            pass  # a damaged cache is rebuilt
     index = GraphIndex(build_graph(_parse(texts)))
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(index.to_json()), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home still scans, just without the cache
+    write_json(name, index.to_json())
     return index
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -42,6 +43,26 @@ class ScanOutcome:
     registry: Registry
 
 
+# Imported on a side thread while the first probes wait on `claude --version`, files and
+# DNS: the report validator (jsonschema, ~100 ms) and what the built-in network probes use
+# (httpx ~150 ms, cryptography). The import lock makes a probe that needs one meanwhile wait
+# for the same import instead of starting a second.
+PRELOAD = ("jsonschema", "httpx", "cryptography.x509")
+
+
+def _preload(names: tuple[str, ...]) -> None:
+    import importlib
+
+    def run() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001  only a warm-up; the real import reports errors
+                pass
+
+    threading.Thread(target=run, daemon=True, name="gwdoctor-preload").start()
+
+
 def default_budget(options: Options) -> float:
     """Room for the longest chain of dependent probes (config, dns, proxy/tls,
     gateway, model), each bounded by one I/O timeout, but never minutes."""
@@ -77,6 +98,7 @@ def run_scan(request: ScanRequest,
         opts = {**options_dict(options, budget), **bundle_opts}
         plugins = request.bundle.get("plugins") or plugins
     else:
+        _preload(PRELOAD if not options.offline else PRELOAD[:1])
         chosen = registry.probes
         if request.only:
             chosen = [p for p in chosen if p.name.split(".")[0] in request.only

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
+from gwdoctor.engine.cache import read_json, write_json
 from gwdoctor.engine.knowledge import assumed_client_version, client_behaviour
 from gwdoctor.rules._providers import variables
 
@@ -46,17 +47,34 @@ def client_version(ctx: ProbeContext) -> Facts:
     if not version:
         binary = _find_claude(ctx)
         if binary:
-            try:
-                done = subprocess.run([binary, "--version"], capture_output=True, timeout=3,
-                                      env=dict(ctx.env), stdin=subprocess.DEVNULL, check=False)
-                version = parse_version_output(done.stdout.decode("utf-8", "replace"))
-                src = "claude --version"
-            except (OSError, subprocess.SubprocessError):
-                version = None
+            version, src = _ask_version(binary, ctx), "claude --version"
     if not version:
         version, src = assumed_client_version(), "assumed"
     return {"client.version": version, "client.version_source": src,
             "client.behaviour": client_behaviour(version)}
+
+
+def _ask_version(binary: str, ctx: ProbeContext) -> str | None:
+    """``claude --version``, remembered per binary (path, size, mtime): the native binary
+    takes 30-300 ms to answer and every network probe waits for this one."""
+    try:
+        real = os.path.realpath(binary)
+        st = os.stat(real)
+    except OSError:
+        return None
+    key = f"{real}:{st.st_size}:{st.st_mtime_ns}"
+    cached = read_json("client-version.json") or {}
+    if isinstance(cached, dict) and isinstance(cached.get(key), str):
+        return cached[key]
+    try:
+        done = subprocess.run([binary, "--version"], capture_output=True, timeout=3,
+                              env=dict(ctx.env), stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    version = parse_version_output(done.stdout.decode("utf-8", "replace"))
+    if version:
+        write_json("client-version.json", {key: version})
+    return version
 
 
 def _helper_trusted(ctx: ProbeContext) -> bool:

@@ -1,0 +1,45 @@
+"""A small on-disk cache for derived data (compiled graph, client version by binary); never required."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path | None:
+    """``$GWDOCTOR_CACHE_DIR`` (empty: no cache), else ``$XDG_CACHE_HOME/gwdoctor``,
+    else ``~/.cache/gwdoctor``."""
+    explicit = os.environ.get("GWDOCTOR_CACHE_DIR")
+    if explicit == "":
+        return None
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gwdoctor"
+
+
+def read_json(name: str) -> Any:
+    """The cached value, or ``None`` when absent or damaged."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(name: str, data: Any) -> None:
+    """Best effort and atomic: a read-only home just goes without the cache."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, folder / name)
+    except OSError:
+        pass
