@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def _helper_trusted(ctx: ProbeContext) -> bool:
     "gateway.base_url", "gateway.custom", "gateway.base_url_source", "gateway.scheme",
     "gateway.host", "gateway.port", "gateway.path", "gateway.url_error",
     "auth.token", "auth.api_key", "auth.oauth_token", "auth.custom_headers", "auth.headers",
-    "auth.credential_source", "provider.mode", "provider.mode_source",
+    "auth.credential_source", "auth.login", "provider.mode", "provider.mode_source",
     "model.requested", "model.distinct"))
 def settings(ctx: ProbeContext) -> Facts:
     """Read every settings layer the client reads, merge the `env` blocks over the shell with
@@ -142,8 +143,21 @@ def settings(ctx: ProbeContext) -> Facts:
 
     facts.update(gateway_facts(eff))
     facts.update(auth_facts(eff, mode, helper is not None))
+    facts["auth.login"] = _login(ctx, raw)
     facts.update(model_facts(eff, merged_key(layers, "model"), behaviour, mode))
     return facts
+
+
+def _login(ctx: ProbeContext, raw: dict[str, Any]) -> dict[str, Any]:
+    """Whether a claude.ai login (`/login`) is stored where the client keeps it on Linux
+    (`$CLAUDE_CONFIG_DIR/.credentials.json`, default `~/.claude/.credentials.json`). On
+    macOS it lives in the Keychain, which gwdoctor does not read: ``None``, not ``False``."""
+    config_dir = raw.get("CLAUDE_CONFIG_DIR")
+    path = Path(config_dir) if config_dir else ctx.home / ".claude"
+    path = path / ".credentials.json"
+    if sys.platform == "darwin":
+        return {"stored": None, "path": str(path), "store": "keychain"}
+    return {"stored": path.is_file(), "path": str(path), "store": "file"}
 
 
 @probe(name="gateway_config.litellm", provides=(

@@ -30,27 +30,41 @@ def _credential_var(facts: Facts) -> str:
       needs=("gateway.custom", "auth.credential_source"), confidence=0.9)
 def no_credentials(facts: Facts) -> Finding | None:
     """## What it checks
-    `ANTHROPIC_BASE_URL` points at a gateway but none of `ANTHROPIC_AUTH_TOKEN`,
-    `ANTHROPIC_API_KEY`, `apiKeyHelper` or `CLAUDE_CODE_OAUTH_TOKEN` is set.
+    None of `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, `apiKeyHelper` or
+    `CLAUDE_CODE_OAUTH_TOKEN` is set: for a gateway in `ANTHROPIC_BASE_URL`, or, for the
+    Anthropic API itself, with no claude.ai login stored either.
 
     ## Why it matters
     Claude Code stops before sending anything: `Not logged in · Please run /login`.
-    A gateway key is not a claude.ai login, so `/login` does not help.
+    A gateway key is not a claude.ai login, so `/login` does not help behind a gateway.
 
     ## Example
     `ANTHROPIC_BASE_URL=http://127.0.0.1:4000` exported, the key forgotten in another shell.
 
     ## Fix
     Export the gateway key in `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`),
-    or in `ANTHROPIC_API_KEY` for gateways that read `x-api-key`.
+    or in `ANTHROPIC_API_KEY` for gateways that read `x-api-key`; for the Anthropic API,
+    run `claude /login` or set `ANTHROPIC_API_KEY`.
 
     ## Fix safety
     Safe: it only adds a credential the client lacked.
     """
-    if not facts["gateway.custom"] or facts["auth.credential_source"]:
+    if facts["auth.credential_source"]:
         return None
     if facts.get("provider.mode") not in (None, "anthropic"):
         return None
+    if not facts["gateway.custom"]:
+        login = facts.get("auth.login") or {}
+        if login.get("stored") is not False:  # logged in, or not knowable (macOS Keychain)
+            return None
+        return Finding(
+            message="Claude Code has no credential for the Anthropic API: no token, API key or "
+                    f"helper is set and no claude.ai login is stored ({login.get('path')})",
+            evidence={"auth.credential_source": None, "auth.login": login},
+            fixes=(Fix(title="Log in, or give Claude Code an API key", safety="safe",
+                       snippet='claude /login    # or: export ANTHROPIC_API_KEY="<your-api-key>"'),),
+            confidence=0.85,
+        )
     models = _models(facts)
     said = first_line(models.get("error_message")) if models.get("status") == 401 else ""
     var = _credential_var(facts)
