@@ -62,8 +62,13 @@ def socket_error_status(exc: BaseException) -> str:
 
 
 def connect_tcp(host: str, port: int, timeout: float) -> socket.socket:
-    """A connected socket (tries every address, like the client); raises OSError."""
-    return socket.create_connection((host, port), timeout=timeout)
+    """A connected socket (tries every address, like the client); raises OSError.
+    A name the IDNA codec refuses (an empty or over-long label, ``llm..corp``) is a name
+    that does not resolve, as the client reports it (ENOTFOUND), not a crash."""
+    try:
+        return socket.create_connection((host, port), timeout=timeout)
+    except UnicodeError as exc:
+        raise socket.gaierror(socket.EAI_NONAME, f"invalid host name {host!r}: {exc}") from exc
 
 
 def basic_credentials(proxy_url: str | None) -> str | None:

@@ -57,7 +57,9 @@ def resolve(host: str, timeout: float) -> dict[str, Any]:
                 seen.append(addr)
         out["addresses"] = seen
         return out
-    if isinstance(exc, socket.gaierror) and exc.errno in _NXDOMAIN:
+    if (isinstance(exc, socket.gaierror) and exc.errno in _NXDOMAIN) or isinstance(exc, UnicodeError):
+        # A name the IDNA codec refuses (empty or over-long label: "llm..corp") never resolves;
+        # the client reports ENOTFOUND for it (measured on 2.1.332), not a resolver failure.
         out.update(status="nxdomain", code="ENOTFOUND")
     else:
         out["status"] = "failure"

@@ -142,7 +142,9 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
 def upstream_provider_failed(facts: Facts) -> list[Finding]:
     """## What it checks
     The gateway answers a model request with an error it relays from its upstream
-    provider (`litellm.AuthenticationError: AnthropicException …`, 5xx, 408).
+    provider (`litellm.AuthenticationError: AnthropicException …`, 5xx, 408), or it
+    answers other requests but holds a model request past the probe timeout (a hanging
+    provider: LiteLLM waits its `request_timeout`, 600 s by default, before its 408).
 
     ## Why it matters
     The client's own settings are fine; the gateway's provider credential, endpoint or
@@ -161,8 +163,23 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
     """
     out = []
     base = facts.get("gateway.base_url")
+    answered = any(c.get("status") for c in checks(facts)) or \
+        (facts.get("gateway.models") or {}).get("status") is not None
     for c in checks(facts):
         status, msg = c.get("status"), c.get("error_message") or ""
+        if status is None and c.get("error") == "timeout" and answered:
+            timeout = (facts.get("engine.options") or {}).get("timeout")
+            within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
+            out.append(Finding(
+                message=f"Model {c['model']}: the gateway answers other requests but not this one{within}; "
+                        "its provider is probably hanging",
+                evidence={"model": c["model"], "error": "timeout", "timeout_s": timeout},
+                fixes=(Fix(title="Find the hanging deployment in the gateway log", lang="text", safety="manual",
+                           snippet=f"The gateway accepted the request for {c['model']} and sent nothing back: check "
+                                   "that deployment's api_base, network path and the gateway log; LiteLLM's "
+                                   "request_timeout bounds how long it waits."),),
+                confidence=0.7))
+            continue
         if status is None or status < 400 or status == 429:
             continue
         relayed = bool(UPSTREAM.search(msg))

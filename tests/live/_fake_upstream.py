@@ -1,11 +1,16 @@
 """A fake LLM upstream (Anthropic Messages + OpenAI chat-completions) on loopback, in a thread.
 
 Behaviour per request is chosen by the model name: a ``-``-separated token among
-``500``, ``429``, ``401``, ``hang``, ``cut``, ``html`` or ``buffered`` picks that fault
-(``claude-upstream-500``, ``fake-hang``); anything else answers normally. The same server can
-also play a whole gateway (``mode=``): ``anthropic`` (default), ``openai_only``, ``prefix``
-(routes only under ``/api``), ``auth`` (401 unless the key is right), ``reject_beta``
-(400 "invalid beta flag" whenever ``anthropic-beta`` is sent) and ``html_login``.
+``500``, ``429``, ``401``, ``hang``, ``cut``, ``html``, ``buffered``, ``denied`` (403: the
+key may not use the model, Bedrock's wording) or ``region`` (404: Vertex's "Publisher Model
+... not found" for a region without the model) picks that fault (``claude-upstream-500``,
+``fake-hang``); anything else answers normally. The same server can also play a whole gateway
+(``mode=``): ``anthropic`` (default), ``openai_only``, ``prefix`` (routes only under ``/api``),
+``auth`` (401 unless the key is right), ``reject_beta`` (400 "invalid beta flag" whenever
+``anthropic-beta`` is sent), ``html_login``, ``xapikey_only`` (reads the key only from
+``x-api-key``: 401 "No api key passed in." otherwise, like a gateway configured for one
+header) and ``small_output`` (``/v1/models`` also lists ``deepseek-r1`` and gives every model
+``max_tokens: 8192``).
 
 Usable outside pytest: ``with start_fake_upstream() as up: print(up.url)``.
 """
@@ -24,8 +29,12 @@ from typing import Any, Iterable
 
 __all__ = ["FAULTS", "MODES", "FakeUpstream", "start_fake_upstream"]
 
-FAULTS = ("500", "429", "401", "hang", "cut", "html", "buffered")
-MODES = ("anthropic", "openai_only", "prefix", "auth", "reject_beta", "html_login")
+FAULTS = ("500", "429", "401", "hang", "cut", "html", "buffered", "denied", "region")
+MODES = ("anthropic", "openai_only", "prefix", "auth", "reject_beta", "html_login", "xapikey_only",
+         "small_output")
+DENIED = "You don't have access to the model with the specified model ID."
+REGION = ("Publisher Model `projects/acme-claude-prod/locations/europe-west4/publishers/anthropic/"
+          "models/{model}` was not found or your project does not have access to it.")
 TEXT = "Hello from fake upstream."
 HTML_LOGIN = (
     "<!DOCTYPE html><html><head><title>Sign in - Corp SSO</title></head>"
@@ -219,6 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
                                f"Received API Key = {sent[:6]}****", "type": "auth_error",
                     "param": "None", "code": "401"}})
                 return
+        if mode == "xapikey_only" and path.startswith("/v1/") and not headers.get("x-api-key"):
+            self._send(401, {"error": {"message": "No api key passed in.", "type": "auth_error",
+                                       "param": "None", "code": "401"}})
+            return
         if mode == "reject_beta" and "anthropic-beta" in headers and path.startswith("/v1/messages"):
             self._error(400, "invalid_request_error", "invalid beta flag")
             return
@@ -226,7 +239,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"status": "ok", "service": "fake-upstream"})
         elif method == "GET" and path == "/v1/models":
             ids = self.fake.models or ("claude-sonnet-4-5", "claude-opus-5-5", "claude-haiku-5-5")
-            self._send(200, {"data": [{"id": i, "type": "model", "display_name": i} for i in ids],
+            extra: dict[str, Any] = {}
+            if mode == "small_output":
+                ids, extra = (*ids, "deepseek-r1"), {"max_tokens": 8192}
+            self._send(200, {"data": [{"id": i, "type": "model", "display_name": i, **extra} for i in ids],
                              "has_more": False})
         elif method == "POST" and path == "/v1/messages/count_tokens" and mode != "openai_only":
             self._send(200, {"input_tokens": 9})
@@ -237,7 +253,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"detail": "Not Found"})
 
-    def _common_fault(self, fault: str | None, openai: bool) -> bool:
+    def _common_fault(self, fault: str | None, openai: bool, model: str = "") -> bool:
+        if fault == "denied":
+            self._error(403, "permission_error", DENIED, openai)
+            return True
+        if fault == "region":
+            self._error(404, "not_found_error", REGION.format(model=model), openai)
+            return True
         if fault in ("500", "429", "401"):
             status = int(fault)
             self._error(status, _STATUS_TYPES[status], f"fake upstream error {status}", openai)
@@ -257,7 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "not_found_error", f"model: {model}")
             return
         fault = _fault(model)
-        if self._common_fault(fault, openai=False):
+        if self._common_fault(fault, openai=False, model=model):
             return
         if not body.get("stream"):
             if fault == "cut":
@@ -275,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any]) -> None:
         model = str(body.get("model", ""))
         fault = _fault(model)
-        if self._common_fault(fault, openai=True):
+        if self._common_fault(fault, openai=True, model=model):
             return
         cid, now = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
         if not body.get("stream"):

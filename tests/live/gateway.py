@@ -2,7 +2,8 @@
 
 * ``fake_upstream`` (session): the fake on a free port, default (Anthropic-compatible) mode.
 * ``fake_gateway`` (function): factory ``fake_gateway(mode, **options)`` for the fake playing
-  a broken gateway (``openai_only``, ``prefix``, ``auth``, ``reject_beta``, ``html_login``).
+  a broken gateway (``openai_only``, ``prefix``, ``auth``, ``reject_beta``, ``html_login``,
+  ``xapikey_only``, ``small_output``).
 * ``litellm_gateway`` (session): LiteLLM 1.108.7 serving ``LAB_MODELS`` from ``fake_upstream``,
   master key ``LAB_MASTER_KEY``, warmed up. Started once (≈8-12 s idle, 20+ s on a busy
   machine); fails loudly when LiteLLM is missing. Outside pytest use ``start_fake_upstream`` /

@@ -35,6 +35,15 @@ def test_invalid_tld_is_nxdomain_and_fires_dns001():
     assert RULES["DNS001"].evaluate(ctx.facts)
 
 
+def test_a_name_with_an_empty_label_is_nxdomain_not_a_resolver_failure():
+    # "llm..corp.example": the IDNA codec refuses it; the client says ENOTFOUND (scenario
+    # gateway-host-typo-empty-label), so DNS001, not DNS002, and the TLS probes do not crash.
+    ctx = net_ctx("https://llm..corp.example")
+    ctx.facts.update(resolve_gateway.run(ctx))
+    assert ctx.facts["dns.gateway"]["status"] == "nxdomain"
+    assert RULES["DNS001"].evaluate(ctx.facts) and not RULES["DNS002"].evaluate(ctx.facts)
+
+
 def test_a_hung_resolver_costs_the_timeout_and_no_more(monkeypatch):
     def hang(*args, **kwargs):
         time.sleep(5)
