@@ -74,7 +74,9 @@ def client_certificate_unusable(facts: Facts) -> Finding | None:
     ## Why it matters
     A gateway that requires mutual TLS resets the connection (ECONNRESET) or answers
     401/403. The client reads the files once at start, so a rotated certificate
-    needs a restart.
+    needs a restart. When the gateway answered without one (a 200 over a completed
+    handshake) it does not require mTLS: 2.1.332 then ignores the unusable files
+    silently and works (measured, scenario client-cert-missing), so this is a warning.
 
     ## Example
     A short-lived client certificate that expired during the session.
@@ -90,8 +92,13 @@ def client_certificate_unusable(facts: Facts) -> Finding | None:
         return None
     cert = str(info.get("cert_path"))
     why = info.get("error") or f"it expired on {info.get('not_after')}"
+    ok = [c for c in facts.get("model.checks") or [] if isinstance(c, dict) and c.get("status") == 200]
+    optional = (facts.get("tls.handshake") or {}).get("status") == "ok" and \
+        ((facts.get("gateway.models") or {}).get("status") == 200 or bool(ok))
     return Finding(
-        message=f"The client certificate {cert} is unusable: {why}",
+        message=f"The client certificate {cert} is unusable: {why}"
+                + ("; the gateway answered without one, so it does not require mTLS now" if optional else ""),
+        severity=Severity.WARNING if optional else None,
         evidence={"tls.client_cert": info},
         fixes=(Fix(title="Inspect the certificate and key", safety="safe",
                    snippet=f"openssl x509 -in {shq(cert)} -noout -subject -enddate\n"
