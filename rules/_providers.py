@@ -7,7 +7,7 @@ import functools
 import re
 from typing import Any
 
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml, validate
+from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
 __all__ = [
     "bedrock_prefix_for_region",
@@ -22,7 +22,7 @@ __all__ = [
 @functools.lru_cache(maxsize=None)
 def providers() -> dict[str, Any]:
     data = read_yaml(builtin_dir(), "providers.yaml")
-    validate(data, "providers", "knowledge/providers.yaml")
+    # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return data
 
 
@@ -30,7 +30,7 @@ def providers() -> dict[str, Any]:
 def variables() -> dict[str, dict[str, Any]]:
     """Variable name -> its knowledge entry."""
     data = read_yaml(builtin_dir(), "variables.yaml")
-    validate(data, "variables", "knowledge/variables.yaml")
+    # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return {v["name"]: v for v in data["variables"]}
 
 
