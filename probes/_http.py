@@ -71,11 +71,16 @@ def client_for(ctx: ProbeContext, *, timeout: float | None = None) -> httpx.Clie
     """Return an httpx client on the client's route to the gateway (see module doc)."""
     seconds = float(timeout if timeout is not None else ctx.timeout)
     route = ctx.facts.get("proxy.route") or {}
+    proxy_scheme = str(route.get("scheme") or "").lower() if route.get("used") else ""
+    tls_hop = str(ctx.facts.get("gateway.scheme") or "https").lower() == "https" \
+        or proxy_scheme == "https"
     kwargs: dict = {
         "trust_env": False,
         "follow_redirects": False,
         "timeout": httpx.Timeout(seconds, connect=seconds),
-        "verify": client_ssl_context(ctx),
+        # No TLS on this route (http:// gateway, http:// proxy or none, redirects not
+        # followed): skip building the client's trust store for nothing.
+        "verify": client_ssl_context(ctx) if tls_hop else False,
     }
     if ctx.transport is not None:
         kwargs["transport"] = ctx.transport
