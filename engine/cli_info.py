@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from typing import Any
@@ -34,6 +33,8 @@ def register(main: click.Group) -> None:
 @click.option("--no-plugins", is_flag=True, help="List only the built-in rules.")
 def rules(fmt: str, no_plugins: bool) -> None:
     """List every rule: id, name, cause, severity, area."""
+    import json
+
     reg = _registry(no_plugins)
     items = [
         {"id": r.id, "name": r.name, "cause": r.cause, "severity": r.severity.label,
@@ -84,6 +85,8 @@ def _plain_doc(rule: Any) -> str:
 
 
 def _explain_error_text(text: str, reg: Any, by_id: dict[str, Any], fmt: str) -> None:
+    import json
+
     from .explain import explain_text, load_signatures
 
     matches = explain_text(text, load_signatures(reg.knowledge_dirs), by_id)
@@ -111,6 +114,8 @@ def _explain_error_text(text: str, reg: Any, by_id: dict[str, Any], fmt: str) ->
               show_default=True)
 def graph(fmt: str) -> None:
     """Print the decision graph (edges read "cause -> probable symptom")."""
+    import json
+
     from . import graph as g
 
     reg = _registry()
@@ -141,6 +146,8 @@ def schema(kind: str, list_: bool) -> None:
         return
     if kind not in kinds:
         raise click.UsageError(f"no schema {kind!r}; one of: {', '.join(kinds)}")
+    import json
+
     from .knowledge import schema as load
 
     sys.stdout.write(json.dumps(load(kind), indent=2) + "\n")
