@@ -147,7 +147,19 @@ def materialise(data: dict[str, Any], tmp: Path, values: dict[str, str]) -> Setu
                  values=values)
 
 
+# A scenario with `options: {isolated_network: true}` runs in a fresh network namespace
+# (`unshare -n`: only a down loopback, no route anywhere, so the system resolver cannot be
+# reached and answers EAI_AGAIN, as behind a dead VPN). Nothing leaves the machine.
+UNSHARE = ["unshare", "--net"]
+
+
+def isolated(options: dict[str, Any]) -> list[str]:
+    return UNSHARE if options.get("isolated_network") else []
+
+
 def scan(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
+    if options.get("isolated_network"):
+        return _scan_subprocess(setup, options)
     from gwdoctor.engine.model import Options
     from gwdoctor.engine.scan import ScanRequest, run_scan
 
@@ -159,6 +171,22 @@ def scan(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
     request = ScanRequest(env=setup.env, home=setup.home, cwd=setup.cwd, root=setup.root,
                           options=opts, load_plugins=False)
     return run_scan(request).report
+
+
+def _scan_subprocess(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    args = [*isolated(options), sys.executable, "-m", "gwdoctor.engine.cli", "scan", "--format",
+            "json", "--fail-on", "never", "--no-plugins", "--timeout", str(options.get("timeout", 3.0))]
+    if setup.gateway_config:
+        args += ["--gateway-config", setup.gateway_config]
+    if options.get("client_version"):
+        args += ["--client-version", str(options["client_version"])]
+    out = subprocess.run(args, env=setup.env, cwd=setup.cwd, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, f"scan failed ({out.returncode}): {out.stderr[-2000:]}"
+    return json.loads(out.stdout)
 
 
 PartFactory = Callable[[Any], dict[str, str]]

@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
-from _harness import CLAUDE, all_scenarios, load, materialise, scan
+from _harness import CLAUDE, all_scenarios, isolated, load, materialise, scan
 
 CLIENT_SCENARIOS = [p for p in all_scenarios() if load(p).get("client")]
 ANSWER = "Hello from fake upstream."
 
 
-def run_client(setup: Any, model: str | None) -> subprocess.CompletedProcess[str]:
+def run_client(setup: Any, model: str | None,
+               options: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(setup.env)
     # Offline, fast and identical output: retries change only the time (live-lab-notes §4.1).
     env.update({"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_MAX_RETRIES": "0",
                 "API_TIMEOUT_MS": env.get("API_TIMEOUT_MS", "8000")})
-    args = [str(CLAUDE), "-p", "say hi"] + (["--model", model] if model else [])
+    args = [*isolated(options or {}), str(CLAUDE), "-p", "say hi"] + (["--model", model] if model else [])
     return subprocess.run(args, env=env, cwd=setup.cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=90)
 
@@ -38,7 +39,7 @@ def test_verdict_matches_the_real_client(path: Path, parts: Any, tmp_path: Path)
     data = load(path)
     setup = materialise(data, tmp_path, parts(data.get("parts") or []))
     report = scan(setup, data.get("options") or {})
-    client = run_client(setup, data.get("client_model"))
+    client = run_client(setup, data.get("client_model"), data.get("options") or {})
     client_ok = client.returncode == 0 and ANSWER in client.stdout
     gwdoctor_ok = report["verdict"] in ("healthy", "degraded")
     top = [(f["rule_id"], f["message"][:80]) for f in report["findings"][:3]]

@@ -14,10 +14,6 @@ import yaml
 from _harness import REPO, all_scenarios, load
 
 NOT_PRODUCIBLE = {
-    "dns.resolver_failure": (
-        "the scan resolves with this machine's own resolver (getaddrinfo, in-process); a scenario cannot make "
-        "it fail with EAI_AGAIN/EAI_FAIL portably (in CI public names resolve, here they are NXDOMAIN). "
-        "Covered by tests/probes/test_dns.py (a swapped failing and a hung resolver) and tests/rules/cases/DNS002.yaml"),
     "engine.probe_error": (
         "a probe that raises is a gwdoctor bug: probes turn every I/O failure into facts. The one realistic "
         "setup that made a probe raise (a host with an empty label crashed tls.scheme) was fixed, see "
