@@ -40,7 +40,10 @@ def _evidence_lines(evidence: Mapping[str, Any], limit: int = 6) -> list[str]:
     return lines
 
 
-def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int, verbose: bool) -> Group:
+def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int,
+                   verbose: bool) -> list[tuple[Any, bool]]:
+    """The finding as ``(renderable, soft)`` pieces; ``soft`` pieces (fix snippets) are printed
+    without wrapping or cropping, because a wrapped command breaks when pasted."""
     sev = f["severity"]
     head = Text()
     head.append(f"{f['rank']:>2}. ", style="bold")
@@ -48,6 +51,7 @@ def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int, verbose: b
     head.append(f" {f['rule_id']} {f['rule_name']}", style="bold")
     head.append(f"  [{f['cause']}, confidence {f['confidence']:.2f}]", style="dim")
     parts: list[Any] = [head, Padding(Text(f["message"]), (0, 0, 0, 4))]
+    pieces: list[tuple[Any, bool]] = []
     if f.get("because"):
         parts.append(Padding(Text("because: " + "; ".join(f["because"]), style="dim italic"),
                              (0, 0, 0, 4)))
@@ -58,13 +62,20 @@ def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int, verbose: b
         label = Text(f"fix ({fix['safety']}) → {fix['target']}: ", style="bold green")
         label.append(fix["title"], style="green")
         parts.append(Padding(label, (0, 0, 0, 4)))
+        pieces.append((Padding(Group(*parts), (0, 0, 0, indent)), False))
+        parts = []
         if plain:
-            body: Any = Text("\n".join("  " + ln for ln in fix["snippet"].splitlines()))
+            body = Text(fix["snippet"])
         else:
             body = Syntax(fix["snippet"], LEXER.get(fix["lang"], "text"), theme="ansi_dark",
-                          background_color="default", word_wrap=True)
-        parts.append(Padding(body, (0, 0, 0, 6)))
-    return Padding(Group(*parts), (0, 0, 0, indent))
+                          background_color="default").highlight(fix["snippet"])
+            body.rstrip()
+        margin = " " * (indent + 6)
+        for line in body.split("\n"):
+            pieces.append((Text(margin) + line, True))
+    if parts:
+        pieces.append((Padding(Group(*parts), (0, 0, 0, indent)), False))
+    return pieces
 
 
 def render_text(report: Mapping[str, Any], file: IO[str], *, plain: bool,
@@ -96,7 +107,8 @@ def render_text(report: Mapping[str, Any], file: IO[str], *, plain: bool,
             return
         shown.add(f["rank"])
         console.print()
-        console.print(_finding_block(f, plain=plain, indent=4 * depth, verbose=verbose))
+        for piece, soft in _finding_block(f, plain=plain, indent=4 * depth, verbose=verbose):
+            console.print(piece, soft_wrap=soft)
         for child in findings:
             if f["rule_id"] in child["caused_by"] and child["rank"] not in shown:
                 # Indent a symptom under the first of its causes only.
