@@ -21,12 +21,19 @@ def _url_passwords(value: str) -> list[str]:
         if "@" not in token or "://" not in token:
             continue
         try:
-            parts = urlsplit(token)
-            password = parts.password
+            password = urlsplit(token).password
         except ValueError:
-            continue
+            password = None
         if password:
             out.extend({password, unquote(password)})
+        # NOTE: an unencoded '#', '/' or '?' in a password ends the authority early, so
+        # urlsplit sees a "port" or a path: take everything between the first ':' of the
+        # userinfo and the last '@' as the secret too ("http://u:2024#Spring@proxy:8080").
+        rest = token.split("://", 1)[1]
+        userinfo = rest[: rest.rfind("@")]
+        if ":" in userinfo:
+            raw = userinfo.split(":", 1)[1]
+            out.extend({raw, unquote(raw)})
     return out
 
 

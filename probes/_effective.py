@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from gwdoctor.engine import describe_secret
 
+from ._route import redact_url  # one redaction for every URL (an unencoded '#' in a password leaked here)
 from ._settings import truthy
 
 __all__ = ["auth_facts", "env_fact", "gateway_facts", "is_secret", "model_facts",
@@ -32,27 +33,6 @@ def is_secret(var: str, known: Mapping[str, Any]) -> bool:
     if var in known:
         return bool(known[var]["secret"])
     return bool(_SECRETISH.search(var.upper()))
-
-
-def redact_url(value: str) -> str:
-    """The URL with any password replaced by ``***`` (user names stay: they help diagnose)."""
-    try:
-        parts = urlsplit(value if "://" in value else "//" + value)
-        netloc = parts.netloc
-    except ValueError:
-        netloc = ""
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            return value.replace(netloc, f"{user}:***@{host}", 1)
-        return value
-    # An unencoded '/' or '#' in the password ends the authority early; hide up to the last '@'.
-    at = value.rfind("@")
-    if at != -1 and ":" in netloc and not netloc.rsplit(":", 1)[1].isdigit():
-        start = value.find(netloc) + netloc.find(":") + 1
-        return value[:start] + "***" + value[at:]
-    return value
 
 
 def env_fact(eff: Mapping[str, dict[str, Any]], known: Mapping[str, Any],
