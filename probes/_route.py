@@ -123,7 +123,11 @@ def redact_url(url: str) -> str:
     elif "@" in tail:
         # An unencoded '/', '?' or '#' in the password ends the authority early; hide
         # everything up to the last '@' so the secret cannot leak through the "path".
+        # Keep the user name when what follows its ':' cannot be a port ("user:pa/ss@...").
         _, _, after = tail.rpartition("@")
+        user, colon, first = authority.partition(":")
+        if colon and user and not first.isdigit():
+            return f"{scheme}{sep}{user}:***@{after}"
         return f"{scheme}{sep}***@{after}"
     return f"{scheme}{sep}{authority}{tail}"
 

@@ -109,7 +109,8 @@ def test_redaction_and_vault():
     assert ctx.facts["proxy.route"]["url"] == "http://u:***@proxy:8080"
     assert ctx.vault.get("proxy.url") == "http://u:s3cret@proxy:8080"
     assert "s3cret" not in json.dumps(ctx.facts)
-    assert redact_url("http://u:a/b@host:1") == "http://***@host:1"
+    assert redact_url("http://u:a/b@host:1") == "http://u:***@host:1"
+    assert redact_url("http://u:2024#b@host:1") == "http://***@host:1"  # "u:2024" could be a port
 
 
 def test_basic_credentials_like_undici():
