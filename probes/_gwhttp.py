@@ -108,6 +108,11 @@ def secrets(ctx: ProbeContext) -> list[str]:
 def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True) -> None:
     """Raise ProbeSkipped when an earlier probe already showed the gateway cannot be reached,
     so one dead gateway costs one timeout, not one per probe."""
+    mode = ctx.facts.get("provider.mode")
+    if mode not in (None, "anthropic"):
+        # The client talks to the cloud provider, not to this URL: sending the user's
+        # Anthropic credential (and paid requests) there would go to the wrong host.
+        raise ProbeSkipped(f"provider mode {mode}: the client sends nothing to {base_url(ctx)}")
     if ctx.facts.get("gateway.url_error"):
         raise ProbeSkipped(f"gateway URL unusable: {ctx.facts['gateway.url_error']}")
     route = ctx.facts.get("proxy.route") or {}

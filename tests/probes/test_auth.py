@@ -146,3 +146,27 @@ def test_gateway_echoing_a_key_prefix_is_scrubbed_and_aut002_fires(fake_gateway)
     assert CANARY not in dumped and "sk-can" not in dumped
     assert "Received API Key = <redacted>" in facts["gateway.models"]["error_message"]
     assert fire(facts, "AUT002")
+
+
+@pytest.mark.parametrize("mode", ["bedrock", "vertex", "foundry"])
+def test_provider_mode_sends_nothing_to_the_anthropic_url(mode: str) -> None:
+    """In a CLAUDE_CODE_USE_* mode the client talks to the cloud provider: the user's
+    ANTHROPIC_API_KEY must not go to gateway.base_url, nor paid requests (review finding)."""
+    from gwdoctor.engine import ProbeSkipped
+    from gwdoctor.probes.auth import gateway_models
+    from gwdoctor.probes.gateway import gateway_http
+    from gwdoctor.probes.model import model_messages
+
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"data": []})
+
+    ctx = gateway_ctx("https://api.anthropic.com", api_key="sk-ant-personal-canary",
+                      transport=httpx.MockTransport(handler), **{"provider.mode": mode,
+                                                                "gateway.transport_error": None})
+    for p in (gateway_http, gateway_models, model_messages):
+        with pytest.raises(ProbeSkipped, match=f"provider mode {mode}"):
+            p.run(ctx)
+    assert sent == []
