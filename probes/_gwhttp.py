@@ -66,7 +66,7 @@ def credential_names(ctx: ProbeContext) -> list[str]:
     return [k for k in client_headers(ctx, beta=False) if k in ("authorization", "x-api-key")]
 
 
-def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = False) -> dict[str, str]:
+def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = False) -> dict[str, Any]:
     """Exactly the headers Claude Code sends: credential(s), custom headers, version, beta,
     user agent, ``x-app``. Precedence per the docs: token > API key > apiKeyHelper (both
     headers); token and key together send both headers (measured on 2.1.332)."""
@@ -94,7 +94,24 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
     custom = ctx.vault.get("auth.custom_headers") or env_value(ctx, "ANTHROPIC_CUSTOM_HEADERS")
     for name, value in parse_custom_headers(custom):
         headers[name.lower()] = value
-    return headers
+    return _wire(headers)
+
+
+def _wire(headers: dict[str, str]) -> dict[str, Any]:
+    """Header values as the client puts them on the wire: Latin-1 (httpx would raise on a
+    non-ASCII str); a value beyond U+00FF is refused by the client too ("Invalid
+    ANTHROPIC_CUSTOM_HEADERS"), so the request is not made."""
+    out: dict[str, Any] = {}
+    for name, value in headers.items():
+        if value.isascii():
+            out[name] = value
+            continue
+        try:
+            out[name] = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ProbeSkipped(f"the {name} header has a character beyond U+00FF, which the "
+                               "client refuses to send") from None
+    return out
 
 
 def secrets(ctx: ProbeContext) -> list[str]:

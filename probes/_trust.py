@@ -290,14 +290,32 @@ def client_cert_info(ctx: ProbeContext) -> dict[str, Any] | None:
     info["expired"] = not_after < datetime.now(timezone.utc)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     key_path = _resolve(ctx, key_value) if key_value else None
+    passphrase = env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")
     try:
         context.load_cert_chain(str(cert_path), str(key_path) if key_path else None,
-                                password=env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE") or None)
+                                password=_no_prompt(passphrase))
     except (OSError, ssl.SSLError) as exc:
-        info["error"] = f"key does not load with the certificate: {getattr(exc, 'reason', None) or exc}"[:200]
+        reason = getattr(exc, "reason", None) or exc
+        if not passphrase and _encrypted_key(key_path or cert_path):
+            reason = "the key is encrypted and CLAUDE_CODE_CLIENT_KEY_PASSPHRASE is not set"
+        info["error"] = f"key does not load with the certificate: {reason}"[:200]
         return info
     info["loadable"] = True
     return info
+
+
+def _no_prompt(passphrase: str | None) -> Any:
+    """The passphrase, or a callback giving none: with ``password=None`` OpenSSL asks for an
+    encrypted key's passphrase on the terminal and the probe blocks reading it."""
+    return passphrase if passphrase else (lambda: b"")
+
+
+def _encrypted_key(path: Path) -> bool:
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError:
+        return False
+    return b"ENCRYPTED" in head
 
 
 def client_ssl_context(ctx: ProbeContext, trust: Trust | None = None) -> ssl.SSLContext:
@@ -321,7 +339,7 @@ def _build_ssl_context(ctx: ProbeContext, trust: Trust) -> ssl.SSLContext:
     info = client_cert_info(ctx)
     if info and info["loadable"]:
         key = env_value(ctx, "CLAUDE_CODE_CLIENT_KEY")
-        context.load_cert_chain(str(_resolve(ctx, info["cert_path"])),
+        context.load_cert_chain(str(_resolve(ctx, info["cert_path"])),  # noqa: see _no_prompt
                                 str(_resolve(ctx, key)) if key else None,
-                                password=env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE") or None)
+                                password=_no_prompt(env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")))
     return context

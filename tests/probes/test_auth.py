@@ -170,3 +170,21 @@ def test_provider_mode_sends_nothing_to_the_anthropic_url(mode: str) -> None:
         with pytest.raises(ProbeSkipped, match=f"provider mode {mode}"):
             p.run(ctx)
     assert sent == []
+
+
+def test_latin1_header_values_go_on_the_wire_and_beyond_are_refused() -> None:
+    """The client allows header values up to U+00FF; httpx raised on any non-ASCII str and
+    the probe crashed (review finding)."""
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-team"))
+        return httpx.Response(200, json={"data": [{"id": "m"}]})
+
+    ctx = gateway_ctx("http://gw.test:4000", token="sk-t", custom_headers="X-Team: Café",
+                      transport=httpx.MockTransport(handler))
+    assert gateway_models.run(ctx)["gateway.models"]["status"] == 200
+    assert seen == ["Café"]
+    ctx = gateway_ctx("http://gw.test:4000", token="sk-t\u2026", transport=httpx.MockTransport(handler))
+    with pytest.raises(ProbeSkipped, match="U\\+00FF"):
+        gateway_models.run(ctx)

@@ -178,3 +178,23 @@ def test_no_public_root_looks_like_an_inspection_vendor():
     assert len(roots) > 100
     hits = [(r.subject.rfc4514_string(), inspection_vendor([r])[0]) for r in roots if inspection_vendor([r])[0]]
     assert hits == []
+
+
+def test_encrypted_client_key_without_passphrase_never_prompts(tls_servers, tmp_path: Path) -> None:
+    """OpenSSL would ask for the passphrase on the terminal and block the probe (review
+    finding); the fact must say the key is encrypted and no passphrase is set."""
+    from cryptography.hazmat.primitives import serialization
+
+    cert, key = tls_servers.pki.files["client"]
+    private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    encrypted = tmp_path / "client-encrypted.key"
+    encrypted.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret-passphrase")))
+    env = {"CLAUDE_CODE_CLIENT_CERT": str(cert), "CLAUDE_CODE_CLIENT_KEY": str(encrypted)}
+    started = time.monotonic()
+    info = tls_config.run(net_ctx("https://gw.example.com", env))["tls.client_cert"]
+    assert time.monotonic() - started < 2
+    assert info["loadable"] is False and "encrypted" in info["error"], info
+    env["CLAUDE_CODE_CLIENT_KEY_PASSPHRASE"] = "s3cret-passphrase"
+    assert tls_config.run(net_ctx("https://gw.example.com", env))["tls.client_cert"]["loadable"]
