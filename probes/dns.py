@@ -117,11 +117,18 @@ def connect_gateway(ctx: ProbeContext) -> Facts:
         raise ProbeSkipped("the gateway host did not resolve")
     port = int(ctx.facts["gateway.port"])
     status, address = "unreachable", None
-    # Three addresses at most: the client tries them in turn, and each may take a full timeout.
+    # Three addresses at most, tried in turn as the client does, but within one shared
+    # deadline: three black-holed addresses must not add up to three timeouts (and overrun
+    # the probe's own limit, which would hide "unreachable" behind an ENG002 timeout).
+    deadline = started + ctx.timeout
     for addr in dns["addresses"][:3]:
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            status = "timeout"
+            break
         address = addr
         try:
-            connect_tcp(addr, port, ctx.timeout).close()
+            connect_tcp(addr, port, left).close()
             status = "ok"
             break
         except OSError as exc:
