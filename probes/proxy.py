@@ -79,13 +79,17 @@ def proxy_route(ctx: ProbeContext) -> Facts:
     for var in PROXY_VARS:
         if values.get(var):
             problems.extend(url_problems(var, values[var] or "", gateway))
+    route = _route(ctx, values)
+    masks = bool(behaviour(ctx).get("empty_proxy_variable_masks", True))
     for lower in ("https_proxy", "http_proxy", "no_proxy"):
         upper = lower.upper()
         if values.get(lower) is not None and values.get(upper) is not None \
                 and values[lower] != values[upper]:
+            # On versions where an empty variable does not mask the next one, the empty
+            # lower-case one is simply skipped: say which one the client really uses.
+            used = lower if (values[lower] or masks) else upper
             problems.append({"code": "case_disagreement", "variable": upper,
-                             "detail": f"{lower} and {upper} differ; the client uses {lower}"})
-    route = _route(ctx, values)
+                             "detail": f"{lower} and {upper} differ; the client uses {used}"})
     if route["used"]:
         raw = values[route["variable"]] or ""
         ctx.vault.put("proxy.url", raw if "://" in raw else "http://" + raw)
