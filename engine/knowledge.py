@@ -6,7 +6,7 @@ import functools
 import json
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -101,9 +101,3 @@ def client_behaviour(version: str | None) -> dict[str, Any]:
             merged.update(entry["set"])
     return merged
 
-
-def merge_dicts(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        out.update(item)
-    return out

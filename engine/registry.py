@@ -84,6 +84,3 @@ def builtin_rules() -> list[Rule]:
     """Every rule of the built-in plugins (no entry points): for tests and docs."""
     return build_registry(get_plugin_manager(load_entrypoints=False, env={})).rules
 
-
-def builtin_probes() -> list[Probe]:
-    return build_registry(get_plugin_manager(load_entrypoints=False, env={})).probes

@@ -43,7 +43,7 @@ def enterprise(opts: dict[str, Any]) -> Setup:
         value = opts.get(f"{role}_model")
         if value:
             env.append(Var(var, value, f"the `{role}` model, as {prof.name} names it"))
-    steps = [f"Merge settings.json's `env` into ~/.claude/settings.json and replace the <...> values.",
+    steps = ["Merge settings.json's `env` into ~/.claude/settings.json and replace the <...> values.",
              *(f"Run `unset {v}` in your shell profile: {prof.name} needs it unset." for v in prof.unset),
              "Check with `gwdoctor validate --settings ~/.claude/settings.json`, then `gwdoctor scan`."]
     notes = list(prof.notes)

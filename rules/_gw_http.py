@@ -4,6 +4,7 @@ answers), registered by rules/gateway.py. Pure functions of facts."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
 
