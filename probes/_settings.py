@@ -93,15 +93,30 @@ def _invalid(layer: Layer, message: str, line: int | None = None, col: int | Non
     return layer
 
 
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
 def _check_types(data: Any) -> str | None:
     if not isinstance(data, dict):
-        return f"top level is {type(data).__name__ if data is not None else 'null'}, not an object"
+        return f"top level is {_json_type(data)}, not an object"
     env = data.get("env")
     if env is not None and not isinstance(env, dict):
-        return f"'env' must be an object of strings, not {type(env).__name__}"
+        return f"'env' must be an object of strings, not {_json_type(env)}"
     for key, value in (env or {}).items():
         if not isinstance(value, str):
-            return f"'env.{key}' must be a string, not {json.dumps(value)[:40]}"
+            # Name the JSON type only: the value may be a secret typed into the wrong shape.
+            return f"'env.{key}' must be a string, not {_json_type(value)}"
     for key in STRING_KEYS:
         if key in data and not isinstance(data[key], str):
             return f"'{key}' must be a string"

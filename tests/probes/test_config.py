@@ -350,3 +350,18 @@ def test_proxy_passwords_are_redacted(url: str, shown: str) -> None:
     from gwdoctor.probes._effective import redact_url
 
     assert redact_url(url) == shown
+
+
+# --- review findings: secrets in messages, helper stderr, helper children -------------------------
+
+@pytest.mark.parametrize("value, kind", [
+    (["CANARY-env-list-4e1d"], "list"), ({"t": "CANARY-env-obj-4e1d"}, "object"),
+    (4155550123987, "number"), (True, "boolean"), (None, "null"),
+])
+def test_wrong_type_env_value_is_named_by_type_not_echoed(box: Box, value: Any, kind: str) -> None:
+    box.write("project", {"env": {"ANTHROPIC_AUTH_TOKEN": value}})
+    facts, _ = box.run()
+    (bad,) = facts["config.invalid_settings"]
+    assert bad["message"] == f"'env.ANTHROPIC_AUTH_TOKEN' must be a string, not {kind}"
+    dumped = json.dumps(facts)
+    assert "CANARY" not in dumped and "4155550123987" not in dumped
