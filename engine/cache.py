@@ -25,9 +25,13 @@ def read_json(name: str) -> Any:
     folder = cache_dir()
     if folder is None:
         return None
+    path = folder / name
     try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        # Regular files only: a FIFO planted in the cache would hang every scan.
+        if not path.is_file() or path.stat().st_size > 16 * 2**20:
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
 
 

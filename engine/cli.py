@@ -14,6 +14,7 @@ from ._version import __version__
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
 FAIL_ON = ("critical", "error", "warning", "info", "never")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+MAX_BUNDLE = 64 * 2**20  # a real bundle is tens of KiB
 
 
 class GwdoctorGroup(click.Group):
@@ -87,12 +88,16 @@ def _check_output(path: str | None) -> None:
 
 
 def _write(text: str, output: str | None) -> None:
+    # Encode before opening: an environment value that is not UTF-8 (a surrogate escape)
+    # once raised here after --output had been truncated. As "\\udcff" it stays valid JSON.
+    data = text.encode("utf-8", errors="backslashreplace")
     if not output or output == "-":
-        sys.stdout.write(text)
         sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        Path(output).write_bytes(data)
     except OSError as exc:
         raise click.UsageError(f"--output {output}: {exc.strerror or exc}") from None
 
@@ -209,18 +214,24 @@ def exit_code(report: dict[str, Any], fail_on: str) -> int:
 def _load_bundle(path: str) -> Any:
     from .report import read_bundle
 
+    target = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise click.UsageError(f"--facts {path}: no such file") from None
+        # A FIFO or /dev/zero would hang or fill memory: regular files only, size-capped.
+        if not target.is_file():
+            raise click.UsageError(f"--facts {path}: no such file" if not target.exists()
+                                   else f"--facts {path}: not a regular file")
+        if target.stat().st_size > MAX_BUNDLE:
+            raise click.UsageError(f"--facts {path}: larger than {MAX_BUNDLE // 2**20} MiB")
+        text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.UsageError(f"--facts {path}: cannot read: {exc}") from None
     from .knowledge import KnowledgeError
 
     try:
-        return read_bundle(text, path)
+        bundle = read_bundle(text, path)
     except KnowledgeError as exc:
         raise click.UsageError(str(exc)) from None
+    return bundle
 
 
 @main.command()

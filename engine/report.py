@@ -123,7 +123,8 @@ def validate_report(report: Mapping[str, Any]) -> None:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    # allow_nan=False: NaN/Infinity are not JSON and break every other JSON reader.
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False) + "\n"
 
 
 def make_bundle(facts: Mapping[str, Any], probes: Iterable[Mapping[str, Any]], *, version: str,
@@ -141,10 +142,16 @@ def make_bundle(facts: Mapping[str, Any], probes: Iterable[Mapping[str, Any]], *
 
 def read_bundle(text: str, name: str) -> dict[str, Any]:
     """Parse a facts bundle; one-line errors naming the file (and line) on bad input."""
+    def no_constants(token: str) -> Any:  # NaN/Infinity are not JSON; reports must stay JSON
+        raise ValueError(f"{token} is not valid JSON")
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=no_constants)
     except json.JSONDecodeError as exc:
         raise KnowledgeError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise KnowledgeError(f"{name}: not a usable facts bundle: {reason}") from None
     if not isinstance(data, dict) or not isinstance(data.get("facts"), dict):
         raise KnowledgeError(f"{name}: not a gwdoctor facts bundle (no \"facts\" object)")
     if data.get("bundle_version", BUNDLE_VERSION) != BUNDLE_VERSION:

@@ -152,7 +152,7 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
                                  "(tag them, e.g. project=.claude/settings.json)")
             seen.add(layer)
             try:
-                data = src.expanduser().read_bytes()
+                data = _read_regular(src.expanduser())
             except OSError as exc:
                 raise SetupError(f"--settings {src}: {exc.strerror or exc}") from None
             dest = _place(layer, home, cwd, root)
@@ -164,7 +164,7 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
         if gateway_config:
             gw_path = Path(gateway_config).expanduser().resolve()
             try:
-                gw_text = gw_path.read_text(encoding="utf-8", errors="replace")
+                gw_text = _read_regular(gw_path).decode("utf-8", errors="replace")
             except OSError as exc:
                 raise SetupError(f"--gateway-config {gateway_config}: {exc.strerror or exc}") from None
         base = {"offline": True, "no_inference": True, "client_version": client_version}
@@ -194,3 +194,12 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
         return Validation(report=report, registry=registry)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _read_regular(path: Path, limit: int = 4 * 2**20) -> bytes:
+    """A regular file of at most ``limit`` bytes: a FIFO or /dev/zero would hang or fill memory."""
+    if not path.is_file():
+        raise OSError(0, "not a regular file" if path.exists() else "no such file")
+    if path.stat().st_size > limit:
+        raise OSError(0, f"larger than {limit // 2**20} MiB")
+    return path.read_bytes()

@@ -122,3 +122,33 @@ def test_graph_and_rules_commands():
     assert "ENG001" in ids and ids == sorted(ids)
     for fmt in ("mermaid", "dot", "json"):
         assert run(["graph", "--format", fmt]).returncode == 0
+
+
+def test_hostile_facts_files_are_usage_errors(tmp_path, home):
+    """A FIFO, a device, deep nesting and NaN: one line, exit 2, never a hang or traceback."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"bundle_version":1,"facts":' + "[" * 100000 + "]" * 100000 + "}")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"bundle_version":1,"facts":{"gateway.port": NaN}}')
+    for path, needle in ((fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file"),
+                         (deep, "nested too deeply"), (nan, "NaN is not valid JSON")):
+        out = run(["scan", "--facts", str(path)], env={"HOME": str(home)}, timeout=30)
+        assert out.returncode == 2, (path, out.stderr)
+        assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_non_utf8_environment_keeps_output_valid_and_never_truncates(tmp_path, home):
+    """An environment value that is not UTF-8 once crashed the writer after --output was
+    truncated (exit 3, the previous report lost)."""
+    target = tmp_path / "report.json"
+    target.write_text("PRECIOUS")
+    env = {"HOME": str(home), "ANTHROPIC_MODEL": "claude\udcff-x"}
+    base = {"PATH": os.environ["PATH"], "NO_COLOR": "1", "LANG": "C.UTF-8", **env}
+    cmd = GWDOCTOR + ["scan", "--offline", "--format", "json", "--fail-on", "never", "-o", str(target)]
+    out = subprocess.run([os.fsencode(a) if isinstance(a, str) else a for a in cmd], capture_output=True,
+                         env={k: os.fsencode(v) for k, v in base.items()}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(target.read_text())
+    assert report["tool"]["name"] == "gwdoctor"
