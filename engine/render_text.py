@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import IO, Any, Mapping
 
 from rich.console import Console, Group
@@ -19,6 +20,15 @@ VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow",
 STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "dim", "error": "bold red",
                 "timeout": "yellow", "running": "cyan", "pending": "dim"}
 LEXER = {"sh": "bash", "json": "json", "yaml": "yaml", "text": "text"}
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """No control characters on the terminal: a repository's settings key or a helper's
+    stderr could otherwise carry escape sequences (clear screen, retitle, fake output)."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def make_console(file: IO[str], *, plain: bool, width: int | None = None) -> Console:
@@ -50,25 +60,26 @@ def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int,
     head.append(f" {sev.upper()} ", style=SEVERITY_STYLE.get(sev, ""))
     head.append(f" {f['rule_id']} {f['rule_name']}", style="bold")
     head.append(f"  [{f['cause']}, confidence {f['confidence']:.2f}]", style="dim")
-    parts: list[Any] = [head, Padding(Text(f["message"]), (0, 0, 0, 4))]
+    parts: list[Any] = [head, Padding(Text(clean(f["message"])), (0, 0, 0, 4))]
     pieces: list[tuple[Any, bool]] = []
     if f.get("because"):
-        parts.append(Padding(Text("because: " + "; ".join(f["because"]), style="dim italic"),
+        parts.append(Padding(Text(clean("because: " + "; ".join(f["because"])), style="dim italic"),
                              (0, 0, 0, 4)))
     if f.get("evidence") and (verbose or f["root_cause"]):
-        ev = Text("\n".join(_evidence_lines(f["evidence"], 12 if verbose else 6)), style="dim")
+        ev = Text(clean("\n".join(_evidence_lines(f["evidence"], 12 if verbose else 6))), style="dim")
         parts.append(Padding(ev, (0, 0, 0, 4)))
     for fix in f.get("fixes") or []:
         label = Text(f"fix ({fix['safety']}) → {fix['target']}: ", style="bold green")
-        label.append(fix["title"], style="green")
+        label.append(clean(fix["title"]), style="green")
         parts.append(Padding(label, (0, 0, 0, 4)))
         pieces.append((Padding(Group(*parts), (0, 0, 0, indent)), False))
         parts = []
+        snippet = clean(fix["snippet"])
         if plain:
-            body = Text(fix["snippet"])
+            body = Text(snippet)
         else:
-            body = Syntax(fix["snippet"], LEXER.get(fix["lang"], "text"), theme="ansi_dark",
-                          background_color="default").highlight(fix["snippet"])
+            body = Syntax(snippet, LEXER.get(fix["lang"], "text"), theme="ansi_dark",
+                          background_color="default").highlight(snippet)
             body.rstrip()
         margin = " " * (indent + 6)
         for line in body.split("\n"):
@@ -146,7 +157,7 @@ def _probe_table(console: Console, report: Mapping[str, Any], verbose: bool) -> 
         if not verbose and p["status"] == "ok":
             continue
         table.add_row(p["name"], Text(p["status"], style=STATUS_STYLE.get(p["status"], "")),
-                      str(p["duration_ms"]), p.get("detail", ""))
+                      str(p["duration_ms"]), clean(p.get("detail", "")))
     ok = sum(1 for p in probes if p["status"] == "ok")
     console.print(Text(f"Probes: {ok}/{len(probes)} ok, {report.get('elapsed_ms', 0)} ms",
                        style="bold"))

@@ -152,3 +152,13 @@ def test_non_utf8_environment_keeps_output_valid_and_never_truncates(tmp_path, h
     assert out.returncode == 0, out.stderr
     report = json.loads(target.read_text())
     assert report["tool"]["name"] == "gwdoctor"
+
+
+def test_no_terminal_escape_reaches_the_text_view(tmp_path):
+    """A repository's settings key (or a helper's stderr) is attacker-controlled text."""
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text('{"env": {"\\u001b]0;pwned\\u0007\\u001b[2J": 5}}')
+    out = run(["scan", "--offline", "--fail-on", "never"], env={"HOME": str(home)})
+    assert out.returncode == 0 and "CFG001" in out.stdout
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
