@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -59,6 +60,19 @@ def _collect(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, byt
     return bytes(bufs["out"]), bytes(bufs["err"]), timed_out
 
 
+def _exited(pid: int, deadline: float) -> bool:
+    """Wait for the shell to exit *without reaping it*, so its pid (the group id) stays ours."""
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # the helper's own session: its children go too
@@ -67,11 +81,38 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _scrub(text: str, secret: str) -> str:
+# A terminal escape sequence (CSI/OSC/other ESC forms), then any remaining control or format character.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# `refresh_token=...`, `Password: ...`, `Authorization: Bearer ...`: keep the name, drop the value.
+_SECRET_PAIR = re.compile(
+    r"(?i)([\w.-]*(?:token|secret|pass|key|auth|cookie|session)[\w.-]*[\"']?\s*[=:]\s*)"
+    r"(?:(?:bearer|basic|token)\s+)?(\"[^\"]*\"|'[^']*'|[^\s,;&]+)")
+# Anything long enough to be a token, whatever it is.
+_LONG_RUN = re.compile(r"[A-Za-z0-9_\-+/=.]{16,}")
+# `sk-`, `sk-ant-api03-`, `ghp_`-style prefixes, removed one at a time to find the bare value.
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}[-_]")
+
+
+def _variants(secret: str) -> set[str]:
+    out: set[str] = set()
     for piece in {secret.strip(), *secret.split()}:
-        if len(piece) >= 4:
-            text = text.replace(piece, "***")
-    return text
+        while len(piece) >= 4:
+            out.add(piece)
+            shorter = _PREFIX.sub("", piece, count=1)
+            if shorter == piece:
+                break
+            piece = shorter
+    return out
+
+
+def _scrub(text: str, secret: str) -> str:
+    """A stderr excerpt safe to report: no helper output, no secret-looking value, no escapes."""
+    text = _CONTROL.sub("", _ESCAPE.sub("", text))
+    for piece in sorted(_variants(secret), key=len, reverse=True):
+        text = text.replace(piece, "***")
+    text = _SECRET_PAIR.sub(lambda m: m.group(1) + "***", text)
+    return _LONG_RUN.sub("***", text)
 
 
 def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
@@ -91,14 +132,13 @@ def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
         return result
     try:
         out, err, timed_out = _collect(proc, start + timeout)
+        if not timed_out and not _exited(proc.pid, start + timeout):
+            timed_out = True
     finally:
-        if proc.poll() is None:
-            try:
-                proc.wait(max(0.0, start + timeout - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            if proc.poll() is None:
-                _kill(proc)
+        # Always: a background child (`(sleep 600) &`) may still hold the pipes or linger after
+        # the shell is gone. The helper runs in its own session, so its group is only its own.
+        # The shell is not reaped yet, so its pid (the group id) cannot have been reused.
+        _kill(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()

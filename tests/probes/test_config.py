@@ -365,3 +365,62 @@ def test_wrong_type_env_value_is_named_by_type_not_echoed(box: Box, value: Any, 
     assert bad["message"] == f"'env.ANTHROPIC_AUTH_TOKEN' must be a string, not {kind}"
     dumped = json.dumps(facts)
     assert "CANARY" not in dumped and "4155550123987" not in dumped
+
+
+def test_helper_stderr_is_masked_for_secrets_and_escapes(box: Box) -> None:
+    body = ('echo sk-ant-api03-CANARY3abc\n'
+            'echo "refresh_token=rt-CANARY1 password=CANARY2 Authorization: Bearer CANARY4" >&2\n'
+            'echo "bare CANARY3abc and a blob QUJDREVGR0hJSktMTU5PUFFS" >&2\n'
+            "printf 'x\\033]0;CANARY5\\007y\\033[31mred\\033[0m\\r\\n' >&2\n"
+            'exit 2\n')
+    box.write("user", {"apiKeyHelper": f"sh {_script(box, body)}"})
+    facts, _ = box.run()
+    excerpt = facts["config.api_key_helper"]["stderr_excerpt"]
+    dumped = json.dumps(facts)
+    assert "CANARY" not in dumped and "QUJDREVG" not in dumped
+    assert "refresh_token=***" in excerpt and "password=***" in excerpt and "bare ***" in excerpt
+    assert "\x1b" not in excerpt and "\x07" not in excerpt and "\r" not in excerpt
+    assert "xyred" in excerpt  # short diagnostic text survives
+
+
+def _gone(pid: int, wait: float = 2.0) -> bool:
+    import time
+    end = time.monotonic() + wait  # SIGKILL is delivered asynchronously
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):  # killed; a zombie waits for a reaper that may not exist here
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.02)
+
+
+def test_helper_background_children_are_killed(box: Box) -> None:
+    pidfile = box.home / "child.pid"
+    box.write("user", {"apiKeyHelper": f"sh -c 'echo $$ > {pidfile}; exec sleep 30' & echo sk-x"})
+    facts, _ = box.run(timeout=1.0)
+    pid = int(pidfile.read_text())
+    try:
+        assert _gone(pid), "the helper's background child survived the probe"
+        assert facts["config.api_key_helper"]["timed_out"] is True  # it held the pipe open
+    finally:
+        if not _gone(pid, 0):
+            os.kill(pid, 9)
+
+
+def test_helper_lingering_child_is_killed_even_when_the_pipes_close(box: Box) -> None:
+    pidfile = box.home / "child.pid"
+    box.write("user", {"apiKeyHelper":
+                       f"sh -c 'echo $$ > {pidfile}; exec sleep 30' >/dev/null 2>&1 & echo sk-x"})
+    facts, _ = box.run(timeout=4.0)
+    pid = int(pidfile.read_text())
+    try:
+        assert _gone(pid)
+        h = facts["config.api_key_helper"]
+        assert h["timed_out"] is False and h["exit_code"] == 0 and h["usable"]
+    finally:
+        if not _gone(pid, 0):
+            os.kill(pid, 9)
