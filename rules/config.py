@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._common import PROXY_VARS, shown, where
 from ._gateway_config import GATEWAY_CONFIG_RULES
+from ._gw import env_fix
 
 
 @rule(id="CFG001", name="settings-file-invalid", cause="config.settings_invalid",
@@ -241,8 +243,72 @@ def provider_mode_overrides_base_url(facts: Facts) -> Finding | None:
     )
 
 
+_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def _host_port(url: str) -> tuple[str, str, str]:
+    """Best-effort scheme, host and port of an unusable base URL, placeholders where unreadable."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        scheme, rest = "", url.strip()
+    rest = re.split(r"[/?#]", rest.rpartition("@")[2] if "@" in rest.split("/")[0] else rest)[0]
+    if rest.startswith("[") and "]" in rest:
+        host, _, port = rest.partition("]")
+        host, port = host + "]", port.lstrip(":")
+    else:
+        host, _, port = rest.partition(":")
+    host = host if _HOST.fullmatch(host) else "<host>"
+    port = port if port.isdigit() and 0 < int(port) < 65536 else "<port>"
+    return ("http" if scheme.lower() == "http" else "https"), host, port
+
+
+@rule(id="CFG012", name="base-url-unusable", cause="config.base_url_invalid",
+      severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"), confidence=0.95)
+def base_url_unusable(facts: Facts) -> Finding | None:
+    """## What it checks
+    An `ANTHROPIC_BASE_URL` the client cannot use as an HTTP endpoint: no `http://` or
+    `https://` scheme (`gw.corp:4000`), another scheme (`file:///...`), no host, a port
+    outside 1-65535 (`:99999`, `:-1`), an unclosed IPv6 bracket (`http://[::1:18011`), or
+    a space inside the URL.
+
+    ## Why it matters
+    Every request is built by appending `/v1/messages` to this value, so nothing reaches
+    the gateway: the client fails before any network traffic (or sends to a nonsense
+    host), and DNS, proxy, TLS, auth and model checks have nothing to test.
+
+    ## Example
+    `export ANTHROPIC_BASE_URL=litellm.corp:4000` (the scheme left out), or
+    `"ANTHROPIC_BASE_URL": "http://127.0.0.1:400000"` in settings.json (a typo'd port).
+
+    ## Fix
+    Set the full URL, scheme, host and port, with no path beyond the gateway's prefix:
+    `export ANTHROPIC_BASE_URL=https://<host>:<port>` (`http://` for a plain-HTTP gateway
+    such as a local LiteLLM), in the place the value comes from.
+
+    ## Fix safety
+    Safe: the current value cannot work, so replacing it breaks nothing that worked;
+    check the scheme and port the gateway really serves.
+    """
+    reason = facts["gateway.url_error"]
+    url = str(facts.get("gateway.base_url") or "")
+    if not reason and facts.get("gateway.custom") and re.search(r"\s", url):
+        reason = "it contains a space"
+    if not reason:
+        return None
+    src = facts["gateway.base_url_source"]
+    scheme, host, port = _host_port(url)
+    fixed = f"{scheme}://{host}:{port}"
+    return Finding(
+        message=(f"ANTHROPIC_BASE_URL {url!r} from {where(src)} is not a usable URL ({reason}): "
+                 f"no request can reach a gateway"),
+        evidence={"base_url": url, "url_error": reason, "source": src},
+        fixes=(env_fix("ANTHROPIC_BASE_URL", fixed, src, safety="safe",
+                       title=f"Set ANTHROPIC_BASE_URL to a full URL ({fixed}; http:// for a plain-HTTP gateway)"),),
+    )
+
+
 @hookimpl
 def gwdoctor_register_rules() -> list:
     return [settings_file_invalid, settings_env_overrides_shell, empty_value_does_not_unset,
-            extra_ca_in_settings_not_applied, provider_mode_overrides_base_url,
+            extra_ca_in_settings_not_applied, provider_mode_overrides_base_url, base_url_unusable,
             *GATEWAY_CONFIG_RULES]
