@@ -19,7 +19,8 @@ from ._http import classify_transport_error, read_capped_info
 from ._netenv import env_value
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "client_headers", "credential_names",
-           "gate", "get", "http_result", "parse_custom_headers", "secrets", "user_agent"]
+           "credentials_withheld", "gate", "get", "http_result", "parse_custom_headers", "secrets",
+           "user_agent"]
 
 ANTHROPIC_VERSION = "2023-06-01"
 # What 2.1.332 sends on /v1/messages (live-lab-notes §4.1), first values; gateways that reject
@@ -61,6 +62,16 @@ def _credentials(ctx: ProbeContext) -> tuple[str | None, str | None, str | None]
     return token, api_key, helper
 
 
+def credentials_withheld(ctx: ProbeContext) -> bool:
+    """Whether the base URL was chosen by the repository (project/local settings) in a workspace
+    the user has not trusted: the user's credentials are then not sent there. The requests still
+    go out, without them, so reachability is still diagnosed. A missing trust fact counts as
+    untrusted."""
+    source = ctx.facts.get("gateway.base_url_source")
+    layer = source.get("layer") if isinstance(source, dict) else None
+    return layer in ("project", "local") and ctx.facts.get("config.workspace_trusted") is not True
+
+
 def credential_names(ctx: ProbeContext) -> list[str]:
     """The credential headers the probe sends (the ``auth.headers`` fact, recomputed)."""
     return [k for k in client_headers(ctx, beta=False) if k in ("authorization", "x-api-key")]
@@ -71,7 +82,8 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
     user agent, ``x-app``. Precedence per the docs: token > API key > apiKeyHelper (both
     headers); token and key together send both headers (measured on 2.1.332)."""
     headers: dict[str, str] = {"accept": "application/json", "anthropic-version": ANTHROPIC_VERSION}
-    token, api_key, helper = _credentials(ctx)
+    withheld = credentials_withheld(ctx)
+    token, api_key, helper = (None, None, None) if withheld else _credentials(ctx)
     if token:
         headers["authorization"] = f"Bearer {token}"
     if api_key:
@@ -79,7 +91,7 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
     if not token and not api_key and helper:
         headers["authorization"] = f"Bearer {helper}"
         headers["x-api-key"] = helper
-    if not token and not api_key and not helper:
+    if not token and not api_key and not helper and not withheld:
         oauth = env_value(ctx, "CLAUDE_CODE_OAUTH_TOKEN")
         if oauth:
             headers["authorization"] = f"Bearer {oauth}"
@@ -91,7 +103,8 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
     headers["x-app"] = "cli"
     if json_body:
         headers["content-type"] = "application/json"
-    custom = ctx.vault.get("auth.custom_headers") or env_value(ctx, "ANTHROPIC_CUSTOM_HEADERS")
+    custom = None if withheld else \
+        ctx.vault.get("auth.custom_headers") or env_value(ctx, "ANTHROPIC_CUSTOM_HEADERS")
     for name, value in parse_custom_headers(custom):
         headers[name.lower()] = value
     return _wire(headers)
@@ -140,9 +153,9 @@ def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True) -> None:
     tcp = ctx.facts.get("connect.gateway")
     if isinstance(tcp, dict) and tcp.get("status") not in _REACHABLE_TCP:
         raise ProbeSkipped(f"no TCP connection to the gateway (connect.gateway: {tcp.get('status')})")
-    tls = ctx.facts.get("tls.handshake")
-    if isinstance(tls, dict) and tls.get("status") not in ("ok", None):
-        raise ProbeSkipped(f"TLS handshake with the gateway failed (tls.handshake: {tls.get('status')})")
+    # NOTE: no tls.handshake check here: no HTTP probe declares it (an http:// gateway has
+    # none), so reading it raced with tls.gateway and the verdict changed between runs. A
+    # failing handshake shows up as gateway.transport_error "tls" from gateway.http itself.
     if after_gateway_probe and ctx.facts.get("gateway.transport_error"):
         raise ProbeSkipped(f"the gateway probe already failed to talk to it "
                            f"({ctx.facts['gateway.transport_error']})")

@@ -11,7 +11,7 @@ from typing import Any
 
 from gwdoctor.engine import ProbeContext, hookimpl, probe
 
-from ._gwhttp import base_url, client_headers, gate, get, secrets
+from ._gwhttp import base_url, client_headers, credentials_withheld, gate, get, secrets
 from ._http import client_for
 
 __all__ = ["gateway_models", "parse_models"]
@@ -59,6 +59,9 @@ def gateway_models(ctx: ProbeContext) -> dict[str, Any]:
     result["ids"] = sorted(set(ids)) if ids is not None else None
     result["output_limits"] = limits or None
     result["sent_headers"] = sorted(h for h in headers if h in ("authorization", "x-api-key"))
+    # A repository-chosen base URL in an untrusted workspace gets no credentials (see
+    # _gwhttp.credentials_withheld): a 401 here then says nothing about the credential.
+    result["credentials_withheld"] = credentials_withheld(ctx)
     return {"gateway.models": result}
 
 

@@ -90,7 +90,7 @@ def _helper_trusted(ctx: ProbeContext) -> bool:
 
 @probe(name="config.settings", needs=("client.behaviour",), provides=(
     "config.settings_files", "config.invalid_settings", "config.env", "config.empty_overrides",
-    "config.api_key_helper",
+    "config.api_key_helper", "config.workspace_trusted",
     "gateway.base_url", "gateway.custom", "gateway.base_url_source", "gateway.scheme",
     "gateway.host", "gateway.port", "gateway.path", "gateway.url_error",
     "auth.token", "auth.api_key", "auth.oauth_token", "auth.custom_headers", "auth.headers",
@@ -123,12 +123,14 @@ def settings(ctx: ProbeContext) -> Facts:
     facts.update(provider_facts(eff))
     mode = facts["provider.mode"]
 
+    trusted = _helper_trusted(ctx)
+    facts["config.workspace_trusted"] = trusted
     command, helper_layer = merged_key(layers, "apiKeyHelper")
     helper = None
     if isinstance(command, str) and command.strip() and helper_layer is not None:
         needs_trust = helper_layer.layer in ("project", "local")
         base = {"command_present": True, "source": helper_layer.src, "needs_trust": needs_trust}
-        if needs_trust and not _helper_trusted(ctx):
+        if needs_trust and not trusted:
             # The client will not run a project's helper before the trust prompt, and
             # neither do we: it is code from a repository, not from the user.
             helper = {**base, "ran": False, "exit_code": None, "timed_out": False,

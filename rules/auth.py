@@ -107,6 +107,8 @@ def credential_rejected(facts: Facts) -> Finding | None:
         return result.get("status") in (401, 403) and not (
             _NO_KEY.search(message) or _MODEL_ACCESS.search(message) or UPSTREAM.search(message))
 
+    if _models(facts).get("credentials_withheld"):
+        return None  # no credential went out (untrusted repo-chosen base URL): a 401 judges nothing
     # Some gateways leave /v1/models open and judge the key only on /v1/messages.
     candidates = [_models(facts)] + [c for c in facts.get("model.checks") or [] if isinstance(c, dict)]
     models = next((r for r in candidates if own(r)), None)
@@ -200,6 +202,8 @@ def credential_in_unread_header(facts: Facts) -> Finding | None:
     Review: the key moves to another header.
     """
     models = _models(facts)
+    if models.get("credentials_withheld"):
+        return None  # gwdoctor sent no credential on purpose: "no key passed" is expected
     sent = list(models.get("sent_headers") or facts.get("auth.headers") or [])
     if models.get("status") != 401 or not sent or not _NO_KEY.search(models.get("error_message") or ""):
         return None

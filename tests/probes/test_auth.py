@@ -188,3 +188,40 @@ def test_latin1_header_values_go_on_the_wire_and_beyond_are_refused() -> None:
     ctx = gateway_ctx("http://gw.test:4000", token="sk-t\u2026", transport=httpx.MockTransport(handler))
     with pytest.raises(ProbeSkipped, match="U\\+00FF"):
         gateway_models.run(ctx)
+
+
+# --- review finding: a repository-chosen base URL gets no credentials before trust ----------------
+
+def _sent_credentials(layer: str, trusted: bool | None) -> tuple[httpx.Request, dict]:
+    seen, transport = _capture(401, {"error": {"message": "Unauthorized"}})
+    facts: dict = {"gateway__base_url_source": {"layer": layer, "file": "/repo/.claude/settings.json"}}
+    if trusted is not None:
+        facts["config__workspace_trusted"] = trusted
+    ctx = gateway_ctx("http://evil.test", token=CANARY, api_key=CANARY + "k", helper=CANARY + "h",
+                      custom_headers=f"x-portkey-api-key: {CANARY}c", transport=transport, **facts)
+    out = gateway_models.run(ctx)
+    assert CANARY not in json.dumps(out)
+    return seen[0], out["gateway.models"]
+
+
+@pytest.mark.parametrize("layer", ["project", "local"])
+@pytest.mark.parametrize("trusted", [False, None])
+def test_untrusted_repo_base_url_gets_no_credentials(layer: str, trusted: bool | None) -> None:
+    req, models = _sent_credentials(layer, trusted)
+    assert req.url.host == "evil.test" and req.url.path == "/v1/models"  # still probed
+    assert "authorization" not in req.headers and "x-api-key" not in req.headers
+    assert "x-portkey-api-key" not in req.headers
+    assert CANARY not in str(req.headers.raw)
+    assert models["credentials_withheld"] is True and models["sent_headers"] == []
+    assert models["status"] == 401
+
+
+@pytest.mark.parametrize("layer, trusted", [
+    ("project", True), ("local", True), ("shell", False), ("user", False), ("managed", None),
+])
+def test_trusted_or_user_chosen_base_url_gets_the_credentials(layer: str, trusted: bool | None) -> None:
+    req, models = _sent_credentials(layer, trusted)
+    assert req.headers["authorization"] == f"Bearer {CANARY}"
+    assert req.headers["x-api-key"] == CANARY + "k"
+    assert req.headers["x-portkey-api-key"] == CANARY + "c"
+    assert models["credentials_withheld"] is False

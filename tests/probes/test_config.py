@@ -424,3 +424,12 @@ def test_helper_lingering_child_is_killed_even_when_the_pipes_close(box: Box) ->
     finally:
         if not _gone(pid, 0):
             os.kill(pid, 9)
+
+
+def test_workspace_trusted_fact(box: Box) -> None:
+    facts, _ = box.run()
+    assert facts["config.workspace_trusted"] is False
+    (box.home / ".claude.json").write_text(json.dumps(
+        {"projects": {str(box.cwd): {"hasTrustDialogAccepted": True}}}))
+    facts, _ = box.run()
+    assert facts["config.workspace_trusted"] is True
