@@ -231,8 +231,8 @@ def parse_litellm_config(path: Path, env: Mapping[str, str], vault: Vault) -> di
     try:
         # A FIFO or a device (/dev/zero) reports size 0 and would hang or fill memory.
         if not path.is_file():
-            facts["gateway_config.error"] = _error("not a regular file" if path.exists()
-                                                   else "no such file")
+            facts["gateway_config.error"] = _error("unreadable: not a regular file" if path.exists()
+                                                   else "unreadable: no such file")
             return facts
         if path.stat().st_size > MAX_BYTES:
             facts["gateway_config.error"] = _error(f"file is larger than {MAX_BYTES // 2**20} MiB")
