@@ -87,7 +87,9 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
 def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     """## What it checks
     A 200 streaming answer that ends before `message_stop`, carries an `error` event or an
-    OpenAI `[DONE]` line, or arrives in one burst (buffered) instead of event by event.
+    OpenAI `[DONE]` line, or arrives in one burst (buffered) instead of event by event; or
+    a 200 answer with no event at all (`application/json` or anything else instead of a
+    `text/event-stream` to a `"stream": true` request; HTML bodies are GWY011's).
 
     ## Why it matters
     Claude Code consumes events as they arrive. A cut stream makes it fall back to a
@@ -95,11 +97,13 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     the whole answer is done, which trips its idle watchdogs on long answers.
 
     ## Example
-    nginx with `proxy_buffering on` in front of LiteLLM; an upstream that drops the connection.
+    nginx with `proxy_buffering on` in front of LiteLLM; an upstream that drops the connection;
+    a catch-all service that answers `200 {"ok": true}` to every path.
 
     ## Fix
     Turn response buffering off for `/v1/messages` on every proxy in the path and keep
-    `text/event-stream` bodies unmodified.
+    `text/event-stream` bodies unmodified. A 200 without events: point `ANTHROPIC_BASE_URL`
+    at a gateway whose `/v1/messages` streams (`curl -N` must print `event: message_start`).
 
     ## Fix safety
     Safe: buffering off changes only when bytes are forwarded.
@@ -108,6 +112,9 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     nginx = facts.get("gateway.kind") == "nginx"
     for c in checks(facts):
         sse = c.get("sse")
+        if c.get("status") == 200 and not (isinstance(sse, dict) and sse.get("events")) and not is_html(c):
+            out.append(_not_a_stream(facts, c))
+            continue
         if c.get("status") != 200 or not isinstance(sse, dict) or not sse.get("events"):
             continue
         sev = None
@@ -136,6 +143,28 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
                                      "error_message": c.get("error_message")},
                            fixes=(fix,), confidence=conf, severity=sev))
     return out
+
+
+def _not_a_stream(facts: Facts, c: dict) -> Finding:
+    ctype = str(c.get("content_type") or "").split(";")[0].strip() or "no content type"
+    body = first_line(c.get("body_excerpt"), 120)
+    if "event-stream" in ctype:
+        why = "answered 200 with an event stream that carried no event" + (f" ({c['error']})" if c.get("error") else "")
+    else:
+        why = f"answered 200 with {ctype} instead of an event stream" + (f": {body}" if body else "")
+    base = str(facts.get("gateway.base_url") or "<base-url>").rstrip("/")
+    return Finding(
+        message=f"Model {c['model']}: the gateway {why}",
+        evidence={"model": c["model"], "status": 200, "content_type": c.get("content_type"),
+                  "sse": c.get("sse"), "body_excerpt": c.get("body_excerpt")},
+        fixes=(Fix(title="Check that the base URL streams Anthropic Messages events", safety="safe",
+                   snippet=f"curl -sN '{base}/v1/messages' -H 'content-type: application/json' "
+                           "-H 'anthropic-version: 2023-06-01' -H 'x-api-key: <your-token>' "
+                           "-d '{\"model\":\"" + str(c["model"]) + "\",\"max_tokens\":1,\"stream\":true,"
+                           "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n"
+                           "# a real gateway prints 'event: message_start' lines; "
+                           "anything else means ANTHROPIC_BASE_URL is not an Anthropic gateway"),),
+        confidence=0.9)
 
 
 @rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error", severity=Severity.ERROR,
