@@ -31,7 +31,8 @@ def _encode_fix() -> Fix:
 def proxy_unreachable(facts: Facts) -> Finding | None:
     """## What it checks
     A TCP connection to the proxy the client uses for the gateway is refused, times
-    out or has no route.
+    out or has no route; or the proxy accepts the connection but never answers the
+    `CONNECT` (times out, closes or resets it, or answers something that is not HTTP).
 
     ## Why it matters
     Every request goes to the proxy first. The client prints
@@ -39,7 +40,8 @@ def proxy_unreachable(facts: Facts) -> Finding | None:
     the same text as for a closed gateway port, after about three minutes of retries.
 
     ## Example
-    `HTTPS_PROXY=http://127.0.0.1:3128` left over from a stopped local proxy.
+    `HTTPS_PROXY=http://127.0.0.1:3128` left over from a stopped local proxy; a proxy
+    port that is a black hole behind a firewall that accepts and drops.
 
     ## Fix
     Start or correct the proxy, or unset the variable when the gateway needs no proxy.
@@ -48,16 +50,38 @@ def proxy_unreachable(facts: Facts) -> Finding | None:
     Manual: removing a proxy changes the route of everything the client does.
     """
     tcp, route = facts["proxy.tcp"] or {}, facts["proxy.route"] or {}
-    if tcp.get("status") not in ("refused", "timeout", "unreachable"):
-        return None
     var = route.get("variable") or "HTTPS_PROXY"
+    unset = Fix(title=f"No proxy needed? Remove {var} for claude", safety="manual", snippet=f"unset {var}")
+    if tcp.get("status") not in ("refused", "timeout", "unreachable"):
+        return _proxy_silent(facts, route, var, unset)
     return Finding(
         message=f"The proxy {_where(route)} (from {var}) is unreachable: connection {tcp['status']}",
         evidence={"proxy.tcp": tcp, "proxy.route": route},
         fixes=(Fix(title="Test the proxy port", safety="safe",
-                   snippet=f"nc -vz {route.get('host')} {route.get('port')}"),
-               Fix(title=f"No proxy needed? Remove {var} for claude", safety="manual",
-                   snippet=f"unset {var}"),),
+                   snippet=f"nc -vz {route.get('host')} {route.get('port')}"), unset),
+    )
+
+
+def _proxy_silent(facts: Facts, route: dict[str, Any], var: str, unset: Fix) -> Finding | None:
+    """The TCP connect worked but the proxy never gave an HTTP answer to CONNECT (or GET)."""
+    connect = facts.get("proxy.connect") or {}
+    error = connect.get("error")
+    if (facts["proxy.tcp"] or {}).get("status") != "ok" or connect.get("status") is not None \
+            or error not in ("timeout", "closed", "reset", "not_http"):
+        return None
+    method = connect.get("method") or "CONNECT"
+    timeout = (facts.get("engine.options") or {}).get("timeout")
+    within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else " within the timeout"
+    why = {"timeout": f"accepted the connection but did not answer {method}{within}",
+           "closed": f"accepted the connection and closed it without answering {method}",
+           "reset": f"accepted the connection and reset it instead of answering {method}",
+           "not_http": f"answered {method} with something that is not HTTP (not an HTTP proxy on this port?)"}[error]
+    target = facts.get("gateway.base_url") or "https://api.anthropic.com"
+    return Finding(
+        message=f"The proxy {_where(route)} (from {var}) {why}",
+        evidence={"proxy.connect": connect, "proxy.route": route},
+        fixes=(Fix(title="Watch the proxy's answer", safety="safe",
+                   snippet=f"curl -v --max-time 10 -x http://{_where(route)} {shq(str(target))}"), unset),
     )
 
 
