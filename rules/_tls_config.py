@@ -115,26 +115,59 @@ def _swap_scheme(facts: Facts, to: str) -> str:
       severity=Severity.ERROR, needs=("tls.scheme_mismatch",), confidence=0.95)
 def https_to_plain_http_port(facts: Facts) -> Finding | None:
     """## What it checks
-    `ANTHROPIC_BASE_URL` says `https://` but the port answers in plain HTTP.
+    `ANTHROPIC_BASE_URL` says `https://` but the port answers in plain HTTP; or the TLS
+    handshake fails for a reason that is not the certificate (`WRONG_VERSION_NUMBER`,
+    `UNEXPECTED_MESSAGE`: the port speaks something other than TLS) with no plain-HTTP
+    answer to tell which.
 
     ## Why it matters
     The client fails with `Unable to connect to API (EPROTO)` after about three minutes of retries.
 
     ## Example
-    `ANTHROPIC_BASE_URL=https://127.0.0.1:4000` for a LiteLLM started without TLS.
+    `ANTHROPIC_BASE_URL=https://127.0.0.1:4000` for a LiteLLM started without TLS; an https
+    URL pointing at an SSH or database port.
 
     ## Fix
-    Use `http://`, or put TLS in front of the gateway.
+    Use `http://`, or put TLS in front of the gateway; for another protocol, use the
+    gateway's real port.
 
     ## Fix safety
     Review: plain HTTP sends the token unencrypted; fine on loopback only.
     """
+    if facts["tls.scheme_mismatch"] is None:
+        return _handshake_failed(facts)
     if facts["tls.scheme_mismatch"] != "https_to_plain":
         return None
     return Finding(message="The gateway port speaks plain HTTP, but ANTHROPIC_BASE_URL uses https://",
                    evidence={"gateway.base_url": facts.get("gateway.base_url")},
                    fixes=set_env_fixes("ANTHROPIC_BASE_URL", _swap_scheme(facts, "http://"),
                                        title="Use http:// for this port"))
+
+
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "UNEXPECTED_MESSAGE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST",
+            "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL")
+
+
+def _handshake_failed(facts: Facts) -> Finding | None:
+    """TLS007's second case: a failed handshake that is neither a certificate problem nor a
+    plain-HTTP port the scheme probe recognised."""
+    hs = facts.get("tls.handshake") or {}
+    error = str(hs.get("error") or "")
+    if hs.get("status") != "failed" or "CERTIFICATE" in error.upper():
+        return None
+    not_tls = any(code in error.upper() for code in _NOT_TLS)
+    host, port = facts.get("gateway.host") or "<host>", facts.get("gateway.port") or 443
+    why = "the port does not seem to speak TLS" if not_tls else "the server refused the handshake"
+    return Finding(
+        message=(f"The TLS handshake with {host}:{port} failed ({error or 'no reason given'}): {why}, "
+                 "so the https:// base URL cannot work"),
+        evidence={"tls.handshake": hs, "gateway.base_url": facts.get("gateway.base_url")},
+        fixes=(Fix(title="See what the port answers", safety="safe",
+                   snippet=f"openssl s_client -connect {host}:{port} -servername {host} </dev/null\n"
+                           f"curl -sv --max-time 5 http://{host}:{port}/ -o /dev/null"),
+               *set_env_fixes("ANTHROPIC_BASE_URL", _swap_scheme(facts, "http://"),
+                              title="If the port serves plain HTTP, use http://")),
+        confidence=0.8 if not_tls else 0.6)
 
 
 @rule(id="TLS008", name="http-to-tls-port", cause="tls.scheme_mismatch",
