@@ -400,7 +400,7 @@ def _gone(pid: int, wait: float = 2.0) -> bool:
 
 def test_helper_background_children_are_killed(box: Box) -> None:
     pidfile = box.home / "child.pid"
-    box.write("user", {"apiKeyHelper": f"sh -c 'echo $$ > {pidfile}; exec sleep 30' & echo sk-x"})
+    box.write("user", {"apiKeyHelper": f"sleep 30 & echo $! > {pidfile}; echo sk-x"})
     facts, _ = box.run(timeout=1.0)
     pid = int(pidfile.read_text())
     try:
@@ -413,8 +413,10 @@ def test_helper_background_children_are_killed(box: Box) -> None:
 
 def test_helper_lingering_child_is_killed_even_when_the_pipes_close(box: Box) -> None:
     pidfile = box.home / "child.pid"
+    # The helper's own shell records the child's pid ($!) before it prints the key: a
+    # child writing its own pid raced with the kill and left no pidfile.
     box.write("user", {"apiKeyHelper":
-                       f"sh -c 'echo $$ > {pidfile}; exec sleep 30' >/dev/null 2>&1 & echo sk-x"})
+                       f"sleep 30 >/dev/null 2>&1 & echo $! > {pidfile}; echo sk-x"})
     facts, _ = box.run(timeout=4.0)
     pid = int(pidfile.read_text())
     try:
