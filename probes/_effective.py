@@ -95,11 +95,14 @@ def gateway_facts(eff: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     return facts
 
 
-def _parse_headers(text: str | None) -> dict[str, Any]:
-    if text is None:
-        return {"present": False, "names": [], "invalid_lines": []}
-    names, invalid = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
+def split_custom_headers(text: str | None) -> tuple[list[tuple[str, str]], list[int]]:
+    """``ANTHROPIC_CUSTOM_HEADERS`` as the client reads it: newline-separated ``Name: Value``.
+    Returns the usable ``(name, value)`` pairs and the numbers of the lines it refuses (no
+    colon, a name that is not an HTTP token, CR, NUL or a character beyond U+00FF). The fact
+    and the probes' requests both come from here, so what is reported is what is sent."""
+    pairs: list[tuple[str, str]] = []
+    invalid: list[int] = []
+    for number, line in enumerate((text or "").split("\n"), start=1):
         if not line.strip():
             continue
         name, sep, value = line.partition(":")
@@ -107,8 +110,15 @@ def _parse_headers(text: str | None) -> dict[str, Any]:
         if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()) or bad_chars:
             invalid.append(number)
             continue
-        names.append(name.strip().lower())
-    return {"present": True, "names": names, "invalid_lines": invalid}
+        pairs.append((name.strip(), value.strip()))
+    return pairs, invalid
+
+
+def _parse_headers(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {"present": False, "names": [], "invalid_lines": []}
+    pairs, invalid = split_custom_headers(text)
+    return {"present": True, "names": [n.lower() for n, _ in pairs], "invalid_lines": invalid}
 
 
 def auth_facts(eff: Mapping[str, dict[str, Any]], mode: str, helper_present: bool) -> dict[str, Any]:

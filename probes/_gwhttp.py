@@ -14,6 +14,7 @@ from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext, ProbeSkipped
 
+from ._effective import split_custom_headers
 from ._envelope import excerpt, parse_error
 from ._http import classify_transport_error, read_capped_info
 from ._netenv import env_value
@@ -42,17 +43,9 @@ def user_agent(ctx: ProbeContext) -> str:
 
 
 def parse_custom_headers(text: str | None) -> list[tuple[str, str]]:
-    """``ANTHROPIC_CUSTOM_HEADERS``: newline-separated ``Name: Value``; bad lines are skipped
-    (the auth.custom_headers fact lists them)."""
-    out: list[tuple[str, str]] = []
-    for line in (text or "").replace("\r\n", "\n").split("\n"):
-        name, sep, value = line.partition(":")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or any(c in name for c in " \t\0") or \
-                any(ord(c) > 0xFF or c == "\0" for c in value):
-            continue
-        out.append((name, value))
-    return out
+    """The ``ANTHROPIC_CUSTOM_HEADERS`` lines the client sends (the auth.custom_headers fact
+    lists the ones it refuses): one parser for both, in _effective."""
+    return split_custom_headers(text)[0]
 
 
 def _credentials(ctx: ProbeContext) -> tuple[str | None, str | None, str | None]:
