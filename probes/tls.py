@@ -103,6 +103,14 @@ _EMPTY = {"tls.chain": None, "tls.verify.client": None, "tls.verify.other": None
           "tls.inspection_issuer": None, "tls.chain_incomplete": None}
 
 
+def _open(ctx: ProbeContext, host: str, port: int, why: str) -> Any:
+    """The client's route to the gateway, or ProbeSkipped with ``why`` naming the failure."""
+    try:
+        return open_route(ctx, host, port, ctx.timeout)
+    except TunnelError as exc:
+        raise ProbeSkipped(why.format(exc.status)) from exc
+
+
 @probe(name="tls.gateway",
        provides=("tls.handshake",) + tuple(_EMPTY),
        needs=GATEWAY + ("proxy.route", "config.env", "client.behaviour"), network=True)
@@ -113,10 +121,7 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
     if ctx.facts.get("gateway.scheme") != "https":
         raise ProbeSkipped("the gateway URL is not https")
     host, port = str(ctx.facts["gateway.host"]), int(ctx.facts["gateway.port"])
-    try:
-        sock, via_proxy = open_route(ctx, host, port, ctx.timeout)
-    except TunnelError as exc:
-        raise ProbeSkipped(f"no route to the gateway ({exc.status}); see the dns/proxy findings") from exc
+    sock, via_proxy = _open(ctx, host, port, "no route to the gateway ({}); see the dns/proxy findings")
     shake = handshake(sock, host, ctx.timeout)
     der = shake.pop("der")
     facts: dict[str, Any] = {"tls.handshake": {**shake, "via_proxy": via_proxy}, **_EMPTY}
@@ -155,11 +160,8 @@ def tls_scheme(ctx: ProbeContext) -> Facts:
     if scheme not in ("http", "https"):
         raise ProbeSkipped("the gateway URL has no http(s) scheme")
     host, port = str(ctx.facts["gateway.host"]), int(ctx.facts["gateway.port"])
-    try:
-        sock, _via = open_route(ctx, host, port, ctx.timeout)
-    except TunnelError as exc:
-        # NOTE: a proxy may refuse CONNECT to a non-TLS port: then there is nothing to learn here.
-        raise ProbeSkipped(f"no route to the gateway port ({exc.status})") from exc
+    # NOTE: a proxy may refuse CONNECT to a non-TLS port: then there is nothing to learn here.
+    sock, _via = _open(ctx, host, port, "no route to the gateway port ({})")
     status = handshake(sock, host, min(ctx.timeout, 3.0))["status"]
     if scheme == "https" and status == "plain_http":
         return {"tls.scheme_mismatch": "https_to_plain"}
