@@ -1,58 +1,18 @@
-"""config.settings and client.version against real files in tmp dirs and real /bin/sh helpers."""
+"""Config probes: settings layers and precedence, effective env, gateway target, credentials, models, client version."""
 
 from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gwdoctor.engine import Options, ProbeContext
-from gwdoctor.probes.config import client_version, parse_version_output, settings
+from gwdoctor.probes.config import client_version, parse_version_output
 
-CLAUDE = Path(__file__).resolve().parents[2] / ".lab/claude/node_modules/.bin/claude"
-CANARY = "sk-canary-7f3a9c1e5d"
-
-
-class Box:
-    """A fake machine: HOME, a project directory and a system root under tmp_path."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.home, self.cwd, self.root = tmp / "home", tmp / "proj", tmp / "root"
-        for d in (self.home, self.cwd, self.root):
-            d.mkdir()
-
-    def write(self, where: str, data: Any) -> Path:
-        path = {"user": self.home / ".claude/settings.json",
-                "project": self.cwd / ".claude/settings.json",
-                "local": self.cwd / ".claude/settings.local.json",
-                "managed": self.root / "etc/claude-code/managed-settings.json"}.get(where)
-        if path is None:  # a managed drop-in name
-            path = self.root / "etc/claude-code/managed-settings.d" / where
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(data if isinstance(data, str) else json.dumps(data))
-        return path
-
-    def ctx(self, env: dict[str, str] | None = None, version: str = "2.1.332", timeout: float = 4.0) -> ProbeContext:
-        ctx = ProbeContext(env={"PATH": "/usr/bin:/bin", **(env or {})}, facts={}, home=self.home,
-                           cwd=self.cwd, root=self.root,
-                           options=Options(client_version=version, probe_timeout=timeout))
-        ctx.facts = dict(client_version.run(ctx))
-        return ctx
-
-    def run(self, env: dict[str, str] | None = None, **kw: Any) -> tuple[dict[str, Any], ProbeContext]:
-        ctx = self.ctx(env, **kw)
-        facts = settings.run(ctx)
-        json.dumps(facts)  # JSON-safe
-        return facts, ctx
-
-
-@pytest.fixture
-def box(tmp_path: Path) -> Box:
-    return Box(tmp_path)
+from _box import CANARY, CLAUDE, Box
 
 
 def test_precedence_shell_user_project_local_managed_dropins(box: Box) -> None:
@@ -232,70 +192,6 @@ def test_provider_mode_and_its_source(box: Box) -> None:
 
 # --- apiKeyHelper -------------------------------------------------------------------------------
 
-def _script(box: Box, body: str) -> Path:
-    path = box.home / "helper.sh"
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return path
-
-
-def test_helper_token_goes_to_the_vault_only(box: Box) -> None:
-    helper = _script(box, f'echo "$GW_TEAM-$(basename "$PWD")-{CANARY}"\n')
-    box.write("user", {"apiKeyHelper": str(helper), "env": {"GW_TEAM": "team1"}})
-    facts, ctx = box.run()
-    h = facts["config.api_key_helper"]
-    assert h["ran"] and h["exit_code"] == 0 and h["output_shape"] == "token" and h["usable"]
-    assert h["needs_trust"] is False and h["source"]["layer"] == "user"
-    assert CANARY not in json.dumps(facts)
-    assert ctx.vault.get("auth.helper_output") == f"team1-proj-{CANARY}"
-    assert facts["auth.credential_source"] == "apiKeyHelper"
-    assert facts["auth.headers"] == ["authorization", "x-api-key"]
-
-
-def test_helper_failure_keeps_stderr_but_scrubs_the_output(box: Box) -> None:
-    helper = _script(box, f'echo {CANARY}\necho "token {CANARY} refused" >&2\nexit 3\n')
-    box.write("user", {"apiKeyHelper": f"sh {helper}"})
-    facts, _ = box.run()
-    h = facts["config.api_key_helper"]
-    assert h["exit_code"] == 3 and not h["usable"]
-    assert h["stderr_excerpt"] == "token *** refused"
-    assert CANARY not in json.dumps(facts)
-
-
-@pytest.mark.parametrize("body, shape", [
-    ('echo "Fetching token..."; echo sk-abc\n', "multiline"),
-    ("printf ''\n", "empty"),
-    ("printf 'sk-\\001x'\n", "nonprintable"),
-    ("head -c 20000 /dev/zero | tr '\\0' a\n", "too_long"),
-])
-def test_helper_output_shapes(box: Box, body: str, shape: str) -> None:
-    box.write("user", {"apiKeyHelper": f"sh {_script(box, body)}"})
-    facts, _ = box.run()
-    assert facts["config.api_key_helper"]["output_shape"] == shape
-    assert facts["config.api_key_helper"]["usable"] is False
-
-
-def test_helper_timeout_kills_it(box: Box) -> None:
-    box.write("user", {"apiKeyHelper": "echo start; sleep 30; echo never"})
-    facts, _ = box.run(timeout=1.0)
-    h = facts["config.api_key_helper"]
-    assert h["timed_out"] is True and h["exit_code"] is None and h["duration_ms"] < 5000
-
-
-def test_project_helper_is_not_run_before_trust(box: Box) -> None:
-    marker = box.cwd / "ran"
-    box.write("project", {"apiKeyHelper": f"touch {marker}; echo sk-x"})
-    facts, _ = box.run()
-    h = facts["config.api_key_helper"]
-    assert h["needs_trust"] is True and h["ran"] is False and not marker.exists()
-    (box.home / ".claude.json").write_text(json.dumps(
-        {"projects": {str(box.cwd): {"hasTrustDialogAccepted": True}}}))
-    facts, _ = box.run()
-    assert facts["config.api_key_helper"]["ran"] is True and marker.exists()
-
-
-# --- client.version ------------------------------------------------------------------------------
-
 def test_version_parser() -> None:
     assert parse_version_output("2.1.332 (Claude Code)\n") == "2.1.332"
     assert parse_version_output("1.0.93-beta.1 (Claude Code)") == "1.0.93"
@@ -365,67 +261,6 @@ def test_wrong_type_env_value_is_named_by_type_not_echoed(box: Box, value: Any, 
     assert bad["message"] == f"'env.ANTHROPIC_AUTH_TOKEN' must be a string, not {kind}"
     dumped = json.dumps(facts)
     assert "CANARY" not in dumped and "4155550123987" not in dumped
-
-
-def test_helper_stderr_is_masked_for_secrets_and_escapes(box: Box) -> None:
-    body = ('echo sk-ant-api03-CANARY3abc\n'
-            'echo "refresh_token=rt-CANARY1 password=CANARY2 Authorization: Bearer CANARY4" >&2\n'
-            'echo "bare CANARY3abc and a blob QUJDREVGR0hJSktMTU5PUFFS" >&2\n'
-            "printf 'x\\033]0;CANARY5\\007y\\033[31mred\\033[0m\\r\\n' >&2\n"
-            'exit 2\n')
-    box.write("user", {"apiKeyHelper": f"sh {_script(box, body)}"})
-    facts, _ = box.run()
-    excerpt = facts["config.api_key_helper"]["stderr_excerpt"]
-    dumped = json.dumps(facts)
-    assert "CANARY" not in dumped and "QUJDREVG" not in dumped
-    assert "refresh_token=***" in excerpt and "password=***" in excerpt and "bare ***" in excerpt
-    assert "\x1b" not in excerpt and "\x07" not in excerpt and "\r" not in excerpt
-    assert "xyred" in excerpt  # short diagnostic text survives
-
-
-def _gone(pid: int, wait: float = 2.0) -> bool:
-    import time
-    end = time.monotonic() + wait  # SIGKILL is delivered asynchronously
-    while True:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state in ("Z", "X"):  # killed; a zombie waits for a reaper that may not exist here
-            return True
-        if time.monotonic() >= end:
-            return False
-        time.sleep(0.02)
-
-
-def test_helper_background_children_are_killed(box: Box) -> None:
-    pidfile = box.home / "child.pid"
-    box.write("user", {"apiKeyHelper": f"sleep 30 & echo $! > {pidfile}; echo sk-x"})
-    facts, _ = box.run(timeout=1.0)
-    pid = int(pidfile.read_text())
-    try:
-        assert _gone(pid), "the helper's background child survived the probe"
-        assert facts["config.api_key_helper"]["timed_out"] is True  # it held the pipe open
-    finally:
-        if not _gone(pid, 0):
-            os.kill(pid, 9)
-
-
-def test_helper_lingering_child_is_killed_even_when_the_pipes_close(box: Box) -> None:
-    pidfile = box.home / "child.pid"
-    # The helper's own shell records the child's pid ($!) before it prints the key: a
-    # child writing its own pid raced with the kill and left no pidfile.
-    box.write("user", {"apiKeyHelper":
-                       f"sleep 30 >/dev/null 2>&1 & echo $! > {pidfile}; echo sk-x"})
-    facts, _ = box.run(timeout=4.0)
-    pid = int(pidfile.read_text())
-    try:
-        assert _gone(pid)
-        h = facts["config.api_key_helper"]
-        assert h["timed_out"] is False and h["exit_code"] == 0 and h["usable"]
-    finally:
-        if not _gone(pid, 0):
-            os.kill(pid, 9)
 
 
 def test_workspace_trusted_fact(box: Box) -> None:
