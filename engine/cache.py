@@ -35,8 +35,10 @@ def read_json(name: str) -> Any:
         return None
 
 
-def write_json(name: str, data: Any) -> None:
-    """Best effort and atomic: a read-only home just goes without the cache."""
+def write_json(name: str, data: Any, *, replaces: str = "") -> None:
+    """Best effort and atomic: a read-only home just goes without the cache. ``replaces``:
+    a name prefix whose other entries this one supersedes (removed, so an edited
+    knowledge file leaves no stale copies behind)."""
     folder = cache_dir()
     if folder is None:
         return
@@ -45,5 +47,9 @@ def write_json(name: str, data: Any) -> None:
         tmp = folder / f"{name}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, folder / name)
+        if replaces:
+            for old in folder.glob(f"{replaces}*.json"):
+                if old.name != name:
+                    old.unlink(missing_ok=True)
     except OSError:
         pass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .knowledge import KnowledgeError, builtin_dir, load_yaml_text, schema, validate
 from .model import Rule
+
+if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
+    from importlib.resources.abc import Traversable
 
 __all__ = ["Explanation", "Signature", "explain_text", "load_signatures", "parse_signatures"]
 

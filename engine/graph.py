@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .cache import read_json, write_json
@@ -17,6 +16,7 @@ from .knowledge import KnowledgeError, load_yaml_text, validate
 
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
     import networkx as nx
 
 

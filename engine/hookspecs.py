@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from .model import Probe, Rule
+
+if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
+    from importlib.resources.abc import Traversable
 
 hookspec = pluggy.HookspecMarker("gwdoctor")
 hookimpl = pluggy.HookimplMarker("gwdoctor")

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
-
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    import yaml
 
 
 class KnowledgeError(ValueError):
     """A knowledge file that cannot be used; the message names the file and line."""
 
 
-def yaml_error_location(exc: yaml.YAMLError) -> tuple[int | None, int | None]:
+def yaml_error_location(exc: "yaml.YAMLError") -> tuple[int | None, int | None]:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is None:
         return None, None
@@ -30,8 +30,10 @@ def load_yaml_text(text: str, name: str) -> Any:
 
     Uses libyaml's C loader when PyYAML has it: the decision graph alone took
     0.8 s with the pure-Python loader and ~0.05 s with the C one."""
+    import yaml  # on use: a scan whose knowledge is cached never imports it (~25 ms)
+
     try:
-        return yaml.load(text, Loader=SAFE_LOADER)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         line, col = yaml_error_location(exc)
         where = f"{name}:{line}:{col}" if line else name
@@ -39,13 +41,39 @@ def load_yaml_text(text: str, name: str) -> Any:
         raise KnowledgeError(f"{where}: invalid YAML: {problem}") from None
 
 
-def builtin_dir() -> Traversable:
-    return resources.files("gwdoctor.knowledge")
+def load_yaml_cached(text: str, name: str) -> Any:
+    """:func:`load_yaml_text`, kept in the on-disk cache as JSON keyed by the text's hash:
+    an unchanged knowledge file is read with ``json.loads`` and PyYAML is not imported.
+    Data that does not survive a JSON round trip (dates, non-string keys) is not cached."""
+    from .cache import read_json, write_json
+
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    stem = "knowledge-" + "".join(c if c.isalnum() else "_" for c in name)
+    entry = f"{stem}-{key}.json"
+    cached = read_json(entry)
+    if isinstance(cached, dict) and "data" in cached:
+        return cached["data"]
+    data = load_yaml_text(text, name)
+    try:
+        same = json.loads(json.dumps(data, allow_nan=False)) == data
+    except (TypeError, ValueError, RecursionError):
+        same = False
+    if same:
+        write_json(entry, {"data": data}, replaces=f"{stem}-")
+    return data
 
 
-def read_yaml(directory: Traversable, filename: str) -> Any:
+def builtin_dir() -> "Traversable":
+    """The packaged knowledge directory (a plain path: gwdoctor is never run from a zip;
+    importlib.resources would add ~10 ms of imports to every scan)."""
+    import gwdoctor.knowledge
+
+    return Path(gwdoctor.knowledge.__file__).resolve().parent
+
+
+def read_yaml(directory: "Traversable", filename: str) -> Any:
     path = directory / filename
-    return load_yaml_text(path.read_text(encoding="utf-8"), f"knowledge/{filename}")
+    return load_yaml_cached(path.read_text(encoding="utf-8"), f"knowledge/{filename}")
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Probe, Rule
 from .plugins import PluginManager, get_plugin_manager
+
+if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
+    from importlib.resources.abc import Traversable
 
 
 class RegistryError(ValueError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -12,6 +11,7 @@ from ._version import __version__
 from .collect import run_probes
 from .evaluate import evaluate
 from .graph import GraphIndex, load_index
+from .lazyimport import preload
 from .model import Options
 from .plugins import get_plugin_manager
 from .redact import scrub, secret_values
@@ -44,23 +44,9 @@ class ScanOutcome:
 
 
 # Imported on a side thread while the first probes wait on `claude --version`, files and
-# DNS: the report validator (jsonschema, ~100 ms) and what the built-in network probes use
-# (httpx ~150 ms, cryptography). The import lock makes a probe that needs one meanwhile wait
-# for the same import instead of starting a second.
-PRELOAD = ("jsonschema", "httpx", "cryptography.x509")
-
-
-def _preload(names: tuple[str, ...]) -> None:
-    import importlib
-
-    def run() -> None:
-        for name in names:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001  only a warm-up; the real import reports errors
-                pass
-
-    threading.Thread(target=run, daemon=True, name="gwdoctor-preload").start()
+# DNS: the report validator (jsonschema) and what the built-in network probes use (httpx,
+# then cryptography for a TLS gateway). See lazyimport.preload.
+PRELOAD = ("httpx", "jsonschema", "cryptography.x509")
 
 
 def default_budget(options: Options) -> float:
@@ -98,7 +84,7 @@ def run_scan(request: ScanRequest,
         opts = {**options_dict(options, budget), **bundle_opts}
         plugins = request.bundle.get("plugins") or plugins
     else:
-        _preload(PRELOAD if not options.offline else PRELOAD[:1])
+        preload(PRELOAD if not options.offline else ("jsonschema",))
         chosen = registry.probes
         if request.only:
             chosen = [p for p in chosen if p.name.split(".")[0] in request.only

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import yaml
-
 from gwdoctor.engine import Vault, describe_secret
+from gwdoctor.engine.lazyimport import LazyModule
+
+yaml = LazyModule("yaml")  # only a scan given --gateway-config parses YAML
 
 __all__ = ["parse_litellm_config"]
 

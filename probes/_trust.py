@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import certifi
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.utils import CryptographyDeprecationWarning
 
 from gwdoctor.engine import ProbeContext
 
+from ._lazy import crypto_utils, hashes, serialization, x509  # imported on first use
 from ._netenv import behaviour, env_source, env_value, shell_value
 
 __all__ = [
@@ -84,7 +81,7 @@ def quiet_serial_warning() -> None:
     # Some roots in certifi and system stores carry a non-positive serial: cryptography
     # warns, the client trusts them. A filter, not catch_warnings(), which is not
     # thread-safe and probes run in threads.
-    warnings.filterwarnings("ignore", message="Parsed a serial number", category=CryptographyDeprecationWarning)
+    warnings.filterwarnings("ignore", message="Parsed a serial number", category=crypto_utils.CryptographyDeprecationWarning)
 
 
 @functools.lru_cache(maxsize=64)
@@ -332,7 +329,7 @@ def _build_ssl_context(ctx: ProbeContext, trust: Trust) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # Node's default floor
     if trust.certs:
         context.load_verify_locations(
-            cadata=b"".join(c.public_bytes(Encoding.DER) for c in trust.certs))
+            cadata=b"".join(c.public_bytes(serialization.Encoding.DER) for c in trust.certs))
     if not trust.reject_unauthorized:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

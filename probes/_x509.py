@@ -11,13 +11,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtensionOID, NameOID
-from cryptography.x509.verification import (Criticality, DNSName, ExtensionPolicy, IPAddress,
-                                            PolicyBuilder, Store, VerificationError)
-
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+
+from ._lazy import hashes, x509, x509_oid, x509_verification as verification  # first use
 
 __all__ = ["chain_incomplete", "describe", "expired", "hostname_matches", "inspection_vendor",
            "is_self_signed", "verify_chain"]
@@ -51,7 +47,7 @@ def _sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 def _aia_issuers(cert: x509.Certificate) -> list[str]:
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+        ext = cert.extensions.get_extension_for_oid(x509_oid.ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
     except x509.ExtensionNotFound:
         return []
     return [d.access_location.value for d in ext
@@ -103,7 +99,7 @@ def hostname_matches(cert: x509.Certificate, host: str) -> bool:
         pass
     if dns:
         return any(_dns_match(p, host) for p in dns)
-    cns = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    cns = [a.value for a in cert.subject.get_attributes_for_oid(x509_oid.NameOID.COMMON_NAME)]
     return any(_dns_match(str(cn), host) for cn in cns)
 
 
@@ -134,20 +130,20 @@ def _strict(chain: list[x509.Certificate], store: list[x509.Certificate], host: 
     if not store:
         return "empty trust store"
     try:
-        subject: Any = IPAddress(ipaddress.ip_address(host.strip("[]")))
+        subject: Any = verification.IPAddress(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
-        subject = DNSName(host)
+        subject = verification.DNSName(host)
     # cryptography insists that a CA policy requires basicConstraints and a server EE
     # policy requires subjectAltName; everything else is permitted, as OpenSSL does.
-    agnostic = Criticality.AGNOSTIC
-    ca_policy = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, agnostic, None)
-    ee_policy = ExtensionPolicy.permit_all().require_present(x509.SubjectAlternativeName, agnostic, None)
-    builder = (PolicyBuilder().store(Store(store)).time(datetime.now(timezone.utc))
+    agnostic = verification.Criticality.AGNOSTIC
+    ca_policy = verification.ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, agnostic, None)
+    ee_policy = verification.ExtensionPolicy.permit_all().require_present(x509.SubjectAlternativeName, agnostic, None)
+    builder = (verification.PolicyBuilder().store(verification.Store(store)).time(datetime.now(timezone.utc))
                .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy))
     try:
         builder.build_server_verifier(subject).verify(chain[0], chain[1:])
         return None
-    except (VerificationError, ValueError) as exc:
+    except (verification.VerificationError, ValueError) as exc:
         return str(exc)[:300]
 
 

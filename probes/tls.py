@@ -8,10 +8,9 @@ import ssl
 import time
 from typing import Any
 
-from cryptography import x509
-
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
+from ._lazy import x509  # imported on first use
 from ._netenv import env_value
 from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust, quiet_serial_warning
 from ._tunnel import TunnelError, open_route
