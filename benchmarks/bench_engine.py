@@ -30,16 +30,20 @@ def row(name: str, samples: list[float], **extra: Any) -> Row:
 
 
 def bench_startup(runs: int) -> list[Row]:
+    """Each command ``max(3 x runs, 15)`` times, round-robin: these take ~0.1 s, so one
+    noisy moment would move a median of five, and interleaving keeps a drift in the
+    machine's speed from favouring whichever command ran first."""
     py = sys.executable
     gw = str(Path(py).parent / "gwdoctor")
-
-    def cmd(args: list[str]) -> Callable[[], Any]:
-        return lambda: subprocess.run(args, check=True, capture_output=True)
-
-    base = timed(cmd([py, "-c", "pass"]), runs)
-    click_floor = timed(cmd([py, "-c", "import click"]), runs)
-    version = timed(cmd([gw, "--version"]), runs)
-    helps = timed(cmd([gw, "--help"]), runs)
+    commands = {"base": [py, "-c", "pass"], "click": [py, "-c", "import click"],
+                "version": [gw, "--version"], "help": [gw, "--help"]}
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(max(3 * runs, 15)):
+        for name, args in commands.items():
+            t0 = time.perf_counter()
+            subprocess.run(args, check=True, capture_output=True)
+            samples[name].append(time.perf_counter() - t0)
+    base, click_floor, version, helps = (samples[k] for k in ("base", "click", "version", "help"))
     floor = statistics.median(click_floor)
     return [
         row("startup: python -c pass", base),

@@ -44,9 +44,9 @@ class ScanOutcome:
 
 
 # Imported on a side thread while the first probes wait on `claude --version`, files and
-# DNS: the report validator (jsonschema) and what the built-in network probes use (httpx,
-# then cryptography for a TLS gateway). See lazyimport.preload.
-PRELOAD = ("httpx", "jsonschema", "cryptography.x509")
+# DNS: what the built-in network probes use (httpx, and httpcore which it imports only when
+# its first client is made), the report validator (jsonschema), cryptography for a TLS gateway.
+PRELOAD = ("httpx", "httpcore", "jsonschema", "cryptography.x509")
 
 
 def default_budget(options: Options) -> float:
