@@ -162,6 +162,28 @@ def test_client_for_uses_the_clients_trust_store(tls_servers, tmp_path):
     assert get({"NODE_TLS_REJECT_UNAUTHORIZED": "0"}) == 200
 
 
+def test_ssl_cert_dir_links_count_each_root_once(tls_servers, tmp_path):
+    """A Debian-style directory: the real file elsewhere, a .pem link and a hash link to it."""
+    from gwdoctor.probes._trust import client_trust
+
+    url, ca = tls_servers.valid.url(), tls_servers.pki.ca_pem
+    real = tmp_path / "share" / "private-ca.crt"
+    real.parent.mkdir()
+    real.write_bytes(Path(ca).read_bytes())
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "private-ca.pem").symlink_to(real)
+    (certs / "0a1b2c3d.0").symlink_to("private-ca.pem")
+    env = {"SSL_CERT_DIR": str(certs), "SSL_CERT_FILE": str(tmp_path / "none.crt")}
+    ctx = net_ctx(url, env)
+    trust = client_trust(ctx)
+    private = [c for c in trust.certs if c.subject == load_cert_file(real)[1][0].subject]
+    assert len(private) == 1
+    assert f"system:{certs}" in trust.stores
+    with client_for(ctx) as client:  # and the real handshake trusts it
+        assert client.get(url + "/").status_code == 200
+
+
 def test_client_for_goes_through_squid_with_credentials(squid, plain_http_server, tls_servers):
     for url in (plain_http_server.url("http"), tls_servers.valid.url()):
         env = {"HTTPS_PROXY": squid.url(), "NODE_EXTRA_CA_CERTS": str(tls_servers.pki.ca_pem)}
