@@ -17,11 +17,11 @@ from gwdoctor.engine import ProbeContext, ProbeSkipped
 from ._effective import split_custom_headers
 from ._envelope import excerpt, parse_error
 from ._http import classify_transport_error, read_capped_info
-from ._netenv import env_value
+from ._netenv import env_source, env_value, repo_chosen_untrusted
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "client_headers", "credential_names",
            "credentials_withheld", "gate", "get", "http_result", "parse_custom_headers", "secrets",
-           "user_agent"]
+           "user_agent", "withheld_because"]
 
 ANTHROPIC_VERSION = "2023-06-01"
 # What 2.1.332 sends on /v1/messages (live-lab-notes §4.1), first values; gateways that reject
@@ -55,14 +55,31 @@ def _credentials(ctx: ProbeContext) -> tuple[str | None, str | None, str | None]
     return token, api_key, helper
 
 
+def withheld_because(ctx: ProbeContext) -> list[str]:
+    """Why the user's credentials are not sent: ``"base_url"`` when the repository (project/local
+    settings) chose the base URL, ``"proxy"`` when it chose the proxy the gateway requests go
+    through (an http:// gateway's headers cross that proxy in clear, as an absolute-URI
+    request), in a workspace the user has not trusted. A missing trust fact counts as
+    untrusted. Empty: the credentials go out."""
+    reasons = []
+    if repo_chosen_untrusted(ctx, ctx.facts.get("gateway.base_url_source")):
+        reasons.append("base_url")
+    route = ctx.facts.get("proxy.route")
+    if isinstance(route, dict) and route.get("used"):
+        # client_for mounts the proxy whenever route["used"], so every used route is judged:
+        # by the source proxy.route recorded, else (older facts) recomputed from config.env.
+        source = route.get("source")
+        if not isinstance(source, dict):
+            source = env_source(ctx, str(route.get("variable") or ""))
+        if repo_chosen_untrusted(ctx, source):
+            reasons.append("proxy")
+    return reasons
+
+
 def credentials_withheld(ctx: ProbeContext) -> bool:
-    """Whether the base URL was chosen by the repository (project/local settings) in a workspace
-    the user has not trusted: the user's credentials are then not sent there. The requests still
-    go out, without them, so reachability is still diagnosed. A missing trust fact counts as
-    untrusted."""
-    source = ctx.facts.get("gateway.base_url_source")
-    layer = source.get("layer") if isinstance(source, dict) else None
-    return layer in ("project", "local") and ctx.facts.get("config.workspace_trusted") is not True
+    """Whether the user's credentials stay home (see :func:`withheld_because`). The requests
+    still go out, without them, so reachability is still diagnosed."""
+    return bool(withheld_because(ctx))
 
 
 def credential_names(ctx: ProbeContext) -> list[str]:

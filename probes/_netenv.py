@@ -7,7 +7,7 @@ from typing import Any
 from gwdoctor.engine import ProbeContext
 from gwdoctor.engine.knowledge import client_behaviour
 
-__all__ = ["behaviour", "env_source", "env_value", "shell_value"]
+__all__ = ["behaviour", "env_source", "env_value", "repo_chosen_untrusted", "shell_value"]
 
 
 def _entry(ctx: ProbeContext, var: str) -> dict[str, Any] | None:
@@ -50,6 +50,15 @@ def env_source(ctx: ProbeContext, var: str) -> dict[str, Any]:
     if entry and isinstance(entry.get("source"), dict):
         return dict(entry["source"])
     return {"layer": "shell", "file": None}
+
+
+def repo_chosen_untrusted(ctx: ProbeContext, source: Any) -> bool:
+    """Whether a value with this ``Source`` was chosen by the repository (its project or local
+    settings file) in a workspace the user has not trusted. A cloned repository can ship
+    ``.claude/settings.json``; nothing in it is the user's choice until they trust the folder.
+    A missing ``config.workspace_trusted`` fact counts as untrusted."""
+    layer = source.get("layer") if isinstance(source, dict) else None
+    return layer in ("project", "local") and ctx.facts.get("config.workspace_trusted") is not True
 
 
 def shell_value(ctx: ProbeContext, var: str) -> str | None:

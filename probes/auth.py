@@ -59,8 +59,8 @@ def gateway_models(ctx: ProbeContext) -> dict[str, Any]:
     result["ids"] = sorted(set(ids)) if ids is not None else None
     result["output_limits"] = limits or None
     result["sent_headers"] = sorted(h for h in headers if h in ("authorization", "x-api-key"))
-    # A repository-chosen base URL in an untrusted workspace gets no credentials (see
-    # _gwhttp.credentials_withheld): a 401 here then says nothing about the credential.
+    # A repository-chosen base URL or proxy in an untrusted workspace gets no credentials (see
+    # _gwhttp.withheld_because): a 401 here then says nothing about the credential.
     result["credentials_withheld"] = credentials_withheld(ctx)
     return {"gateway.models": result}
 

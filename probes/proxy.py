@@ -8,7 +8,7 @@ from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
-from ._netenv import behaviour, env_source, env_value
+from ._netenv import behaviour, env_source, env_value, repo_chosen_untrusted
 from ._route import (ALL_VARS, NO_PROXY_VARS, PROXY_VARS, no_proxy_match, redact_url, select_proxy,
                      split_proxy_url, url_problems)
 from ._trust import client_ssl_context
@@ -30,6 +30,9 @@ def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
         "used": False, "variable": var, "url": None, "scheme": None, "host": None, "port": None,
         "has_username": False, "has_password": False, "reason": "", "no_proxy": no_proxy,
         "no_proxy_variable": np_var, "no_proxy_match": match, "no_proxy_honoured": honoured,
+        # Where the chosen variable's value comes from: a cloned repository's
+        # .claude/settings.json can name the proxy that sees every request.
+        "source": env_source(ctx, var) if var else None, "untrusted_settings": False,
     }
     if var is None:
         route["reason"] = "no proxy variable is set: the client connects directly"
@@ -49,12 +52,16 @@ def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
         route["reason"] = f"{np_var} entry {match!r} covers {host}: the client connects directly"
         return route
     route["used"] = True
+    route["untrusted_settings"] = repo_chosen_untrusted(ctx, route["source"])
     route["reason"] = f"{var} applies to {scheme}://{host}:{port}"
     if match:
         route["reason"] += (f"; {np_var} entry {match!r} would cover it, but client version "
                             f"{ctx.facts.get('client.version') or '(assumed)'} ignores NO_PROXY")
     elif no_proxy is not None:
         route["reason"] += f"; no {np_var} entry covers {host}"
+    if route["untrusted_settings"]:
+        route["reason"] += (f"; set by {route['source'].get('file')} in a workspace the user has not "
+                            "trusted, so gwdoctor sends no credentials on this route")
     return route
 
 
