@@ -7,11 +7,22 @@ from typing import Any, Iterator
 import pytest
 
 from _harness import TlsRelay
+from _parts import SCENARIO_GATEWAY_MODES, start_ntlm_squid, start_scenario_gateway
+from live._squid import Squid
+
+
+@pytest.fixture(scope="session")
+def squid_ntlm() -> Iterator[Squid]:
+    """A real squid that answers 407 offering only Negotiate and NTLM (a Windows-domain proxy)."""
+    proxy = start_ntlm_squid()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture
 def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
     relays: list[TlsRelay] = []
+    scenario_gateways: list[Any] = []
 
     def resolve(names: list[str]) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -25,9 +36,12 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                 up = request.getfixturevalue("fake_upstream")
                 values.update({"fake.url": up.url, "fake.port": str(up.port)})
             elif kind == "gw":  # gw:<mode> a fake gateway playing a broken one
-                factory = request.getfixturevalue("fake_gateway")
-                opts = {"key": "sk-right-key"} if arg == "auth" else {}
-                fake = factory(arg, **opts)
+                if arg in SCENARIO_GATEWAY_MODES:  # modes only scenarios need (_parts.py)
+                    fake = start_scenario_gateway(arg)
+                    scenario_gateways.append(fake)
+                else:
+                    factory = request.getfixturevalue("fake_gateway")
+                    fake = factory(arg, **({"key": "sk-right-key"} if arg == "auth" else {}))
                 values.update({f"gw.{arg}.url": fake.url, f"gw.{arg}.port": str(fake.port),
                                f"gw.{arg}.key": "sk-right-key"})
             elif kind == "tls":
@@ -46,6 +60,12 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                 relays.append(relay)
                 values.update({"tls_litellm.url": relay.url(), "tls_litellm.port": str(relay.port),
                                "litellm.key": gw.master_key, "pki.ca": str(pki.ca_pem)})
+            elif kind == "tls_dead_backend":  # the same TLS terminator, its backend port closed
+                pki = request.getfixturevalue("net_pki")
+                relay = TlsRelay(pki.server_context("valid"), request.getfixturevalue("closed_port_number"))
+                relays.append(relay)
+                values.update({"tls_dead_backend.url": relay.url(),
+                               "tls_dead_backend.port": str(relay.port), "pki.ca": str(pki.ca_pem)})
             elif kind == "squid":
                 sq = request.getfixturevalue("squid")
                 values.update({"squid.url": sq.url(), "squid.url_nocreds": sq.url(credentials=False),
@@ -53,6 +73,10 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                                "squid.bump_url": sq.bump_url, "squid.bump_ca": str(sq.bump_ca_pem),
                                "squid.blocked_port": str(sq.blocked_port),
                                "squid.port": str(sq.port)})
+            elif kind == "squid_ntlm":
+                sq = request.getfixturevalue("squid_ntlm")
+                values.update({"squid_ntlm.url": sq.url(credentials=False),
+                               "squid_ntlm.port": str(sq.port)})
             elif kind == "tarpit":
                 t = request.getfixturevalue("tarpit_server")
                 values.update({"tarpit.url": f"http://127.0.0.1:{t.port}", "tarpit.port": str(t.port)})
@@ -68,3 +92,5 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
     yield resolve
     for relay in relays:
         relay.close()
+    for fake in scenario_gateways:
+        fake.stop()
