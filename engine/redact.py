@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any, Iterable, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .model import Vault
 
@@ -13,44 +14,104 @@ _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSI
 # Values shorter than this are not scrubbed: "1" or "on" would mangle reports
 # without protecting anything.
 MIN_SECRET_LEN = 4
+# A gateway may echo a credential lower- or upper-cased. Matching regardless of case
+# is only safe for values long enough not to be a common word: a 5-letter password
+# "proxy" matched caselessly would also eat "Proxy" in every message.
+MIN_CASELESS_LEN = 8
+# An echo may drop a well-known prefix ("Bearer ", "sk-ant-api03-"); the key body left
+# is only scrubbed on its own when it is this long, so "sk-test" never makes "test" a secret.
+MIN_KEY_BODY_LEN = 16
+_AUTH_SCHEME = re.compile(r"(?:bearer|basic|token)\s+", re.I)
+_KEY_PREFIX = re.compile(r"sk-(?:ant-[a-z]+\d*-|proj-)?", re.I)
+# From this length the secret's bytes fix enough base64 characters (15 or more) to
+# recognise it inside a longer encoded blob, e.g. base64("apikey:" + token).
+MIN_EMBEDDED_LEN = 12
 
 
-def _url_passwords(value: str) -> list[str]:
-    out = []
+def _userinfos(token: str) -> set[str]:
+    """The userinfo ("user:password") of a URL, read two ways."""
+    # NOTE: an unencoded '#', '/' or '?' in a password ends the authority early, so
+    # urlsplit sees a "port" or a path: also take everything before the last '@' as the
+    # userinfo ("http://u:2024#Spring@proxy:8080"). For "http://host/a@b" that over-scrubs
+    # "host/a"; a leaked token would be worse.
+    rest = token.split("://", 1)[1]
+    found = {rest[: rest.rfind("@")]}
+    try:
+        netloc = urlsplit(token).netloc
+    except ValueError:
+        netloc = ""
+    if "@" in netloc:
+        found.add(netloc.rpartition("@")[0])
+    return found
+
+
+def _url_credentials(value: str) -> tuple[set[str], set[str]]:
+    """Secrets in the URLs of value, and the "user:password" strings a client sends as Basic auth.
+
+    The password is the secret; with no password the user name is (some proxies take a
+    token as the user name: "http://<token>@proxy:3128"), otherwise user names stay,
+    they help diagnose."""
+    secrets: set[str] = set()
+    basic: set[str] = set()
     for token in re.split(r"[\s,]+", value):
         if "@" not in token or "://" not in token:
             continue
-        try:
-            password = urlsplit(token).password
-        except ValueError:
-            password = None
-        if password:
-            out.extend({password, unquote(password)})
-        # NOTE: an unencoded '#', '/' or '?' in a password ends the authority early, so
-        # urlsplit sees a "port" or a path: take everything between the first ':' of the
-        # userinfo and the last '@' as the secret too ("http://u:2024#Spring@proxy:8080").
-        rest = token.split("://", 1)[1]
-        userinfo = rest[: rest.rfind("@")]
-        if ":" in userinfo:
-            raw = userinfo.split(":", 1)[1]
-            out.extend({raw, unquote(raw)})
-    return out
+        for userinfo in _userinfos(token):
+            user, _, password = userinfo.partition(":")
+            secrets.update({password, unquote(password)} if password else {user, unquote(user)})
+            basic.update({f"{user}:{password}", f"{unquote(user)}:{unquote(password)}"})
+    return secrets, basic
 
 
 def _header_values(text: str) -> list[str]:
-    values = []
-    for line in text.replace("\\n", "\n").splitlines():
-        if ":" in line:
-            value = line.split(":", 1)[1].strip()
-            values.append(value)
-            if value.lower().startswith("bearer "):
-                values.append(value[7:].strip())
-    return values
+    return [line.split(":", 1)[1].strip()
+            for line in text.replace("\\n", "\n").splitlines() if ":" in line]
+
+
+def _without_prefix(secret: str) -> set[str]:
+    """The secret as an echo that dropped "Bearer " or a key prefix would show it."""
+    out = set()
+    scheme = _AUTH_SCHEME.match(secret)
+    if scheme:
+        secret = secret[scheme.end():]
+        out.add(secret)
+    key = _KEY_PREFIX.match(secret)
+    if key and len(secret) - key.end() >= MIN_KEY_BODY_LEN:
+        out.add(secret[key.end():])
+    return out
+
+
+def _base64_forms(text: str) -> set[str]:
+    """text base64-encoded, standard and URL-safe, padded or not; for long text also the
+    characters that stay the same wherever it sits inside a longer encoded blob."""
+    data = text.encode("utf-8", "surrogatepass")
+    forms = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(data).decode()
+        forms.update({whole, whole.rstrip("=")})
+        if len(data) < MIN_EMBEDDED_LEN:
+            continue
+        for shift in range(3):
+            # With `shift` unknown bytes before it, the first ceil(8*shift/6) characters
+            # and any after bit 8*(shift+len) also depend on the neighbours: drop them.
+            encoded = encode(bytes(shift) + data).decode()
+            forms.add(encoded[-(-8 * shift // 6): 8 * (shift + len(data)) // 6])
+    return forms
+
+
+def _echo_forms(secret: str) -> set[str]:
+    """The secret and the forms a gateway or proxy may echo it in."""
+    plain = {secret} | _without_prefix(secret)
+    forms = set(plain) | {quote(s, safe="", errors="surrogatepass") for s in plain}
+    for s in plain:
+        forms |= _base64_forms(s)
+    return forms
 
 
 def secret_values(env: Mapping[str, str], vault: Vault | None = None) -> list[str]:
-    """Every value that must never appear in output, longest first."""
+    """Every value that must never appear in output, and its echo forms, longest first."""
     found: set[str] = set()
+    basic: set[str] = set()
     pairs: list[tuple[str, str]] = list(env.items())
     if vault is not None:
         for name, value in vault.items():
@@ -58,20 +119,35 @@ def secret_values(env: Mapping[str, str], vault: Vault | None = None) -> list[st
     for name, value in pairs:
         if not value:
             continue
-        if name.startswith(("auth.", "proxy.url")) or _SECRET_NAME.search(name):
-            if name.upper().endswith("CUSTOM_HEADERS") or name == "auth.custom_headers":
-                found.update(_header_values(value))
-            elif name != "proxy.url":
+        # NOTE: ANTHROPIC_CUSTOM_HEADERS has no secret word in its name; it was only
+        # caught once the config probe had copied it to the vault as auth.custom_headers.
+        if name.upper().endswith("CUSTOM_HEADERS") or name == "auth.custom_headers":
+            found.update(_header_values(value))
+        elif name.startswith(("auth.", "proxy.url")) or _SECRET_NAME.search(name):
+            if name != "proxy.url":
                 found.add(value)
-        found.update(_url_passwords(value))
-    return sorted((s for s in found if len(s) >= MIN_SECRET_LEN), key=len, reverse=True)
+        in_urls, userinfos = _url_credentials(value)
+        found |= in_urls
+        basic |= userinfos
+    forms: set[str] = set()
+    for secret in found:
+        if len(secret) >= MIN_SECRET_LEN:
+            forms |= _echo_forms(secret)
+    for userinfo in basic:
+        # Even for a short password ("jdoe:pw"): its Basic blob is long enough to mangle nothing.
+        if len(userinfo) >= MIN_SECRET_LEN:
+            forms |= _base64_forms(userinfo)
+    return sorted((s for s in forms if len(s) >= MIN_SECRET_LEN), key=lambda s: (-len(s), s))
 
 
 def scrub(obj: Any, secrets: Iterable[str]) -> Any:
-    secrets = [s for s in secrets if s]
-    if not secrets:
+    # Longest first: at one position the regex takes the first alternative that matches,
+    # so "sk-abcd" inside "sk-abcdef" must not win and leave "ef" behind.
+    ordered = sorted({s for s in secrets if s}, key=lambda s: (-len(s), s))
+    if not ordered:
         return obj
-    pattern = re.compile("|".join(re.escape(s) for s in secrets))
+    pattern = re.compile("|".join(
+        f"(?i:{re.escape(s)})" if len(s) >= MIN_CASELESS_LEN else re.escape(s) for s in ordered))
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):

@@ -8,6 +8,7 @@ any report format, stderr, or a file gwdoctor writes.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -51,6 +52,11 @@ def test_no_canary_secret_appears_anywhere(litellm_gateway, squid, tmp_path: Pat
     }
     canaries = [token, api_key, CANARY_HELPER, CANARY_HEADER, squid.password,
                 quote(squid.password, safe="")]
+    # ...and the forms a gateway or proxy may echo them in: the Basic blob squid receives,
+    # base64, another letter case, the key body without "sk-".
+    basic = base64.b64encode(f"{squid.user}:{squid.password}".encode()).decode()
+    canaries += [basic, basic.rstrip("="), base64.b64encode(token.encode()).decode().rstrip("="),
+                 token.upper(), api_key.upper(), token.removeprefix("sk-")]
     outputs: dict[str, str] = {}
     bundle = tmp_path / "facts.json"
     out = gw(["facts", "--output", str(bundle), "--timeout", "3"], env, project)
