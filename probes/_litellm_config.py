@@ -18,6 +18,13 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 40
 PUBLICLY_KNOWN = {"sk-1234"}  # LiteLLM's PUBLICLY_KNOWN_MASTER_KEYS (master_key_boot_check.py)
+# What lets LiteLLM start with a weak or unset master key: (config key, environment
+# variable). 1.108.7 (the lab's, read in master_key_boot_check.py) uses the first pair;
+# 1.110.2 (client-and-gateway-facts.md §2.3) the second.
+UNSAFE_OVERRIDES = (
+    ("dangerously_permit_weak_or_unset_master_key", "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY"),
+    ("dangerously_allow_unsafe_proxy", "LITELLM_DANGEROUSLY_ALLOW_UNSAFE_PROXY"),
+)
 _SECRET_PARAM = re.compile(r"(key|secret|token|password|credential)", re.I)
 _SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
 
@@ -28,7 +35,8 @@ SECTIONS: dict[str, set[str]] = {
                          "litellm_key_header_name", "background_health_checks", "health_check_interval",
                          "allow_requests_on_db_unavailable", "store_model_in_db", "alerting",
                          "custom_auth", "disable_master_key_return", "database_connection_pool_limit",
-                         "dangerously_allow_unsafe_proxy", "ui_access_mode", "public_routes",
+                         "dangerously_allow_unsafe_proxy", "dangerously_permit_weak_or_unset_master_key",
+                         "ui_access_mode", "public_routes",
                          "pass_through_endpoints", "user_header_name", "enforce_user_param"},
     "litellm_settings": {"drop_params", "set_verbose", "json_logs", "success_callback",
                          "failure_callback", "callbacks", "cache", "cache_params",
@@ -143,6 +151,21 @@ def _resolve(value: Any, env: Mapping[str, str]) -> tuple[str | None, str | None
     return (str(value) if value not in (None, "") else None), None
 
 
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+def _secret_part(value: str | None) -> str | None:
+    """What of a configured master key is secret. A docker-compose style ``${VAR}`` that
+    LiteLLM never expands is a literal anyone reading the file knows (and the finding must
+    be able to name it); only a ``${VAR:-default}`` default is a real key."""
+    match = _SHELL_REF.fullmatch(value or "")
+    if not match:
+        return value
+    _, sep, default = (value or "")[2:-1].partition("-")
+    return default.lstrip("-") or None if sep else None
+
+
 def _master_key(data: dict[str, Any], nodes: Mapping[str, yaml.Node], env: Mapping[str, str],
                 vault: Vault) -> dict[str, Any]:
     general, settings = _dict(data.get("general_settings")), _dict(data.get("litellm_settings"))
@@ -156,9 +179,9 @@ def _master_key(data: dict[str, Any], nodes: Mapping[str, yaml.Node], env: Mappi
     else:
         placement, path, configured = "missing", None, None
     value, ref = _resolve(configured, env)
-    vault.put("gateway_config.master_key", value)
-    unsafe = bool(general.get("dangerously_allow_unsafe_proxy")) or (
-        env.get("LITELLM_DANGEROUSLY_ALLOW_UNSAFE_PROXY", "").lower() == "true")
+    vault.put("gateway_config.master_key", _secret_part(value))
+    unsafe = any(_truthy(general.get(name)) or _truthy(env.get(var))
+                 for name, var in UNSAFE_OVERRIDES)
     return {"placement": placement, "line": _line(nodes, path) if path else None, "env_ref": ref,
             "publicly_known": value in PUBLICLY_KNOWN, "empty": value is None,
             "starts_with_sk": value.startswith("sk-") if value else None,

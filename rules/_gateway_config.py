@@ -162,8 +162,10 @@ def gateway_master_key_publicly_known(facts: Facts) -> Finding | None:
 
     ## Why it matters
     Recent LiteLLM refuses to start with it ("the master key is a publicly known
-    default") unless `dangerously_allow_unsafe_proxy` is set; where it does start,
-    anyone who can reach the proxy can spend your provider credits.
+    default") unless an override is set (`dangerously_permit_weak_or_unset_master_key`
+    on 1.108, `dangerously_allow_unsafe_proxy` later, or their `LITELLM_DANGEROUSLY_*`
+    variables); where it does start, anyone who can reach the proxy can spend your
+    provider credits.
 
     ## Example
     `general_settings: {master_key: sk-1234}`
@@ -177,7 +179,8 @@ def gateway_master_key_publicly_known(facts: Facts) -> Finding | None:
     mk = facts["gateway_config.master_key"]
     if not mk or not mk.get("publicly_known"):
         return None
-    tail = ("it starts only because dangerously_allow_unsafe_proxy is set" if mk.get("allow_unsafe")
+    tail = ("it starts only because an unsafe-master-key override (dangerously_*) is set"
+            if mk.get("allow_unsafe")
             else "recent LiteLLM refuses to start with it")
     return Finding(
         message=f"The LiteLLM master key is the publicly known sk-1234: {tail}",

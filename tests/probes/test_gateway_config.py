@@ -104,12 +104,28 @@ def test_reads_models_refs_master_key_and_routing(tmp_path: Path) -> None:
     ("model_list: []\n", {}, {"placement": "missing", "empty": True}),
     ("general_settings:\n  master_key: hunter2\n  dangerously_allow_unsafe_proxy: true\n", {},
      {"placement": "general_settings", "starts_with_sk": False, "allow_unsafe": True}),
+    # LiteLLM 1.108's own name for the override, in the config and as a variable
+    ("general_settings:\n  master_key: hunter2\n  dangerously_permit_weak_or_unset_master_key: true\n",
+     {}, {"allow_unsafe": True}),
+    ("general_settings:\n  master_key: hunter2\n", {"LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "True"},
+     {"allow_unsafe": True}),
+    ("general_settings:\n  master_key: hunter2\n  dangerously_permit_weak_or_unset_master_key: false\n",
+     {}, {"allow_unsafe": False}),
 ])
 def test_master_key_placement(tmp_path: Path, text: str, env: dict[str, str], expect: dict[str, Any]) -> None:
     facts, _ = _run(tmp_path, text, env)
     mk = facts["gateway_config.master_key"]
     assert {k: mk[k] for k in expect} == expect
     assert "hunter2" not in json.dumps(facts)
+
+
+def test_an_unexpanded_shell_reference_is_not_treated_as_a_secret(tmp_path: Path) -> None:
+    """`master_key: ${LITELLM_MASTER_KEY}` is a literal LiteLLM never expands: findings must be
+    able to name it (it was scrubbed to [redacted]); a `:-default` is a real key and is not."""
+    _, ctx = _run(tmp_path, "general_settings:\n  master_key: ${LITELLM_MASTER_KEY}\n")
+    assert ctx.vault.get("gateway_config.master_key") is None
+    _, ctx = _run(tmp_path, "general_settings:\n  master_key: ${MK:-sk-default-9f8e7d}\n")
+    assert ctx.vault.get("gateway_config.master_key") == "sk-default-9f8e7d"
 
 
 @pytest.mark.parametrize("text, line, words", [

@@ -24,7 +24,8 @@ SCENARIOS = Path(__file__).resolve().parent
 CLAUDE = Path(os.environ.get("GWDOCTOR_CLAUDE") or REPO / ".lab/claude/node_modules/.bin/claude")
 TOP_KEYS = {"description", "parts", "env", "files", "gateway_config", "options", "expect", "client",
             "client_model", "client_expect"}
-EXPECT_KEYS = {"healthy", "top", "top_cause", "ranked", "fires", "absent", "verdict", "symptom_of"}
+EXPECT_KEYS = {"healthy", "top", "top_cause", "ranked", "fires", "absent", "verdict", "symptom_of",
+               "top_message_contains"}
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
         assert findings[0]["root_cause"], summary
     if "top_cause" in expect:
         assert findings and findings[0]["cause"] == expect["top_cause"], summary
+    for text in expect.get("top_message_contains") or []:  # what the user reads first
+        assert findings and text in findings[0]["message"], (text, summary)
     for rid in expect.get("fires") or []:
         assert rid in ids, f"{rid} did not fire: {summary}"
     for rid in expect.get("absent") or []:
