@@ -86,7 +86,8 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
 
     ## Why it matters
     Corporate proxies usually cannot reach internal hosts, or are not allowed to:
-    requests end in 403/502/503 pages from the proxy, or time out.
+    requests end in 403/502/503 pages from the proxy, or time out. A warning while the
+    proxy has not been seen failing; an error once it answered 403 or 5xx for the host.
 
     ## Example
     `ANTHROPIC_BASE_URL=https://litellm.corp.internal` and `HTTPS_PROXY` set for the internet.
@@ -103,11 +104,17 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
     connect = facts.get("proxy.connect") or {}
     if connect.get("status") == 200 or connect.get("from_proxy") is False:
         return None  # the proxy demonstrably passes the request through
-    seen = f"; the proxy answered {connect['status']}" if connect.get("status") else ""
+    status = connect.get("status")
+    seen = f"; the proxy answered {status}" if status else ""
+    # The proxy itself refused or failed the internal host (squid: 503 ERR_DNS_FAIL, 403 by
+    # policy): not a risk any more but the reason the client fails (ERR_PROXY_TUNNEL).
+    failed = isinstance(status, int) and (status == 403 or status >= 500)
     return Finding(
-        message=f"The internal gateway {host} is reached through the proxy {route.get('host')}:{route.get('port')}{seen}",
+        message=f"The internal gateway {host} is reached through the proxy {route.get('host')}:{route.get('port')}{seen}"
+                + (", so the client cannot reach it (ERR_PROXY_TUNNEL)" if failed else ""),
         evidence={"proxy.route": route, "proxy.connect": connect or None},
-        confidence=0.8 if connect.get("status") else None,
+        severity=Severity.ERROR if failed else None,
+        confidence=0.85 if failed else (0.8 if status else None),
         fixes=_no_proxy_fixes(facts, route, [host], safety="review"),
     )
 
