@@ -10,6 +10,7 @@ from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 from ._common import PROXY_VARS, shown, where
 from ._gateway_config import GATEWAY_CONFIG_RULES
 from ._gw import env_fix
+from ._repo_settings import REPO_SETTINGS_RULES
 
 
 @rule(id="CFG001", name="settings-file-invalid", cause="config.settings_invalid",
@@ -311,4 +312,4 @@ def base_url_unusable(facts: Facts) -> Finding | None:
 def gwdoctor_register_rules() -> list:
     return [settings_file_invalid, settings_env_overrides_shell, empty_value_does_not_unset,
             extra_ca_in_settings_not_applied, provider_mode_overrides_base_url, base_url_unusable,
-            *GATEWAY_CONFIG_RULES]
+            *GATEWAY_CONFIG_RULES, *REPO_SETTINGS_RULES]
