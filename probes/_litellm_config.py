@@ -156,9 +156,12 @@ def _truthy(value: Any) -> bool:
 
 
 def _secret_part(value: str | None) -> str | None:
-    """What of a configured master key is secret. A docker-compose style ``${VAR}`` that
+    """What of a configured master key is secret: not the documented sk-1234, nor a
+    docker-compose style ``${VAR}`` that
     LiteLLM never expands is a literal anyone reading the file knows (and the finding must
     be able to name it); only a ``${VAR:-default}`` default is a real key."""
+    if value in PUBLICLY_KNOWN:
+        return None  # printed in LiteLLM's docs: the finding must be able to say which
     match = _SHELL_REF.fullmatch(value or "")
     if not match:
         return value

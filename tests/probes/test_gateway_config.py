@@ -119,13 +119,15 @@ def test_master_key_placement(tmp_path: Path, text: str, env: dict[str, str], ex
     assert "hunter2" not in json.dumps(facts)
 
 
-def test_an_unexpanded_shell_reference_is_not_treated_as_a_secret(tmp_path: Path) -> None:
+def test_unexpanded_references_and_the_documented_key_are_not_secrets(tmp_path: Path) -> None:
     """`master_key: ${LITELLM_MASTER_KEY}` is a literal LiteLLM never expands: findings must be
     able to name it (it was scrubbed to [redacted]); a `:-default` is a real key and is not."""
     _, ctx = _run(tmp_path, "general_settings:\n  master_key: ${LITELLM_MASTER_KEY}\n")
     assert ctx.vault.get("gateway_config.master_key") is None
     _, ctx = _run(tmp_path, "general_settings:\n  master_key: ${MK:-sk-default-9f8e7d}\n")
     assert ctx.vault.get("gateway_config.master_key") == "sk-default-9f8e7d"
+    _, ctx = _run(tmp_path, "general_settings:\n  master_key: sk-1234\n")  # in LiteLLM's docs
+    assert ctx.vault.get("gateway_config.master_key") is None
 
 
 @pytest.mark.parametrize("text, line, words", [
