@@ -39,8 +39,11 @@ class LazyModule(ModuleType):
         self.__dict__["_lazy_name"] = name
 
     def __getattr__(self, attr: str) -> Any:
-        module = import_module(self.__dict__["_lazy_name"])
-        return getattr(module, attr)
+        # Only reached for a name not yet copied: each is looked up once, then read from
+        # this module's own __dict__ (a TLS probe reads x509.* ~1,600 times).
+        value = getattr(import_module(self.__dict__["_lazy_name"]), attr)
+        self.__dict__[attr] = value
+        return value
 
 
 def preload(names: tuple[str, ...]) -> threading.Thread:

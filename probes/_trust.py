@@ -25,7 +25,7 @@ import certifi
 
 from gwdoctor.engine import ProbeContext
 
-from ._lazy import crypto_utils, hashes, serialization, x509  # imported on first use
+from ._lazy import crypto_utils, serialization, x509  # imported on first use
 from ._netenv import behaviour, env_source, env_value, shell_value
 
 __all__ = [
@@ -55,14 +55,13 @@ class Trust:
     certs: list[x509.Certificate] = field(default_factory=list)
     stores: list[str] = field(default_factory=list)
     reject_unauthorized: bool = True
-    _seen: set[bytes] = field(default_factory=set, repr=False)
+    _seen: set[x509.Certificate] = field(default_factory=set, repr=False)
 
     def add(self, label: str, certs: list[x509.Certificate]) -> None:
         self.stores.append(label)
-        for cert in certs:
-            fp = cert.fingerprint(hashes.SHA256())
-            if fp not in self._seen:
-                self._seen.add(fp)
+        for cert in certs:  # a certificate hashes and compares by its DER
+            if cert not in self._seen:
+                self._seen.add(cert)
                 self.certs.append(cert)
 
 
@@ -124,13 +123,17 @@ def _load_dir_cached(path: str, mtime_ns: int) -> tuple[x509.Certificate, ...]:
     # Debian's /etc/ssl/certs holds each root three times: a hash link, a .pem link to the
     # same file, and the bundle ca-certificates.crt. Parse each real file once (it was
     # ~430 parses for ~145 roots, a third of a TLS scan's trust-store time).
-    seen: set[str] = set()
+    seen: set[tuple[int, int]] = set()
     for name in names:
         if name.endswith((".pem", ".crt")) or re.fullmatch(r"[0-9a-f]{8}\.\d+", name):
-            real = os.path.realpath(os.path.join(path, name))
-            if real not in seen:
-                seen.add(real)
-                out.extend(_pem_certs(Path(real)))
+            full = os.path.join(path, name)
+            try:
+                st = os.stat(full)  # follows the links: one (device, inode) per real file
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                out.extend(_pem_certs(Path(full)))
     return tuple(out)
 
 
