@@ -17,7 +17,7 @@ from gwdoctor.engine import ProbeContext, ProbeSkipped
 from ._effective import split_custom_headers
 from ._envelope import excerpt, parse_error
 from ._http import classify_transport_error, read_capped_info
-from ._netenv import env_source, env_value, repo_chosen_untrusted
+from ._netenv import env_source, env_value, repo_chosen_untrusted, repo_tls_settings
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "client_headers", "credential_names",
            "credentials_withheld", "gate", "get", "http_result", "parse_custom_headers", "secrets",
@@ -59,13 +59,17 @@ def withheld_because(ctx: ProbeContext) -> list[str]:
     """Why the user's credentials are not sent: ``"base_url"`` when the repository (project/local
     settings) chose the base URL, ``"proxy"`` when it chose the proxy the gateway requests go
     through (an http:// gateway's headers cross that proxy in clear, as an absolute-URI
-    request), in a workspace the user has not trusted. A missing trust fact counts as
-    untrusted. Empty: the credentials go out."""
+    request), ``"tls"`` when it weakened the certificate checks of a TLS connection on the route
+    (``NODE_TLS_REJECT_UNAUTHORIZED=0``, its own CA: :func:`repo_tls_settings`; gwdoctor's TLS
+    follows the client's, so any interception on the route, or the holder of that CA's key,
+    would read the headers), in a workspace the user has not trusted. A missing trust fact
+    counts as untrusted. Empty: the credentials go out."""
     reasons = []
     if repo_chosen_untrusted(ctx, ctx.facts.get("gateway.base_url_source")):
         reasons.append("base_url")
     route = ctx.facts.get("proxy.route")
-    if isinstance(route, dict) and route.get("used"):
+    used = isinstance(route, dict) and bool(route.get("used"))
+    if used:
         # client_for mounts the proxy whenever route["used"], so every used route is judged:
         # by the source proxy.route recorded, else (older facts) recomputed from config.env.
         source = route.get("source")
@@ -73,6 +77,12 @@ def withheld_because(ctx: ProbeContext) -> list[str]:
             source = env_source(ctx, str(route.get("variable") or ""))
         if repo_chosen_untrusted(ctx, source):
             reasons.append("proxy")
+    # NOTE: an http:// gateway reached directly or through an http:// proxy has no TLS on the
+    # route: its headers are in clear whatever the trust store says, so the TLS settings
+    # change nothing there.
+    tls = ctx.facts.get("gateway.scheme") == "https" or (used and route.get("scheme") == "https")
+    if tls and repo_tls_settings(ctx):
+        reasons.append("tls")
     return reasons
 
 

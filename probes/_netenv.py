@@ -7,7 +7,10 @@ from typing import Any
 from gwdoctor.engine import ProbeContext
 from gwdoctor.engine.knowledge import client_behaviour
 
-__all__ = ["behaviour", "env_source", "env_value", "repo_chosen_untrusted", "shell_value"]
+__all__ = ["behaviour", "env_source", "env_value", "repo_chosen_untrusted", "repo_tls_settings",
+           "shell_value"]
+
+_STORES = ("bundled", "system")
 
 
 def _entry(ctx: ProbeContext, var: str) -> dict[str, Any] | None:
@@ -59,6 +62,44 @@ def repo_chosen_untrusted(ctx: ProbeContext, source: Any) -> bool:
     A missing ``config.workspace_trusted`` fact counts as untrusted."""
     layer = source.get("layer") if isinstance(source, dict) else None
     return layer in ("project", "local") and ctx.facts.get("config.workspace_trusted") is not True
+
+
+def _store_kinds(value: Any, default: Any) -> set[str]:
+    kinds = {k.strip().lower() for k in value.split(",")} & set(_STORES) if isinstance(value, str) else set()
+    return kinds or set(default or _STORES)
+
+
+def repo_tls_settings(ctx: ProbeContext) -> list[str]:
+    """The variables through which the repository (project/local settings of a workspace the
+    user has not trusted) weakens the certificate checks of the client's, and gwdoctor's, TLS
+    in this client version: ``NODE_TLS_REJECT_UNAUTHORIZED=0``; ``NODE_EXTRA_CA_CERTS`` when
+    the version applies a settings value (``extra_ca_from_settings_env``); ``SSL_CERT_FILE``/
+    ``SSL_CERT_DIR`` while the system store is in use and honours them; a
+    ``CLAUDE_CODE_CERT_STORE`` that turns on a store the user's own value (or the version's
+    default) leaves off. Rule CFG014 judges the same from the facts."""
+    beh = behaviour(ctx)
+    default = beh.get("cert_store_default")
+
+    def repo(var: str) -> bool:
+        return bool(env_value(ctx, var)) and repo_chosen_untrusted(ctx, env_source(ctx, var))
+
+    out = []
+    if env_value(ctx, "NODE_TLS_REJECT_UNAUTHORIZED") == "0" and repo("NODE_TLS_REJECT_UNAUTHORIZED"):
+        out.append("NODE_TLS_REJECT_UNAUTHORIZED")
+    if repo("NODE_EXTRA_CA_CERTS") and beh.get("extra_ca_from_settings_env"):
+        out.append("NODE_EXTRA_CA_CERTS")
+    system = "system" in _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), default)
+    if system and beh.get("system_store_honours_ssl_cert_file", True):
+        out += [v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if repo(v)]
+    if repo("CLAUDE_CODE_CERT_STORE"):
+        entry = _entry(ctx, "CLAUDE_CODE_CERT_STORE") or {}
+        # The user's own value is the latest overridden one from outside the repository.
+        own = [o.get("value") for o in entry.get("overridden") or []
+               if (o.get("source") or {}).get("layer") not in ("project", "local")]
+        before = _store_kinds(own[-1], default) if own else _store_kinds(None, default)
+        if _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), default) - before:
+            out.append("CLAUDE_CODE_CERT_STORE")
+    return out
 
 
 def shell_value(ctx: ProbeContext, var: str) -> str | None:
