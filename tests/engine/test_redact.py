@@ -119,8 +119,8 @@ def test_a_short_key_body_is_not_a_secret_on_its_own() -> None:
         "[redacted] failed the test-key check")
 
 
-@pytest.mark.parametrize("user", ["ghp_0123456789abcdefABCDEF", "tok%2Fen-with-slash",
-                                  "tok#en-unencoded"])
+@pytest.mark.parametrize("user", ["ghp_0123456789abcdefABCDEF", "tok%2Fen-with-slash-42",
+                                  "tok#en-unencoded-7f3e"])
 def test_a_user_name_without_password_is_a_secret(user: str) -> None:
     secrets = secret_values({"HTTPS_PROXY": f"http://{user}@proxy.corp:3128"})
     plain = unquote(user)
@@ -149,6 +149,13 @@ def test_a_user_name_only_proxy_url_never_reaches_the_report(tmp_path: Path) -> 
 def test_a_percent_encoded_echo_is_scrubbed() -> None:
     secrets = secret_values({"ANTHROPIC_AUTH_TOKEN": "tok@en/with:chars"})
     assert scrub("GET /?key=tok%40en%2Fwith%3Achars", secrets) == "GET /?key=[redacted]"
+
+
+def test_a_slash_kept_by_default_percent_encoding_is_scrubbed() -> None:
+    token = "sk-ant-api03-Ab1+/Cd2+EfGh3456789"
+    secrets = secret_values({"ANTHROPIC_AUTH_TOKEN": token})
+    assert scrub("key=sk-ant-api03-Ab1%2B/Cd2%2BEfGh3456789 rejected", secrets) == (
+        "key=[redacted] rejected")
 
 
 # --- what must not be scrubbed ---------------------------------------------------------
@@ -189,3 +196,28 @@ def test_ordinary_report_text_is_unchanged() -> None:
 def test_a_secret_with_a_lone_surrogate_does_not_break_the_scan() -> None:
     secrets = secret_values({"ANTHROPIC_AUTH_TOKEN": "tok\udcffen-secret"})
     assert scrub("x tok\udcffen-secret y", secrets) == "x [redacted] y"
+
+
+@pytest.mark.parametrize("env", [
+    {"DOCKER_HOST": "ssh://ubuntu@10.0.0.5"},
+    {"DATABASE_URL": "postgres://postgres@localhost:5432/app"},
+    {"HTTPS_PROXY": "http://alice@proxy.corp:3128"},          # a login name, not a token
+    {"HTTPS_PROXY": "http://user:@proxy.corp:3128"},          # "user:" names a user
+])
+def test_login_names_in_urls_are_not_secrets(env: dict[str, str]) -> None:
+    secrets = secret_values(env)
+    text = ("/home/ubuntu/.claude/settings.json: PostgreSQL at localhost; user postgres; "
+            "alice's user settings")
+    assert scrub(text, secrets) == text
+
+
+def test_an_at_sign_outside_a_url_authority_scrubs_nothing() -> None:
+    secrets = secret_values({"NPM_CONFIG_TOKEN_REGISTRY": "@myorg:registry=https://npm.pkg.github.com"})
+    assert scrub("fetch npm.pkg.github.com failed", secrets) == "fetch npm.pkg.github.com failed"
+
+
+def test_scrub_returns_the_object_itself_when_no_secret_occurs() -> None:
+    report = {"a": ["plain", {"b": "text"}]}
+    secrets = secret_values({"ANTHROPIC_AUTH_TOKEN": "sk-ant-api03-notPresentAnywhere0001"})
+    assert scrub(report, secrets) is report
+
