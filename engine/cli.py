@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -53,7 +54,7 @@ class GwdoctorGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            rv = super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except BrokenPipeError:
@@ -62,17 +63,34 @@ class GwdoctorGroup(click.Group):
             _silence_stdout()
             ctx.exit(EXIT_PIPE)
         except Exception as exc:  # noqa: BLE001
-            from .knowledge import KnowledgeError
-            from .registry import RegistryError
+            self._internal(ctx, exc)
+        # Flush here, not at exit: a full disk or a closed pipe must reach a handler
+        # (`gwdoctor explain X > /dev/full` once exited 0 having written nothing).
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_PIPE)
+        except (OSError, ValueError) as exc:
+            click.echo(f"gwdoctor: error: cannot write the output: "
+                       f"{getattr(exc, 'strerror', None) or exc}", err=True)
+            _silence_stdout()
+            ctx.exit(EXIT_USAGE)
+        return rv
 
-            if isinstance(exc, (KnowledgeError, RegistryError)):
-                click.echo(f"gwdoctor: error: {exc}", err=True)
-                ctx.exit(EXIT_USAGE)
-            if os.environ.get("GWDOCTOR_DEBUG"):
-                raise
-            click.echo(f"gwdoctor: internal error: {type(exc).__name__}: {exc} "
-                       "(set GWDOCTOR_DEBUG=1 for a traceback)", err=True)
-            ctx.exit(EXIT_INTERNAL)
+    @staticmethod
+    def _internal(ctx: click.Context, exc: Exception) -> None:
+        from .knowledge import KnowledgeError
+        from .registry import RegistryError
+
+        if isinstance(exc, (KnowledgeError, RegistryError)):
+            click.echo(f"gwdoctor: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        if os.environ.get("GWDOCTOR_DEBUG"):
+            raise exc
+        click.echo(f"gwdoctor: internal error: {type(exc).__name__}: {exc} "
+                   "(set GWDOCTOR_DEBUG=1 for a traceback)", err=True)
+        ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=GwdoctorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -272,8 +290,8 @@ def entry() -> None:
 
     The interpreter's teardown after a scan (freeing httpx, cryptography, jsonschema and the
     rest, module by module) took ~0.1 s of every run's wall time and does nothing a finished
-    command needs: gwdoctor registers no atexit work, scratch files are removed in
-    ``finally`` blocks, and abandoned probe threads are daemons. Code that imports gwdoctor
+    command needs: atexit handlers (a plugin's too) still run, scratch files are removed
+    in ``finally`` blocks, and abandoned probe threads are daemons. Code that imports gwdoctor
     (tests, CliRunner) calls ``main`` and keeps the normal exit."""
     try:
         main()
@@ -283,13 +301,21 @@ def entry() -> None:
     if code is None:
         code = EXIT_OK
     elif not isinstance(code, int):
-        print(code, file=sys.stderr)
+        if sys.stderr is not None:
+            print(code, file=sys.stderr)
         code = EXIT_FINDINGS
+    try:  # what a plugin registered (atexit, weakref.finalize, logging.shutdown) still runs
+        atexit._run_exitfuncs()
+    except Exception:  # noqa: BLE001  a plugin's exit hook must not change the exit code
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
-            pass
+            if stream is not None:  # None when the caller closed the descriptor (`>&-`)
+                stream.flush()
+        except BrokenPipeError:
+            code = code or EXIT_PIPE
+        except (OSError, ValueError):
+            code = code or EXIT_INTERNAL
     os._exit(code)
 
 

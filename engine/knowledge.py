@@ -47,19 +47,23 @@ def load_yaml_cached(text: str, name: str) -> Any:
     Data that does not survive a JSON round trip (dates, non-string keys) is not cached."""
     from .cache import read_json, write_json
 
-    key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    key = digest[:24]
     stem = "knowledge-" + "".join(c if c.isalnum() else "_" for c in name)
     entry = f"{stem}-{key}.json"
     cached = read_json(entry)
-    if isinstance(cached, dict) and "data" in cached:
+    # Only an entry that says which text it was made from and holds a mapping (every
+    # knowledge file is one): a damaged or planted entry is parsed again, not trusted.
+    if (isinstance(cached, dict) and cached.get("sha256") == digest
+            and isinstance(cached.get("data"), dict)):
         return cached["data"]
     data = load_yaml_text(text, name)
     try:
         same = json.loads(json.dumps(data, allow_nan=False)) == data
     except (TypeError, ValueError, RecursionError):
         same = False
-    if same:
-        write_json(entry, {"data": data}, replaces=f"{stem}-")
+    if same and isinstance(data, dict):
+        write_json(entry, {"sha256": digest, "data": data}, replaces=f"{stem}-")
     return data
 
 

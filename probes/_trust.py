@@ -9,9 +9,11 @@ ignored by the client; :func:`other_trust` models the tools that do read them.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
+import stat
 import ssl
 import threading
 import warnings
@@ -55,7 +57,7 @@ class Trust:
     certs: list[x509.Certificate] = field(default_factory=list)
     stores: list[str] = field(default_factory=list)
     reject_unauthorized: bool = True
-    _seen: set[x509.Certificate] = field(default_factory=set, repr=False)
+    _seen: set[x509.Certificate] = field(default_factory=set, init=False, compare=False, repr=False)
 
     def add(self, label: str, certs: list[x509.Certificate]) -> None:
         self.stores.append(label)
@@ -101,6 +103,8 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[x509.C
 def load_cert_file(path: str | Path) -> tuple[str, list[x509.Certificate]]:
     """``(kind, certs)``: kind is ``pem``, ``der`` or ``invalid``. Raises OSError."""
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):  # a FIFO named *.pem would block the open() for ever
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
     kind, certs = _load_cached(str(path), st.st_mtime_ns, st.st_size)
     return kind, list(certs)
 

@@ -110,7 +110,10 @@ def _anchor(chain: list[x509.Certificate], store: list[x509.Certificate]) -> tup
     members = set(store)
     by_subject: dict[Any, list[x509.Certificate]] = {}
     for cert in store:
-        by_subject.setdefault(cert.subject, []).append(cert)
+        try:
+            by_subject.setdefault(cert.subject, []).append(cert)
+        except ValueError:  # a subject cryptography cannot parse: it can anchor nothing
+            continue
     current, presented = chain[0], chain[1:]
     for depth in range(12):
         if current in members:

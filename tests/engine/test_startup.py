@@ -135,12 +135,14 @@ def test_yaml_that_json_cannot_carry_is_never_cached(tmp_path):
     assert _entries(tmp_path) == []
 
 
-def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
+@pytest.mark.parametrize("damage", ["{not json", '{"data": null}', '{"data": {"a": 9}}',
+                                    '{"sha256": "0", "data": {"a": 9}}'])
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path, damage):
     src = tmp_path / "sample.yaml"
     src.write_text("a: 1\n")
     _load(tmp_path, src)
     (entry,) = (tmp_path / "cache" / "gwdoctor").glob("knowledge-*.json")
-    entry.write_text("{not json")
+    entry.write_text(damage)
     assert _load(tmp_path, src) == {"data": {"a": 1}, "yaml": True}
 
 
@@ -184,3 +186,31 @@ def test_a_closed_stdout_ends_quietly_with_141(tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
     assert err == b""
+
+
+def test_a_full_disk_is_a_one_line_error_not_a_silent_success(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "explain", "TLS001"],
+                             stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "gwdoctor: error: cannot write the output: No space left on device"
+
+
+def test_a_closed_stdout_descriptor_is_no_traceback(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "--version"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+                         preexec_fn=lambda: os.close(1))
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+
+
+def test_atexit_handlers_still_run_before_the_fast_exit(tmp_path):
+    code = """
+import atexit, sys
+from gwdoctor.engine import cli
+atexit.register(lambda: print("plugin flushed", file=sys.stderr))
+sys.argv = ["gwdoctor", "--version"]
+cli.entry()
+"""
+    out = _python(code, tmp_path)
+    assert out.returncode == 0 and "plugin flushed" in out.stderr
