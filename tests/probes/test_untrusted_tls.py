@@ -1,5 +1,6 @@
 """TLS checks an untrusted repository weakened: from the settings file, through repo_tls_settings
-and withheld_because, to the bytes a real local https gateway receives."""
+and withheld_because, to the bytes a real local https gateway receives, and rule CFG014 on the
+same facts."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from _box import Box
 from gwdoctor.engine import ProbeContext
+from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes._gwhttp import client_headers, withheld_because
 from gwdoctor.probes._netenv import repo_tls_settings
 from gwdoctor.probes.auth import gateway_models
@@ -28,6 +30,7 @@ from test_untrusted_proxy import RecordingProxy, _headers
 
 CANARY = "sk-canary-0e4f2a9d71bc"
 SHELL_CREDS = {"ANTHROPIC_AUTH_TOKEN": CANARY, "ANTHROPIC_API_KEY": CANARY + "k"}
+CFG014 = next(r for r in builtin_rules() if r.id == "CFG014")
 
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
@@ -102,6 +105,11 @@ def _ctx(box: Box, shell: dict[str, str], version: str = "2.1.332") -> ProbeCont
     return ctx
 
 
+def _cfg014(ctx: ProbeContext) -> list[str]:
+    """The variables CFG014 names on the same facts (the rule's judgement, beside the probe's)."""
+    return [f.evidence["variable"] for f in CFG014.evaluate(dict(ctx.facts))]
+
+
 @pytest.mark.parametrize("layer", ["project", "local"])
 def test_repo_that_turns_verification_off_sees_no_credentials(box: Box, tls_gateway: RecordingTLSGateway,
                                                               layer: str) -> None:
@@ -118,7 +126,9 @@ def test_repo_that_turns_verification_off_sees_no_credentials(box: Box, tls_gate
     assert {"authorization", "x-api-key"}.isdisjoint(_headers(request))
     assert out["gateway.models"]["credentials_withheld"] is True
     assert out["gateway.models"]["status"] == 401
-    assert ctx.facts["tls.reject_unauthorized_disabled"] is True and path.is_file()
+    (finding,) = CFG014.evaluate(dict(ctx.facts, **out))
+    assert str(path) in finding.message and "gwdoctor withheld your credentials" in finding.message
+    assert ctx.facts["tls.reject_unauthorized_disabled"] is True  # TLS010 fires too, under CFG014
 
 
 @pytest.mark.parametrize("where", ["trusted project", "user", "shell"])
@@ -133,7 +143,7 @@ def test_verification_the_user_turned_off_still_sends_credentials(box: Box, tls_
     else:
         shell["NODE_TLS_REJECT_UNAUTHORIZED"] = "0"
     ctx = _ctx(box, shell)
-    assert repo_tls_settings(ctx) == [] and withheld_because(ctx) == []
+    assert repo_tls_settings(ctx) == [] and withheld_because(ctx) == [] and _cfg014(ctx) == []
     gateway_models.run(ctx)
     (request,) = tls_gateway.received
     assert _headers(request)["authorization"] == f"Bearer {CANARY}"
@@ -141,12 +151,13 @@ def test_verification_the_user_turned_off_still_sends_credentials(box: Box, tls_
 
 def test_http_gateway_has_no_tls_to_weaken(box: Box) -> None:
     # The headers of an http:// gateway are in clear anyway: the repository's "0" changes
-    # nothing on that route, so gwdoctor sends what the client sends.
+    # nothing on that route, so gwdoctor sends what the client sends (CFG014 still reports it).
     box.write("project", {"env": {"NODE_TLS_REJECT_UNAUTHORIZED": "0"}})
     ctx = _ctx(box, {"ANTHROPIC_BASE_URL": "http://llm.corp.example:4000", **SHELL_CREDS})
     assert repo_tls_settings(ctx) == ["NODE_TLS_REJECT_UNAUTHORIZED"]
     assert withheld_because(ctx) == []
     assert client_headers(ctx)["authorization"] == f"Bearer {CANARY}"
+    assert _cfg014(ctx) == ["NODE_TLS_REJECT_UNAUTHORIZED"]
 
 
 @pytest.mark.parametrize(("version", "applied"), [("2.1.332", True), ("2.1.150", False)])
@@ -157,7 +168,7 @@ def test_repo_extra_ca_counts_only_where_this_version_applies_it(box: Box, versi
     ctx = _ctx(box, {"ANTHROPIC_BASE_URL": "https://llm.corp.example", **SHELL_CREDS}, version)
     assert ctx.facts["tls.extra_ca"]["applied"] is applied
     expected = ["NODE_EXTRA_CA_CERTS"] if applied else []
-    assert repo_tls_settings(ctx) == expected
+    assert repo_tls_settings(ctx) == expected and _cfg014(ctx) == expected
     assert withheld_because(ctx) == (["tls"] if applied else [])
     headers = client_headers(ctx)
     assert ("authorization" in headers) is not applied
@@ -182,6 +193,7 @@ def test_repo_system_store_settings(box: Box, shell_store: str | None, repo_env:
         shell["CLAUDE_CODE_CERT_STORE"] = shell_store
     ctx = _ctx(box, shell)
     assert repo_tls_settings(ctx) == expected
+    assert sorted(_cfg014(ctx)) == sorted(expected)
     assert withheld_because(ctx) == (["tls"] if expected else [])
 
 
@@ -190,6 +202,8 @@ def test_repo_proxy_and_tls_both_named(box: Box) -> None:
                                   "NODE_TLS_REJECT_UNAUTHORIZED": "0"}})
     ctx = _ctx(box, {"ANTHROPIC_BASE_URL": "https://llm.corp.example", **SHELL_CREDS})
     assert withheld_because(ctx) == ["proxy", "tls"]
+    (finding,) = CFG014.evaluate(dict(ctx.facts))
+    assert "the proxy this repository also chose" in finding.message
     _trust(box)
     ctx = _ctx(box, {"ANTHROPIC_BASE_URL": "https://llm.corp.example", **SHELL_CREDS})
-    assert withheld_because(ctx) == []
+    assert withheld_because(ctx) == [] and _cfg014(ctx) == []
