@@ -220,3 +220,59 @@ def test_encrypted_client_key_without_passphrase_never_prompts(tls_servers, tmp_
     assert info["loadable"] is False and "encrypted" in info["error"], info
     env["CLAUDE_CODE_CLIENT_KEY_PASSPHRASE"] = "s3cret-passphrase"
     assert tls_config.run(net_ctx("https://gw.example.com", env))["tls.client_cert"]["loadable"]
+
+
+def test_a_store_certificate_with_an_unparsable_subject_does_not_fail_the_verdict():
+    """cryptography loads such a certificate but raises on `.subject`; it can anchor nothing
+    and must not hide the good root after it (review finding)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID
+
+    from gwdoctor.probes._x509 import verify_chain
+
+    def make(subject, issuer, key, signer, ca=True, san=None):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=30))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if san:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    root_key, leaf_key, bad_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Good Root")])
+    root = make(root_name, root_name, root_key, root_key)
+    leaf = make(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gw.test")]), root_name,
+                leaf_key, root_key, ca=False, san="gw.test")
+    bad_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ZZZZQQQQ", _type=_ASN1Type.UTF8String)])
+    der = make(bad_name, bad_name, bad_key, bad_key).public_bytes(serialization.Encoding.DER)
+    bad = x509.load_der_x509_certificate(der.replace(b"ZZZZQQQQ", b"\xff\xfe\xff\xfeZZZZ"))
+    with pytest.raises(ValueError):
+        bad.subject  # noqa: B018  the premise: the subject cannot be parsed
+    result = verify_chain([leaf], [bad, root], "gw.test")
+    assert result["trusted"] is True and result["code"] is None
+
+
+def test_a_fifo_in_a_ca_directory_is_skipped_not_waited_on(tmp_path, tls_servers):
+    import os
+    import threading
+
+    from gwdoctor.probes._trust import _load_dir
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    os.mkfifo(certs / "planted.pem")
+    (certs / "private-ca.pem").write_bytes(Path(tls_servers.pki.ca_pem).read_bytes())
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(_load_dir(certs)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "reading the CA directory blocked on the FIFO"
+    assert len(found[0]) == 1
