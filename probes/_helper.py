@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -79,6 +81,33 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     except OSError:
         pass
     proc.wait()
+    with _LIVE_LOCK:
+        _LIVE.discard(proc.pid)
+
+
+# Helpers still running when gwdoctor exits (Ctrl-C mid-scan: the probe thread's `finally`
+# never runs, and the helper sits in its own session, out of reach of the terminal's SIGINT).
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _track(pid: int) -> None:
+    with _LIVE_LOCK:
+        if not getattr(_track, "registered", False):
+            atexit.register(_kill_leftovers)  # the console script runs atexit before os._exit
+            _track.registered = True  # type: ignore[attr-defined]
+        _LIVE.add(pid)
+
+
+def _kill_leftovers() -> None:
+    with _LIVE_LOCK:
+        leftovers = list(_LIVE)
+        _LIVE.clear()
+    for pid in leftovers:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 # A terminal escape sequence (CSI/OSC/other ESC forms), then any remaining control or format character.
@@ -126,6 +155,7 @@ def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
         proc = subprocess.Popen(["/bin/sh", "-c", command], env=dict(env), cwd=str(cwd),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
+        _track(proc.pid)
     except OSError as exc:
         result.update(ran=False, stderr_excerpt=f"could not start /bin/sh: {exc.strerror or exc}")
         result["duration_ms"] = int((time.monotonic() - start) * 1000)

@@ -138,3 +138,37 @@ def test_helper_lingering_child_is_killed_even_when_the_pipes_close(box: Box) ->
             os.kill(pid, 9)
 
 
+
+
+def test_ctrl_c_mid_scan_still_kills_a_running_helper(tmp_path: Path) -> None:
+    """Ctrl-C ends the scan (exit 130) before the probe thread's clean-up runs; the helper
+    sits in its own session, out of reach of the terminal's SIGINT, so the exit kills it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    pidfile = tmp_path / "helper.pid"
+    (home / ".claude" / "settings.json").write_text(json.dumps(
+        {"apiKeyHelper": f"echo $$ > {pidfile}; exec sleep 30"}))
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8",
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "gwdoctor.engine.cli", "scan", "--offline",
+                             "--timeout", "20"], env=env, cwd=home,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline and proc.poll() is None, "the helper never started"
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    try:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert _gone(pid), "the apiKeyHelper outlived gwdoctor"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if not _gone(pid, 0):
+            os.kill(pid, 9)
