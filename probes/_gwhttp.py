@@ -80,7 +80,9 @@ def withheld_because(ctx: ProbeContext) -> list[str]:
     # NOTE: an http:// gateway reached directly or through an http:// proxy has no TLS on the
     # route: its headers are in clear whatever the trust store says, so the TLS settings
     # change nothing there.
-    tls = ctx.facts.get("gateway.scheme") == "https" or (used and route.get("scheme") == "https")
+    # Missing scheme counts as https, as in _http.client_for: never send on a weakened hop.
+    tls = (str(ctx.facts.get("gateway.scheme") or "https").lower() == "https"
+           or (used and route.get("scheme") == "https"))
     if tls and repo_tls_settings(ctx):
         reasons.append("tls")
     return reasons
