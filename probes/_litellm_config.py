@@ -156,10 +156,10 @@ def _truthy(value: Any) -> bool:
 
 
 def _secret_part(value: str | None) -> str | None:
-    """What of a configured master key is secret: not the documented sk-1234, nor a
-    docker-compose style ``${VAR}`` that
-    LiteLLM never expands is a literal anyone reading the file knows (and the finding must
-    be able to name it); only a ``${VAR:-default}`` default is a real key."""
+    """What of a configured master key is secret. Not the documented sk-1234, nor a
+    docker-compose style ``${VAR}``, which LiteLLM never expands: both are literals anyone
+    reading the file knows, and the finding must be able to name them. Of a
+    ``${VAR:-default}``, the default is a real key."""
     if value in PUBLICLY_KNOWN:
         return None  # printed in LiteLLM's docs: the finding must be able to say which
     match = _SHELL_REF.fullmatch(value or "")

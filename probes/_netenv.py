@@ -7,8 +7,8 @@ from typing import Any
 from gwdoctor.engine import ProbeContext
 from gwdoctor.engine.knowledge import client_behaviour
 
-__all__ = ["behaviour", "env_source", "env_value", "repo_chosen_untrusted", "repo_tls_settings",
-           "shell_value"]
+__all__ = ["behaviour", "cert_stores", "env_source", "env_value", "repo_chosen_untrusted",
+           "repo_tls_settings", "shell_value"]
 
 _STORES = ("bundled", "system")
 
@@ -69,6 +69,12 @@ def _store_kinds(value: Any, default: Any) -> set[str]:
     return kinds or set(default or _STORES)
 
 
+def cert_stores(ctx: ProbeContext) -> set[str]:
+    """The certificate stores the client trusts here: ``CLAUDE_CODE_CERT_STORE`` (its known
+    kinds), else this version's default."""
+    return _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), behaviour(ctx).get("cert_store_default"))
+
+
 def repo_tls_settings(ctx: ProbeContext) -> list[str]:
     """The variables through which the repository (project/local settings of a workspace the
     user has not trusted) weakens the certificate checks of the client's, and gwdoctor's, TLS
@@ -88,7 +94,8 @@ def repo_tls_settings(ctx: ProbeContext) -> list[str]:
         out.append("NODE_TLS_REJECT_UNAUTHORIZED")
     if repo("NODE_EXTRA_CA_CERTS") and beh.get("extra_ca_from_settings_env"):
         out.append("NODE_EXTRA_CA_CERTS")
-    system = "system" in _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), default)
+    stores = cert_stores(ctx)
+    system = "system" in stores
     if system and beh.get("system_store_honours_ssl_cert_file", True):
         out += [v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if repo(v)]
     if repo("CLAUDE_CODE_CERT_STORE"):
@@ -97,7 +104,7 @@ def repo_tls_settings(ctx: ProbeContext) -> list[str]:
         own = [o.get("value") for o in entry.get("overridden") or []
                if (o.get("source") or {}).get("layer") not in ("project", "local")]
         before = _store_kinds(own[-1], default) if own else _store_kinds(None, default)
-        if _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), default) - before:
+        if stores - before:
             out.append("CLAUDE_CODE_CERT_STORE")
     return out
 

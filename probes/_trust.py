@@ -28,7 +28,7 @@ import certifi
 from gwdoctor.engine import ProbeContext
 
 from ._lazy import crypto_utils, serialization, x509  # imported on first use
-from ._netenv import behaviour, env_source, env_value, shell_value
+from ._netenv import behaviour, cert_stores, env_source, env_value, shell_value
 
 __all__ = [
     "Trust",
@@ -172,13 +172,6 @@ def _system_paths(ctx: ProbeContext, honour_env: bool) -> tuple[Path | None, Pat
     return file, directory
 
 
-def _cert_store_kinds(ctx: ProbeContext) -> list[str]:
-    raw = env_value(ctx, "CLAUDE_CODE_CERT_STORE")
-    kinds = [k.strip().lower() for k in (raw or "").split(",") if k.strip()]
-    kinds = [k for k in kinds if k in ("bundled", "system")]
-    return kinds or list(behaviour(ctx).get("cert_store_default") or ["bundled", "system"])
-
-
 def extra_ca_info(ctx: ProbeContext) -> dict[str, Any] | None:
     """The ``tls.extra_ca`` fact: NODE_EXTRA_CA_CERTS as configured, and whether this
     version applies it (2.1.332 applies a settings ``env`` value; older versions only
@@ -242,7 +235,7 @@ def client_trust(ctx: ProbeContext) -> Trust:
 def _build_client_trust(ctx: ProbeContext) -> Trust:
     trust = Trust()
     beh = behaviour(ctx)
-    kinds = _cert_store_kinds(ctx)
+    kinds = cert_stores(ctx)
     if "bundled" in kinds:
         trust.add("bundled", _pem_certs(Path(certifi.where())))
     if "system" in kinds:
