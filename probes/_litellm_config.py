@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from gwdoctor.engine import Vault, describe_secret
-from gwdoctor.engine.lazyimport import LazyModule
 
-yaml = LazyModule("yaml")  # only a scan given --gateway-config parses YAML
+from ._lazy import yaml  # only a scan given --gateway-config parses YAML
 
 __all__ = ["parse_litellm_config"]
 
