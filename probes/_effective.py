@@ -161,23 +161,37 @@ def _vertex_id(model: str) -> str:
 
 def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, Any],
                 behaviour: Mapping[str, Any], mode: str) -> dict[str, Any]:
-    """``model.requested``: what the client will put in ``"model"`` for each role."""
+    """``model.requested``: what the client will put in ``"model"`` for each role.
+
+    As captured from the client (tests/capture/test_models.py): with no model set it sends the
+    model of its default alias (``default_main_alias``, opus on 2.1.197 and 2.1.332), so
+    ``ANTHROPIC_DEFAULT_OPUS_MODEL`` changes the default main model too; each alias reads only
+    its own variables (``ANTHROPIC_SMALL_FAST_MODEL`` does not change ``--model haiku``); legacy
+    ids are remapped before sending unless ``CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP`` is set.
+    Every entry says whether the configuration selects it (``in_use``): the main model and
+    the background model are sent; an alias is sent only when someone picks it.
+    """
     defaults = behaviour.get("default_models") or {}
     remap = {} if truthy(_raw(eff, "CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP")) else (
         behaviour.get("legacy_remap") or {})
+    alias_vars: Mapping[str, list[str]] = behaviour.get("alias_variables") or {
+        "opus": ["ANTHROPIC_DEFAULT_OPUS_MODEL"], "sonnet": ["ANTHROPIC_DEFAULT_SONNET_MODEL"],
+        "haiku": ["ANTHROPIC_DEFAULT_HAIKU_MODEL"]}
+    background_vars = behaviour.get("background_variables") or alias_vars.get("haiku") or []
+    default_alias = str(behaviour.get("default_main_alias") or "sonnet")
 
     def default(role: str) -> str:
         value = str(defaults.get(role, ""))
         return _vertex_id(value) if mode == "vertex" and behaviour.get("vertex_at_model_ids") else value
 
-    alias_vars = {"opus": ["ANTHROPIC_DEFAULT_OPUS_MODEL"], "sonnet": ["ANTHROPIC_DEFAULT_SONNET_MODEL"],
-                  "haiku": ["ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL"]}
-
-    def alias(name: str) -> tuple[str, Any]:
-        for var in alias_vars[name]:
+    def first_set(names: Any) -> tuple[str, Any] | None:
+        for var in names or ():
             if _raw(eff, var):
                 return str(_raw(eff, var)).strip(), _src(eff, var)
-        return default(name), "default"
+        return None
+
+    def alias(name: str) -> tuple[str, Any]:
+        return first_set(alias_vars.get(name)) or (default(name), "default")
 
     def sent(configured: str) -> tuple[str, bool]:
         for old, new in remap.items():
@@ -189,13 +203,15 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
         base = configured.strip()
         key = re.sub(r"\[1m\]$", "", base.lower())
         if key in ALIASES:
-            base, src = alias(key)[0], src
+            base = alias(key)[0]
         elif key == "opusplan":
-            base = alias("opus")[0]
+            # In -p there is no plan mode: opusplan sends the sonnet alias (captured).
+            base = alias("sonnet")[0]
         elif key == "default":
-            base = default("main")
+            base = alias(default_alias)[0]
         out, remapped = sent(base)
-        return {"role": role, "configured": configured, "sent": out, "source": src, "remapped": remapped}
+        return {"role": role, "configured": configured, "sent": out, "source": src,
+                "remapped": remapped}
 
     value, layer = settings_model
     if _raw(eff, "ANTHROPIC_MODEL"):
@@ -205,12 +221,16 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
     elif _raw(eff, "ANTHROPIC_DEFAULT_MODEL"):
         main = entry("main", str(_raw(eff, "ANTHROPIC_DEFAULT_MODEL")), _src(eff, "ANTHROPIC_DEFAULT_MODEL"))
     else:
-        main = entry("main", default("main"), "default")
-    requested = [main]
+        main = entry("main", default_alias, "default")
+    main_key = re.sub(r"\[1m\]$", "", str(main["configured"]).strip().lower())
+    selected = {"opus", "sonnet"} if main_key == "opusplan" else {main_key}
+    requested = [dict(main, in_use=True)]
     for name in ALIASES:
         configured, src = alias(name)
-        requested.append(entry(name, configured, src))
-    background = dict(requested[-1], role="background")
-    requested.append(background)
+        requested.append(dict(entry(name, configured, src), in_use=name in selected,
+                              explicit=src != "default"))
+    bg_configured, bg_src = first_set(background_vars) or (default("haiku"), "default")
+    requested.append(dict(entry("background", bg_configured, bg_src), in_use=True,
+                          explicit=bg_src != "default"))
     return {"model.requested": requested,
             "model.distinct": sorted({r["sent"] for r in requested if r["sent"]})}
