@@ -86,3 +86,19 @@ def builtin_rules() -> list[Rule]:
     """Every rule of the built-in plugins (no entry points): for tests and docs."""
     return build_registry(get_plugin_manager(load_entrypoints=False, env={})).rules
 
+
+
+def with_prerequisites(probes: list[Probe], chosen: list[Probe]) -> list[Probe]:
+    """``chosen`` plus every probe that provides a fact one of them needs, transitively, in
+    registration order: ``--only tls`` must still run what tells the TLS probes the route."""
+    provider = {key: p for p in probes for key in p.provides}
+    keep = {p.name for p in chosen}
+    todo = list(chosen)
+    while todo:
+        probe = todo.pop()
+        for key in probe.needs:
+            dep = provider.get(key)
+            if dep is not None and dep.name not in keep:
+                keep.add(dep.name)
+                todo.append(dep)
+    return [p for p in probes if p.name in keep]

@@ -15,7 +15,7 @@ from .lazyimport import preload
 from .model import Options
 from .plugins import get_plugin_manager
 from .redact import scrub, secret_values
-from .registry import Registry, build_registry
+from .registry import Registry, build_registry, with_prerequisites
 from .report import build_report, make_bundle, validate_report
 
 VERSION = __version__
@@ -87,8 +87,8 @@ def run_scan(request: ScanRequest,
         preload(PRELOAD if not options.offline else ("jsonschema",))
         chosen = registry.probes
         if request.only:
-            chosen = [p for p in chosen if p.name.split(".")[0] in request.only
-                      or p.name in request.only]
+            chosen = with_prerequisites(chosen, [p for p in chosen if p.name.split(".")[0] in request.only
+                                                 or p.name in request.only])
         collection = run_probes(
             chosen, registry.owner, env=request.env, options=options, budget=budget,
             initial_facts={"engine.plugin_errors": registry.plugin_errors,

@@ -7,7 +7,7 @@ No I/O of its own: requests go through :func:`gwdoctor.probes._http.client_for`.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ._lazy import httpx  # imported on first use
@@ -19,7 +19,7 @@ from ._envelope import excerpt, parse_error
 from ._http import classify_transport_error, read_capped_info
 from ._netenv import env_source, env_value, repo_chosen_untrusted, repo_tls_settings
 
-__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "client_headers", "credential_names",
+__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "provider_routed", "target", "client_headers", "credential_names",
            "credentials_withheld", "gate", "get", "http_result", "parse_custom_headers", "secrets",
            "user_agent", "withheld_because"]
 
@@ -37,9 +37,38 @@ def base_url(ctx: ProbeContext) -> str:
     return str(ctx.facts["gateway.base_url"]).rstrip("/")
 
 
+_TARGET_KEYS = ("scheme", "host", "port", "path", "base_url", "url_error")
+
+
+def target(ctx: ProbeContext) -> dict[str, Any]:
+    """Where the client's requests go (``scheme``, ``host``, ``port``, ``path``, ``base_url``,
+    ``url_error``, ``mode``): the ``route.target`` fact (the provider's endpoint in Bedrock or
+    Vertex mode), else the ``gateway.*`` facts. The network probes follow this, not the
+    Anthropic base URL, which the client never contacts in provider mode."""
+    route = ctx.facts.get("route.target")
+    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex"):
+        return {**{k: route.get(k) for k in _TARGET_KEYS}, "mode": route["mode"]}
+    out = {k: ctx.facts.get(f"gateway.{k}") for k in _TARGET_KEYS}
+    out["mode"] = "anthropic"  # no route.target: the probe follows the gateway facts
+    return out
+
+
+def provider_routed(ctx: ProbeContext) -> bool:
+    """True in Bedrock or Vertex mode: the requests follow ``route.target``."""
+    return target(ctx)["mode"] in ("bedrock", "vertex")
+
+
 def user_agent(ctx: ProbeContext) -> str:
+    """The user agent of ``claude -p`` for this version (captured: tests/capture/test_requests.py)."""
     version = ctx.facts.get("client.version") or "2.1.332"
-    return f"claude-cli/{version} (external, cli)"
+    template = str(_behaviour(ctx).get("user_agent_print_mode") or "claude-cli/{version}")
+    return template.replace("{version}", str(version))
+
+
+def _behaviour(ctx: ProbeContext) -> Mapping[str, Any]:
+    from ._netenv import behaviour
+
+    return behaviour(ctx)
 
 
 def parse_custom_headers(text: str | None) -> list[tuple[str, str]]:
@@ -65,7 +94,12 @@ def withheld_because(ctx: ProbeContext) -> list[str]:
     would read the headers), in a workspace the user has not trusted. A missing trust fact
     counts as untrusted. Empty: the credentials go out."""
     reasons = []
-    if repo_chosen_untrusted(ctx, ctx.facts.get("gateway.base_url_source")):
+    route = ctx.facts.get("route.target")
+    base_source = ctx.facts.get("gateway.base_url_source")
+    if provider_routed(ctx) and isinstance(route, dict):
+        var = route.get("base_url_var")
+        base_source = env_source(ctx, str(var)) if var else None
+    if repo_chosen_untrusted(ctx, base_source):
         reasons.append("base_url")
     route = ctx.facts.get("proxy.route")
     used = isinstance(route, dict) and bool(route.get("used"))
@@ -81,7 +115,7 @@ def withheld_because(ctx: ProbeContext) -> list[str]:
     # route: its headers are in clear whatever the trust store says, so the TLS settings
     # change nothing there.
     # Missing scheme counts as https, as in _http.client_for: never send on a weakened hop.
-    tls = (str(ctx.facts.get("gateway.scheme") or "https").lower() == "https"
+    tls = (str(target(ctx)["scheme"] or "https").lower() == "https"
            or (used and route.get("scheme") == "https"))
     if tls and repo_tls_settings(ctx):
         reasons.append("tls")
@@ -120,7 +154,10 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
     disabled = (env_value(ctx, "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS") or "").strip().lower() in _TRUE
     if beta and not disabled:
         extra = [b.strip() for b in (env_value(ctx, "ANTHROPIC_BETAS") or "").split(",") if b.strip()]
-        headers["anthropic-beta"] = ",".join(dict.fromkeys([*DEFAULT_BETAS, *extra]))
+        # The client's own list for this version (captured), else the first three every
+        # version sends: a gateway that rejects beta flags rejects the client's, not ours.
+        betas = _behaviour(ctx).get("beta_headers") or DEFAULT_BETAS
+        headers["anthropic-beta"] = ",".join(dict.fromkeys([*betas, *extra]))
     headers["user-agent"] = user_agent(ctx)
     headers["x-app"] = "cli"
     if json_body:
@@ -157,16 +194,18 @@ def secrets(ctx: ProbeContext) -> list[str]:
     return [s for s in dict.fromkeys(found) if len(s) >= 4]
 
 
-def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True) -> None:
+def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True, provider_ok: bool = False) -> None:
     """Raise ProbeSkipped when an earlier probe already showed the gateway cannot be reached,
-    so one dead gateway costs one timeout, not one per probe."""
+    so one dead gateway costs one timeout, not one per probe. In Bedrock/Vertex mode only the
+    probes that speak to ``route.target`` (``provider_ok``) go on."""
     mode = ctx.facts.get("provider.mode")
-    if mode not in (None, "anthropic"):
+    if mode not in (None, "anthropic") and not (provider_ok and provider_routed(ctx)):
         # The client talks to the cloud provider, not to this URL: sending the user's
         # Anthropic credential (and paid requests) there would go to the wrong host.
         raise ProbeSkipped(f"provider mode {mode}: the client sends nothing to {base_url(ctx)}")
-    if ctx.facts.get("gateway.url_error"):
-        raise ProbeSkipped(f"gateway URL unusable: {ctx.facts['gateway.url_error']}")
+    url_error = target(ctx)["url_error"]
+    if url_error:
+        raise ProbeSkipped(f"gateway URL unusable: {url_error}")
     route = ctx.facts.get("proxy.route") or {}
     via_proxy = isinstance(route, dict) and bool(route.get("used"))
     dns = ctx.facts.get("dns.gateway")
