@@ -39,7 +39,7 @@ def rules(fmt: str, no_plugins: bool) -> None:
     items = [
         {"id": r.id, "name": r.name, "cause": r.cause, "severity": r.severity.label,
          "area": r.area, "confidence": r.confidence, "needs": list(r.needs),
-         "plugin": reg.owner.get(r.id, "")}
+         "fallback_after": list(r.fallback_after), "plugin": reg.owner.get(r.id, "")}
         for r in sorted(reg.rules, key=lambda r: r.id)
     ]
     if fmt == "json":

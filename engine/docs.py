@@ -39,6 +39,8 @@ def render_rule_markdown(rule: Rule) -> str:
         ("Confidence", f"{rule.confidence:g}"),
         ("Needs", _code_list(rule.needs)),
     ]
+    if rule.fallback_after:
+        rows.append(("Quiet after", "a finding at its severity or above in " + _code_list(rule.fallback_after)))
     table = "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
     body = "\n".join(line.rstrip() for line in rule.doc.strip().splitlines())
     return f"# {rule.id} {rule.name}\n\n{table}\n\n{body}\n"

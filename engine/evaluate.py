@@ -69,10 +69,24 @@ def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any], index: GraphIndex)
     evaluated: list[str] = []
     rule_errors: list[dict[str, Any]] = []
     _run(domain, facts, raw, not_evaluated, evaluated, rule_errors)
+    raw = drop_explained(raw)
     engine_facts = {**facts, "engine.rule_errors": rule_errors}
     _run(engine, engine_facts, raw, not_evaluated, evaluated, [])
     return Evaluation(rank(raw, index), sorted(not_evaluated, key=lambda d: d["rule_id"]),
                       sorted(evaluated))
+
+
+def _severity(r: Rule, f: Finding) -> Severity:
+    return f.severity if f.severity is not None else r.severity
+
+
+def drop_explained(raw: list[tuple[Rule, Finding]]) -> list[tuple[Rule, Finding]]:
+    """Drop each fallback finding that a more specific one explains: a finding of a rule that
+    is not a fallback, from an area the fallback names, at least as severe."""
+    specific = [(r.area, _severity(r, f)) for r, f in raw if not r.fallback_after]
+    return [(r, f) for r, f in raw
+            if not r.fallback_after
+            or not any(area in r.fallback_after and sev >= _severity(r, f) for area, sev in specific)]
 
 
 def rank(raw: Iterable[tuple[Rule, Finding]], index: GraphIndex) -> list[Result]:

@@ -225,6 +225,9 @@ class Rule:
     check: RuleFunc
     confidence: float = 0.8
     doc: str = ""
+    # A fallback rule reports a failure no other rule explained: the engine drops its
+    # finding when a non-fallback finding at least as severe fired in one of these areas.
+    fallback_after: tuple[str, ...] = ()
 
     @property
     def area(self) -> str:
@@ -247,8 +250,13 @@ def rule(
     severity: Severity | str,
     needs: Iterable[str] = (),
     confidence: float = 0.8,
+    fallback_after: Iterable[str] = (),
 ) -> Callable[[RuleFunc], Rule]:
-    """Wrap a rule function with literal metadata. Registers nothing."""
+    """Wrap a rule function with literal metadata. Registers nothing.
+
+    ``fallback_after``: the areas (values of ``AREAS``) whose findings explain what this
+    rule reports; a finding of this rule is kept only when none of them fired at its
+    severity or above (a catch-all for failures no specific rule recognises)."""
 
     def wrap(func: RuleFunc) -> Rule:
         return Rule(
@@ -260,6 +268,7 @@ def rule(
             check=func,
             confidence=confidence,
             doc=inspect.getdoc(func) or "",
+            fallback_after=tuple(fallback_after),
         )
 
     return wrap

@@ -17,7 +17,7 @@ AREAS = ("config", "provider", "dns", "proxy", "tls", "auth", "gateway", "model"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     tuple(f"gwdoctor.probes.{area}" for area in AREAS)
     + tuple(f"gwdoctor.rules.{area}" for area in AREAS)
-    + ("gwdoctor.rules.engine", "gwdoctor.knowledge")
+    + ("gwdoctor.rules.unexplained", "gwdoctor.rules.engine", "gwdoctor.knowledge")
 )
 
 ENTRY_POINT_GROUP = "gwdoctor"

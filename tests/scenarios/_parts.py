@@ -118,3 +118,121 @@ def start_ntlm_squid() -> Squid:
     squid.stop()
     raise RuntimeError(f"squid (NTLM) did not listen on {port} within 10 s:\n{tail}")
 
+
+
+# ---- Gateways that fail in ways no specific rule recognises (issue 11, "never silent") --------
+# Each answers with bytes taken from a public report or a real component, so the fallback rules
+# (rules/unexplained.py) are tested on what users saw, and `claude -p` is run on the same setup.
+
+class _TeapotHandler(_Handler):
+    """Every request: 418 with a small JSON body (a gateway or middleware with an odd status)."""
+
+    def _route(self, method: str) -> None:
+        body = self._body() if method == "POST" else None
+        self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+        self._send(418, {"error": "I'm a teapot"})
+
+
+# anthropics/claude-code#52811: Opus on Vertex, an older client sends thinking.type=enabled.
+THINKING_400 = {"type": "error", "error": {
+    "type": "invalid_request_error",
+    "message": "\"thinking.type.enabled\" is not supported for this model. Use \"thinking.type.adaptive\" "
+               "and \"output_config.effort\" to control thinking behavior."},
+    "request_id": "req_vrtx_011CaNV29S9FHHK79mCMmTeC"}
+
+
+class _Thinking400Handler(_Handler):
+    """/v1/models lists the client's three models; every model request 400 with #52811's body."""
+
+    def _route(self, method: str) -> None:
+        self.fake.models = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+        if method == "POST" and self.path.split("?", 1)[0] == "/v1/messages":
+            body = self._body()
+            self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+            self._send(400, THINKING_400)
+            return
+        super()._route(method)
+
+
+class _Sso407Handler(_Handler):
+    """An authenticating front (SSO/explicit-proxy appliance) in front of the gateway: 407 to
+    every request, with Proxy-Authenticate and a one-line text body, although no proxy is set."""
+
+    def _route(self, method: str) -> None:
+        body = self._body() if method == "POST" else None
+        self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+        self._send(407, b"Proxy Authentication Required", "text/plain",
+                   headers=[("proxy-authenticate", 'Basic realm="corp-sso"')])
+
+
+class _FastapiMethod405Handler(_Handler):
+    """A web app (FastAPI) at the base URL whose routes take only GET: 405 to POST."""
+
+    def _route(self, method: str) -> None:
+        body = self._body() if method == "POST" else None
+        self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+        if method == "POST":
+            self._send(405, {"detail": "Method Not Allowed"}, headers=[("allow", "GET")])
+        else:
+            self._send(200, {"data": [], "object": "list"})
+
+
+def _mtls_context() -> "ssl.SSLContext":
+    """A TLS server context that demands a client certificate (signed by a CA nobody has)."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    d = Path(tempfile.mkdtemp(prefix="gwdoctor-mtls-"))
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(d / "cert.pem")
+    return ctx
+
+
+class _MtlsRequiredHandler(_Handler):
+    """The fake gateway behind TLS that requires a client certificate (mutual TLS): without
+    one, the handshake ends with the certificate_required alert (TLS 1.3: after the client
+    thinks it is done)."""
+
+    _ctx: object = None
+
+    def setup(self) -> None:
+        import ssl
+
+        cls = type(self)
+        if cls._ctx is None:
+            cls._ctx = _mtls_context()
+        try:
+            self.request = cls._ctx.wrap_socket(self.request, server_side=True)
+            self._tls_ok = True
+        except (OSError, ssl.SSLError):
+            self._tls_ok = False
+        super().setup()
+
+    def handle(self) -> None:
+        if self._tls_ok:
+            super().handle()
+
+
+SCENARIO_GATEWAY_MODES.update({
+    "teapot": _TeapotHandler, "thinking_400": _Thinking400Handler, "sso_407": _Sso407Handler,
+    "fastapi_405": _FastapiMethod405Handler, "mtls_required": _MtlsRequiredHandler,
+})
