@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
+from ._gwhttp import target
 from ._tunnel import connect_tcp, socket_error_status
 
 __all__ = ["connect_gateway", "resolve", "resolve_gateway", "resolve_proxy"]
@@ -77,15 +78,16 @@ def _nameservers(ctx: ProbeContext) -> list[str]:
             if line.strip().startswith("nameserver") and len(line.split()) > 1]
 
 
-@probe(name="dns.gateway", provides=("dns.gateway",), needs=("gateway.host", "proxy.route"),
+@probe(name="dns.gateway", provides=("dns.gateway",), needs=("gateway.host", "route.target", "proxy.route"),
        network=True)
 def resolve_gateway(ctx: ProbeContext) -> Facts:
-    """Resolve the gateway host with the system resolver (getaddrinfo).
+    """Resolve the host the client sends to with the system resolver (getaddrinfo): the
+    gateway, or in Bedrock/Vertex mode the provider endpoint or its override (``route.target``).
 
     ``proxy_resolves`` is true when a proxy applies: the proxy, not this machine,
     then resolves the gateway host, so a local failure proves nothing.
     """
-    host = ctx.facts.get("gateway.host")
+    host = target(ctx)["host"]
     if not host:
         raise ProbeSkipped("the gateway URL has no host")
     result = resolve(str(host), ctx.timeout)
@@ -106,7 +108,7 @@ def resolve_proxy(ctx: ProbeContext) -> Facts:
 
 
 @probe(name="connect.gateway", provides=("connect.gateway",),
-       needs=("dns.gateway", "proxy.route", "gateway.port"), network=True)
+       needs=("dns.gateway", "proxy.route", "gateway.port", "route.target"), network=True)
 def connect_gateway(ctx: ProbeContext) -> Facts:
     """Open a TCP connection straight to the gateway when no proxy applies."""
     started = time.monotonic()
@@ -115,7 +117,7 @@ def connect_gateway(ctx: ProbeContext) -> Facts:
     dns = ctx.facts.get("dns.gateway") or {}
     if dns.get("status") not in ("ok", "literal") or not dns.get("addresses"):
         raise ProbeSkipped("the gateway host did not resolve")
-    port = int(ctx.facts["gateway.port"])
+    port = int(target(ctx)["port"] or 443)
     status, address = "unreachable", None
     # Three addresses at most, tried in turn as the client does, but within one shared
     # deadline: three black-holed addresses must not add up to three timeouts (and overrun

@@ -20,7 +20,7 @@ from ._lazy import httpx  # imported on first use
 from gwdoctor.engine import ProbeContext, hookimpl, probe
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
-from ._gwhttp import base_url, client_headers, gate, get, secrets, user_agent
+from ._gwhttp import client_headers, gate, get, provider_routed, secrets, target, user_agent
 from ._http import client_for
 
 __all__ = ["detect_kind", "gateway_http", "gateways"]
@@ -110,16 +110,21 @@ def _readiness_db(body: bytes | None) -> str | None:
 
 
 @probe(name="gateway.http", network=True,
-       needs=("gateway.base_url", "dns.gateway", "connect.gateway"),
+       needs=("gateway.base_url", "route.target", "dns.gateway", "connect.gateway"),
        provides=("gateway.root", "gateway.kind", "gateway.kind_evidence", "gateway.health",
                  "gateway.count_tokens", "gateway.transport_error"))
 def gateway_http(ctx: ProbeContext) -> dict[str, Any]:
     """Ask the gateway `GET /`, its LiteLLM health endpoints and `POST /v1/messages/count_tokens`
     (with the client's headers), and work out which gateway it is."""
-    gate(ctx, after_gateway_probe=False)
-    base = base_url(ctx)
+    gate(ctx, after_gateway_probe=False, provider_ok=True)
+    base = str(target(ctx)["base_url"]).rstrip("/")
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
+    # Bedrock/Vertex mode: the client speaks the provider's wire format under the base URL
+    # (provider_model.py probes it); here only what answers at the origin, without credentials.
+    provider = provider_routed(ctx)
+    if provider:
+        base = origin
     deadline = time.monotonic() + 2 * ctx.timeout
     scrub = secrets(ctx)
     plain = {"accept": "*/*", "user-agent": user_agent(ctx)}
@@ -157,12 +162,15 @@ def gateway_http(ctx: ProbeContext) -> dict[str, Any]:
                        secret_values=scrub, timeout=left())
 
         # Independent round trips, side by side: LiteLLM takes 100-300 ms for count_tokens.
-        (live_base, live, lh, lb), (count, ch, cb) = _side_by_side(liveliness, count_tokens)
+        if provider:
+            (live_base, live, lh, lb), = _side_by_side(liveliness)
+        else:
+            (live_base, live, lh, lb), (count, ch, cb) = _side_by_side(liveliness, count_tokens)
+            out["gateway.count_tokens"] = count
+            if count["error"] in TRANSPORT_ERRORS:
+                out["gateway.transport_error"] = count["error"]
+            seen.append(_observation("any", ch, cb))
         seen.append(_observation("liveliness", lh, lb))
-        out["gateway.count_tokens"] = count
-        if count["error"] in TRANSPORT_ERRORS:
-            out["gateway.transport_error"] = count["error"]
-        seen.append(_observation("any", ch, cb))
         kind, evidence = detect_kind(seen, parts.hostname or "", parts.path)
         out["gateway.kind"], out["gateway.kind_evidence"] = kind, evidence
         if kind == "litellm":

@@ -10,9 +10,10 @@ from gwdoctor.engine.knowledge import client_behaviour
 from gwdoctor.rules._providers import bedrock_prefix_for_region, gcp_region_valid, providers
 
 from ._cloud import adc_file, aws_profile, expired_at, sso_cache_expiry
+from ._provider_route import provider_route
 from ._settings import truthy
 
-__all__ = ["cloud"]
+__all__ = ["cloud", "route_target"]
 
 
 def _getter(ctx: ProbeContext):  # type: ignore[no-untyped-def]
@@ -131,6 +132,37 @@ def cloud(ctx: ProbeContext) -> Facts:
             "provider.vertex": _vertex(ctx, get) if mode == "vertex" else None}
 
 
+_GATEWAY = ("gateway.base_url", "gateway.custom", "gateway.scheme", "gateway.host", "gateway.port",
+            "gateway.path", "gateway.url_error")
+
+
+@probe(name="route.target", needs=("provider.mode", "provider.bedrock", "provider.vertex",
+                                   "model.requested", "model.distinct", "config.env") + _GATEWAY,
+       provides=("route.target",))
+def route_target(ctx: ProbeContext) -> Facts:
+    """Where the client's requests really go: ``ANTHROPIC_BASE_URL`` in Anthropic mode; in
+    Bedrock or Vertex mode the provider's endpoint (or its base-URL override) per model and
+    region, as captured from the client. The DNS, proxy, TLS and HTTP probes follow it."""
+    mode = ctx.facts["provider.mode"]
+    route = provider_route(mode, _getter(ctx), ctx.facts.get("provider.bedrock"),
+                           ctx.facts.get("provider.vertex"), ctx.facts.get("model.requested") or [])
+    if route is None:
+        base = str(ctx.facts.get("gateway.base_url") or "").rstrip("/")
+        path = str(ctx.facts.get("gateway.path") or "")
+        models = list(ctx.facts.get("model.distinct") or [])
+        route = {"mode": "anthropic" if mode == "anthropic" else mode, "base_url": base,
+                 "override": bool(ctx.facts.get("gateway.custom")),
+                 "scheme": ctx.facts.get("gateway.scheme"), "host": ctx.facts.get("gateway.host"),
+                 "port": ctx.facts.get("gateway.port"), "path": path,
+                 "url_error": ctx.facts.get("gateway.url_error"),
+                 "base_url_var": "ANTHROPIC_BASE_URL" if ctx.facts.get("gateway.custom") else None,
+                 "skip_auth": False, "auth": None, "control": None,
+                 "requests": [{"model": m, "method": "POST", "host": ctx.facts.get("gateway.host"),
+                               "path": f"{path}/v1/messages", "url": f"{base}/v1/messages"}
+                              for m in models]}
+    return {"route.target": route}
+
+
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [cloud]
+    return [cloud, route_target]

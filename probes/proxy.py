@@ -8,23 +8,31 @@ from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
+from ._gwhttp import target as route_goal
 from ._netenv import behaviour, env_source, env_value, repo_chosen_untrusted
 from ._route import (ALL_VARS, NO_PROXY_VARS, PROXY_VARS, no_proxy_match, redact_url, select_proxy,
                      split_proxy_url, url_problems)
 from ._trust import client_ssl_context
 from ._tunnel import basic_credentials, connect_tcp, proxy_exchange, socket_error_status
 
-GATEWAY = ("gateway.scheme", "gateway.host", "gateway.port")
+GATEWAY = ("gateway.scheme", "gateway.host", "gateway.port", "route.target")
+
+
+def _shp(ctx: ProbeContext) -> tuple[Any, Any, Any]:
+    """Scheme, host and port the client sends to (route.target: the provider endpoint in
+    Bedrock/Vertex mode), which is what the proxy variables and NO_PROXY are matched against."""
+    t = route_goal(ctx)
+    return t["scheme"], t["host"], t["port"]
 
 
 def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
     beh = behaviour(ctx)
-    scheme, host, port = (ctx.facts.get(k) for k in GATEWAY)
+    scheme, host, port = _shp(ctx)
     var, url = select_proxy(values, str(scheme or "https"), beh)
     np_var = next((v for v in NO_PROXY_VARS if values.get(v) is not None), None)
     no_proxy = values.get(np_var) if np_var else None
     match = no_proxy_match(str(host), int(port or 443), no_proxy,
-                           cidr=bool(beh.get("no_proxy_cidr_matches_ip_literals")))
+                           cidr=bool(beh["no_proxy_cidr_matches_ip_literals"]))
     honoured = bool(beh.get("no_proxy_honoured"))
     route: dict[str, Any] = {
         "used": False, "variable": var, "url": None, "scheme": None, "host": None, "port": None,
@@ -72,7 +80,7 @@ def proxy_route(ctx: ProbeContext) -> Facts:
 
     Puts the proxy URL with its credentials in the vault as ``proxy.url``.
     """
-    if not ctx.facts.get("gateway.host"):
+    if not _shp(ctx)[1]:
         raise ProbeSkipped("the gateway URL has no host")
     values = {v: env_value(ctx, v) for v in ALL_VARS}
     variables = {}
@@ -81,7 +89,7 @@ def proxy_route(ctx: ProbeContext) -> Facts:
             variables[var] = {"value": redact_url(value), "source": env_source(ctx, var)}
             if value == "":
                 variables[var]["empty"] = True
-    gateway = {"host": ctx.facts.get("gateway.host"), "port": ctx.facts.get("gateway.port")}
+    gateway = {"host": _shp(ctx)[1], "port": _shp(ctx)[2]}
     problems: list[dict[str, str]] = []
     for var in PROXY_VARS:
         if values.get(var):
@@ -122,7 +130,7 @@ def proxy_connect(ctx: ProbeContext) -> Facts:
     if not route.get("used"):
         raise ProbeSkipped("no proxy applies to the gateway")
     url = ctx.vault.get("proxy.url") or route.get("url")
-    scheme, host, port = (ctx.facts.get(k) for k in GATEWAY)
+    scheme, host, port = _shp(ctx)
     method = "CONNECT" if scheme == "https" else "GET"
     auth = basic_credentials(url)
     result: dict[str, Any] = {"method": method, "status": None, "authenticate": [],
@@ -144,7 +152,7 @@ def proxy_connect(ctx: ProbeContext) -> Facts:
             target = f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
             reply = proxy_exchange(sock, method, target, target, auth, ctx.timeout, True)
         else:
-            base = str(ctx.facts.get("gateway.base_url") or f"http://{host}:{port}").rstrip("/") + "/"
+            base = str(route_goal(ctx)["base_url"] or f"http://{host}:{port}").rstrip("/") + "/"
             reply = proxy_exchange(sock, method, base, f"{host}:{port}", auth, ctx.timeout, True)
     except (ssl.SSLError, OSError) as exc:
         result["error"] = "proxy_tls" if isinstance(exc, ssl.SSLError) else socket_error_status(exc)

@@ -10,6 +10,7 @@ from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
+from ._gwhttp import target
 from ._lazy import x509  # imported on first use
 from ._netenv import env_value
 from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust, quiet_serial_warning
@@ -19,7 +20,7 @@ from ._x509 import (chain_incomplete, describe, expired, hostname_matches, inspe
 
 __all__ = ["tls_config", "tls_gateway", "tls_scheme", "handshake"]
 
-GATEWAY = ("gateway.scheme", "gateway.host", "gateway.port")
+GATEWAY = ("gateway.scheme", "gateway.host", "gateway.port", "route.target")
 _DER = 2  # _ssl.ENCODING_DER
 
 
@@ -117,9 +118,10 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
     """Handshake with the gateway over the client's route (through the proxy's CONNECT
     tunnel when one applies), then verify the presented chain twice: with the client's
     trust store and with what curl/Python trust (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, system)."""
-    if ctx.facts.get("gateway.scheme") != "https":
+    goal = target(ctx)
+    if goal["scheme"] != "https":
         raise ProbeSkipped("the gateway URL is not https")
-    host, port = str(ctx.facts["gateway.host"]), int(ctx.facts["gateway.port"])
+    host, port = str(goal["host"]), int(goal["port"] or 443)
     sock, via_proxy = _open(ctx, host, port, "no route to the gateway ({}); see the dns/proxy findings")
     shake = handshake(sock, host, ctx.timeout)
     der = shake.pop("der")
@@ -155,10 +157,11 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
 def tls_scheme(ctx: ProbeContext) -> Facts:
     """Is the gateway port speaking the other protocol? https:// to a plain-HTTP port
     (the client fails with EPROTO) or http:// to a TLS port (ECONNRESET)."""
-    scheme = ctx.facts.get("gateway.scheme")
+    goal = target(ctx)
+    scheme = goal["scheme"]
     if scheme not in ("http", "https"):
         raise ProbeSkipped("the gateway URL has no http(s) scheme")
-    host, port = str(ctx.facts["gateway.host"]), int(ctx.facts["gateway.port"])
+    host, port = str(goal["host"]), int(goal["port"] or 443)
     # NOTE: a proxy may refuse CONNECT to a non-TLS port: then there is nothing to learn here.
     sock, _via = _open(ctx, host, port, "no route to the gateway port ({})")
     status = handshake(sock, host, min(ctx.timeout, 3.0))["status"]

@@ -1,0 +1,199 @@
+"""Provider mode, captured: what Claude Code 2.1.332 sends in Bedrock and Vertex mode, compared with
+the route gwdoctor's probes follow (``route.target``).
+
+Through a base-URL override the client talks to a loopback recorder that answers in the
+provider's wire format (tests/live/_provider_fake.py), so it finishes after one request per
+model. Without an override (the cloud's own endpoint) the client runs in a fresh network
+namespace (``unshare --net``, loopback only) behind a recording proxy that refuses every
+tunnel: the CONNECT target is the host it would reach, and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gwdoctor.probes._recorder import Recorder
+
+REPO = Path(__file__).resolve().parents[2]
+CLAUDE = REPO / ".lab/claude/node_modules/.bin/claude"
+GWDOCTOR = Path(sys.executable).parent / "gwdoctor"
+sys.path.insert(0, str(REPO / "tests/live"))
+
+from _provider_fake import ProviderFake  # noqa: E402
+
+pytestmark = pytest.mark.client
+
+AWS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+
+
+def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "CLAUDE_CODE_MAX_RETRIES": "0", **extra}
+
+
+def _run_client(env: dict[str, str], model: str | None = None) -> subprocess.CompletedProcess[str]:
+    args = [str(CLAUDE), "-p", "say hi"] + (["--model", model] if model else [])
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL, cwd=env["HOME"])
+
+
+def _route(env: dict[str, str], model: str | None = None) -> dict[str, Any]:
+    """gwdoctor's ``route.target`` for the same setup (offline: no probe touches the network)."""
+    if model:
+        env = {**env, "ANTHROPIC_MODEL": model}
+    out = subprocess.run([str(GWDOCTOR), "scan", "--offline", "--format", "json", "--fail-on", "never"],
+                         env=env, capture_output=True, text=True, timeout=60, cwd=env["HOME"])
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["facts"]["route.target"]
+
+
+def _capture(extra: dict[str, str], model: str | None = None, *, base_var: str, base_path: str):
+    fake = ProviderFake(require_auth=False, prefix=base_path.removesuffix("/v1"))
+    with Recorder(responder=fake.respond) as rec, tempfile.TemporaryDirectory() as tmp:
+        env = _env(Path(tmp), {**extra, base_var: rec.url + base_path})
+        done = _run_client(env, model)
+        route = _route(env, model)
+    return done, rec.exchanges, route
+
+
+def _posts(exchanges: list[Any]) -> list[Any]:
+    return [e for e in exchanges if e.method == "POST"]
+
+
+def test_bedrock_gateway_skip_auth_main_model() -> None:
+    done, seen, route = _capture({"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1"},
+                                 base_var="ANTHROPIC_BEDROCK_BASE_URL", base_path="/bedrock")
+    assert "Hello from fake upstream." in done.stdout, done.stdout + done.stderr
+    first = _posts(seen)[0]  # without credentials there is no availability check first
+    assert (first.method, first.path) == ("POST", "/bedrock/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream")
+    assert "authorization" not in first.headers and "x-api-key" not in first.headers
+    assert first.json["anthropic_version"] == "bedrock-2023-05-31" and "model" not in first.json
+    control = [e for e in seen if e.method == "GET"]
+    assert control and (control[0].path, control[0].query) == ("/bedrock/inference-profiles", "type=SYSTEM_DEFINED")
+    # What the probes hit: the same path on the same host, no credential header.
+    assert route["requests"][0]["path"] == first.path
+    assert route["host"] == "127.0.0.1" and route["auth"] == "none"
+    assert route["control"]["url"].endswith("/bedrock/inference-profiles?type=SYSTEM_DEFINED")
+
+
+def _streams(exchanges: list[Any]) -> list[Any]:
+    return [e for e in _posts(exchanges) if e.path.endswith(("invoke-with-response-stream", ":streamRawPredict"))]
+
+
+def test_bedrock_gateway_sigv4_region_prefix() -> None:
+    """With credentials the client signs with SigV4 for AWS_REGION, prefixes the default model
+    with that region's inference-profile geography, and (2.1.332) first sends max_tokens: 1
+    ``/invoke`` availability checks; the conversation itself streams."""
+    extra = {"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "eu-west-1", **AWS,
+             "ANTHROPIC_DEFAULT_HAIKU_MODEL": "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+             "ANTHROPIC_SMALL_FAST_MODEL_AWS_REGION": "us-west-2"}
+    done, seen, route = _capture(extra, base_var="ANTHROPIC_BEDROCK_BASE_URL", base_path="/bedrock")
+    assert "Hello from fake upstream." in done.stdout, done.stdout + done.stderr
+    main = _streams(seen)[0]
+    assert main.path == "/bedrock/model/eu.anthropic.claude-opus-5-5/invoke-with-response-stream"
+    assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/\d{8}/eu-west-1/bedrock/aws4_request",
+                    main.headers["authorization"])
+    assert route["requests"][0]["path"] == main.path and route["auth"] == "sigv4"
+    # ANTHROPIC_SMALL_FAST_MODEL_AWS_REGION is for the background (haiku) requests only: with
+    # --model haiku the haiku model is the main one and goes to AWS_REGION, as predicted.
+    done, seen, route = _capture(extra, "haiku", base_var="ANTHROPIC_BEDROCK_BASE_URL", base_path="/bedrock")
+    main = _streams(seen)[0]
+    assert main.path == "/bedrock/model/eu.anthropic.claude-haiku-4-5-20251001-v1:0/invoke-with-response-stream"
+    assert "/eu-west-1/bedrock/" in main.headers["authorization"]
+    assert route["requests"][0]["path"] == main.path and route["requests"][0]["region"] == "eu-west-1"
+
+
+def test_vertex_gateway_skip_auth_main_and_haiku_region() -> None:
+    extra = {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+             "ANTHROPIC_VERTEX_PROJECT_ID": "acme-claude-prod", "CLOUD_ML_REGION": "us-east5",
+             "VERTEX_REGION_CLAUDE_HAIKU_5_5": "global"}
+    done, seen, route = _capture(extra, base_var="ANTHROPIC_VERTEX_BASE_URL", base_path="/vertex_ai/v1")
+    assert "Hello from fake upstream." in done.stdout, done.stdout + done.stderr
+    first = _posts(seen)[0]
+    assert first.path == ("/vertex_ai/v1/projects/acme-claude-prod/locations/us-east5/publishers/anthropic/"
+                          "models/claude-opus-5-5:streamRawPredict")
+    assert "authorization" not in first.headers
+    assert first.headers["anthropic-version"] == "2023-06-01"
+    assert first.json["anthropic_version"] == "vertex-2023-10-16" and first.json["stream"] is True
+    assert route["requests"][0]["path"] == first.path and route["auth"] == "none"
+    # --model haiku: in Vertex mode the haiku alias is claude-haiku-4-5@20251001 (not the
+    # Anthropic-mode claude-haiku-5-5), so VERTEX_REGION_CLAUDE_HAIKU_4_5 picks its location.
+    done, seen, route = _capture({**extra, "VERTEX_REGION_CLAUDE_HAIKU_4_5": "global"}, "haiku",
+                                 base_var="ANTHROPIC_VERTEX_BASE_URL", base_path="/vertex_ai/v1")
+    first = _streams(seen)[0]
+    assert first.path.endswith("/locations/global/publishers/anthropic/models/claude-haiku-4-5@20251001:streamRawPredict")
+    assert route["requests"][0]["path"] == first.path and route["requests"][0]["region_var"] == "VERTEX_REGION_CLAUDE_HAIKU_4_5"
+
+
+BEDROCK_SKIP = {"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1"}
+VERTEX_SKIP = {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+               "ANTHROPIC_VERTEX_PROJECT_ID": "acme-claude-prod", "CLOUD_ML_REGION": "us-east5"}
+
+
+@pytest.mark.parametrize(("mode", "alias", "sent"), [
+    ("bedrock", "opus", "us.anthropic.claude-opus-5-5"),
+    ("bedrock", "sonnet", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+    ("bedrock", "haiku", "us.anthropic.claude-haiku-4-5-20251001-v1:0"),
+    ("vertex", "opus", "claude-opus-5-5"),
+    ("vertex", "sonnet", "claude-sonnet-5-5"),
+    ("vertex", "haiku", "claude-haiku-4-5@20251001"),
+])
+def test_provider_default_models(mode: str, alias: str, sent: str) -> None:
+    """The built-in aliases in provider mode (probes/_provider_route.PROVIDER_DEFAULTS)."""
+    extra, var, base = ((BEDROCK_SKIP, "ANTHROPIC_BEDROCK_BASE_URL", "/bedrock") if mode == "bedrock"
+                        else (VERTEX_SKIP, "ANTHROPIC_VERTEX_BASE_URL", "/vertex_ai/v1"))
+    done, seen, route = _capture(extra, alias, base_var=var, base_path=base)
+    first = _streams(seen)[0]
+    assert f"/{sent}/" in first.path or f"/{sent}:" in first.path, first.path
+    assert route["requests"][0]["model"] == sent and route["requests"][0]["path"] == first.path
+
+
+DIRECT = """
+import json, os, subprocess, sys, tempfile
+sys.path.insert(0, {repo!r})
+from gwdoctor.probes._recorder import RecordingProxy
+with RecordingProxy() as px:
+    env = dict(json.loads(sys.argv[1]), HTTPS_PROXY=px.url)
+    subprocess.run([{claude!r}, "-p", "say hi"], env=env, capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
+    print(json.dumps([e.target for e in px.exchanges if e.via == "connect"]))
+"""
+
+
+def _direct(extra: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(Path(tmp), extra)
+        script = DIRECT.format(repo=str(REPO), claude=str(CLAUDE))
+        done = subprocess.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" -c "$1" "$2"',
+                               sys.executable, script, json.dumps(env)],
+                              capture_output=True, text=True, timeout=150)
+        assert done.returncode == 0, done.stderr
+        targets = json.loads(done.stdout.strip().splitlines()[-1])
+        return targets, _route(env)
+
+
+@pytest.mark.parametrize(("extra", "host"), [
+    ({"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "eu-west-1", **AWS}, "bedrock-runtime.eu-west-1.amazonaws.com"),
+    ({"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "p",
+      "CLOUD_ML_REGION": "global"}, "aiplatform.googleapis.com"),
+    ({"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "p",
+      "CLOUD_ML_REGION": "eu"}, "aiplatform.eu.rep.googleapis.com"),
+    ({"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "p",
+      "CLOUD_ML_REGION": "europe-west1"}, "europe-west1-aiplatform.googleapis.com"),
+], ids=["bedrock-eu-west-1", "vertex-global", "vertex-eu", "vertex-europe-west1"])
+def test_direct_cloud_host(extra: dict[str, str], host: str) -> None:
+    """No base URL: the host the client tunnels to is the one the probes resolve and connect to."""
+    targets, route = _direct(extra)
+    assert f"{host}:443" in targets, targets
+    assert route["host"] == host and route["port"] == 443 and route["scheme"] == "https"
+    if "CLAUDE_CODE_USE_BEDROCK" in extra:
+        # The AWS SDK's control-plane call goes to bedrock.<region>, not bedrock-runtime.
+        assert "bedrock.eu-west-1.amazonaws.com:443" in targets
+        assert route["control"]["host"] == "bedrock.eu-west-1.amazonaws.com"
