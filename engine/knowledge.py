@@ -123,7 +123,11 @@ def assumed_client_version() -> str:
 
 def client_behaviour(version: str | None) -> dict[str, Any]:
     """Claude Code's behaviour at ``version`` (the assumed version when unknown)."""
-    data = _client_data()
+    return merge_behaviour(_client_data(), version)
+
+
+def merge_behaviour(data: dict[str, Any], version: str | None) -> dict[str, Any]:
+    """The entries of a client.yaml mapping that apply at ``version``, merged in order."""
     wanted = parse_version(version) or parse_version(data["assumed_version"])
     merged: dict[str, Any] = {}
     for entry in data["behaviours"]:

@@ -174,10 +174,9 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
     defaults = behaviour.get("default_models") or {}
     remap = {} if truthy(_raw(eff, "CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP")) else (
         behaviour.get("legacy_remap") or {})
-    alias_vars: Mapping[str, list[str]] = behaviour.get("alias_variables") or {
-        "opus": ["ANTHROPIC_DEFAULT_OPUS_MODEL"], "sonnet": ["ANTHROPIC_DEFAULT_SONNET_MODEL"],
-        "haiku": ["ANTHROPIC_DEFAULT_HAIKU_MODEL"]}
-    background_vars = behaviour.get("background_variables") or alias_vars.get("haiku") or []
+    # No fallback in code: the variables each alias reads are knowledge, per version.
+    alias_vars: Mapping[str, list[str]] = behaviour.get("alias_variables") or {}
+    background_vars = behaviour.get("background_variables") or []
     default_alias = str(behaviour.get("default_main_alias") or "sonnet")
 
     def default(role: str) -> str:

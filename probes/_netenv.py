@@ -96,7 +96,7 @@ def repo_tls_settings(ctx: ProbeContext) -> list[str]:
         out.append("NODE_EXTRA_CA_CERTS")
     stores = cert_stores(ctx)
     system = "system" in stores
-    if system and beh.get("system_store_honours_ssl_cert_file", True):
+    if system and beh["system_store_honours_ssl_cert_file"]:
         out += [v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if repo(v)]
     if repo("CLAUDE_CODE_CERT_STORE"):
         entry = _entry(ctx, "CLAUDE_CODE_CERT_STORE") or {}

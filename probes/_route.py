@@ -81,7 +81,7 @@ def select_proxy(values: Mapping[str, str | None], scheme: str,
     """``(variable, value)`` the client takes for a gateway of ``scheme``; the value
     may be ``""`` (set but empty: no proxy) where an empty variable masks the next one."""
     order = list(behaviour.get("proxy_variable_order") or PROXY_VARS)
-    if scheme == "http" and not behaviour.get("proxy_for_http_base_url", True):
+    if scheme == "http" and not behaviour["proxy_for_http_base_url"]:
         order = [v for v in order if v.lower() == "http_proxy"]
     masks = behaviour.get("empty_proxy_variable_masks", True)
     for var in order:

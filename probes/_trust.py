@@ -239,7 +239,7 @@ def _build_client_trust(ctx: ProbeContext) -> Trust:
     if "bundled" in kinds:
         trust.add("bundled", _pem_certs(Path(certifi.where())))
     if "system" in kinds:
-        file, directory = _system_paths(ctx, bool(beh.get("system_store_honours_ssl_cert_file", True)))
+        file, directory = _system_paths(ctx, bool(beh["system_store_honours_ssl_cert_file"]))
         if file is not None:
             trust.add(f"system:{file}", _pem_certs(file))
         if directory is not None:

@@ -15,6 +15,7 @@ from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._envelope import excerpt, looks_like_html, parse_error
 from ._gwhttp import base_url, client_headers, gate, secrets
+from ._netenv import behaviour
 from ._http import classify_transport_error, client_for, read_capped
 from ._sse import read_sse
 
@@ -57,7 +58,9 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
             result["sse"] = sse
             result["error"] = reading.error
             if reading.error_event:
-                result["error_type"] = reading.error_event.get("type")
+                # The event's type is gateway text like its message: scrubbed and capped too.
+                etype = reading.error_event.get("type")
+                result["error_type"] = (excerpt(str(etype), None, scrub) or "")[:80] or None
                 msg = reading.error_event.get("message")
                 result["error_message"] = excerpt(str(msg), None, scrub) if msg else None
             if not sse["events"]:
@@ -72,7 +75,8 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
 def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list[str]) -> dict[str, Any]:
     """One model: the streaming request, and when it fails with 4xx/5xx the same request
     without ``anthropic-beta`` to tell a rejected beta header from other faults."""
-    url = f"{base_url(ctx)}/v1/messages?beta=true"
+    # The path and query this version sends (captured: tests/capture/test_requests.py).
+    url = base_url(ctx) + str(behaviour(ctx)["messages_path"])
     scrub = secrets(ctx)
     headers = client_headers(ctx, json_body=True)
     headers["accept"] = "text/event-stream, application/json"

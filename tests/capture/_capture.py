@@ -126,7 +126,8 @@ LIVE_PROBES = ("client.version", "config.settings", "proxy.route", "dns.gateway"
 
 
 def predict_live(capture: Capture, *, behaviour: Mapping[str, Any] | None = None,
-                 pki: Any = None) -> tuple[dict[str, Any], list[Exchange]]:
+                 pki: Any = None, probes: tuple[str, ...] = LIVE_PROBES
+                 ) -> tuple[dict[str, Any], list[Exchange]]:
     """gwdoctor's network probes run on the case against a fresh recorder: its facts, and
     the requests it sent (to compare with what the client sent)."""
     tls = pki.server_context("valid") if capture.case.tls and pki is not None else None
@@ -135,7 +136,7 @@ def predict_live(capture: Capture, *, behaviour: Mapping[str, Any] | None = None
             rec.url.replace("127.0.0.1", capture.case.base_host)
         copy = Capture(capture.case, capture.version, capture.rc, capture.stdout, capture.stderr,
                        [], [], {**capture.values, "recorder": url, "recorder_port": str(rec.port)})
-        facts = predict(copy, behaviour=behaviour, probes=LIVE_PROBES)
+        facts = predict(copy, behaviour=behaviour, probes=probes)
         return facts, list(rec.exchanges)
 
 
@@ -191,3 +192,11 @@ def predicted_model(capture: Capture, facts: Mapping[str, Any]) -> str | None:
     role = model if model in ("opus", "sonnet", "haiku") else "main"
     entry = requested.get(role)
     return entry["sent"] if entry else None
+
+
+def warm(get: Any, cases: list[Case]) -> None:
+    """Run the cases' captures three at a time (each client run is ~0.5-1 s, mostly start-up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda cv: get(*cv), [(c, v) for c in cases for v in c.versions]))

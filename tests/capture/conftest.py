@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,9 +35,3 @@ def captured(net_pki: Any) -> Callable[[Case, str], Capture]:
         return result
 
     return get
-
-
-def warm(get: Callable[[Case, str], Capture], cases: list[Case]) -> None:
-    """Run the cases' captures three at a time (each client run is ~0.5-1 s, mostly start-up)."""
-    with ThreadPoolExecutor(3) as pool:
-        list(pool.map(lambda cv: get(*cv), [(c, v) for c in cases for v in c.versions]))

@@ -7,8 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from _capture import Capture, Case, predict, predicted_model
-from conftest import warm
+from _capture import Capture, Case, predict, predicted_model, warm
 
 S, M = "default_models", "default_main_alias"
 CASES = [

@@ -8,8 +8,7 @@ from typing import Callable
 
 import pytest
 
-from _capture import Capture, Case, predict_live
-from conftest import warm
+from _capture import Capture, Case, predict_live, warm
 
 WIRE = ("beta_headers", "messages_path", "user_agent_print_mode")
 CASES = [

@@ -34,7 +34,7 @@ def test_token_goes_as_bearer_with_the_clients_other_headers() -> None:
     assert "x-api-key" not in req.headers
     assert req.headers["anthropic-version"] == "2023-06-01"
     assert req.headers["anthropic-beta"].startswith("claude-code-20250219")
-    assert req.headers["user-agent"] == "claude-cli/2.1.332 (external, cli)"
+    assert req.headers["user-agent"] == "claude-cli/2.1.332 (external, sdk-cli)"  # captured, -p
     assert req.headers["x-app"] == "cli"
     assert facts["gateway.models"]["ids"] == ["m-a", "m-b"]
     assert facts["gateway.models"]["sent_headers"] == ["authorization"]

@@ -218,7 +218,8 @@ def test_version_from_the_binary_on_path(tmp_path: Path) -> None:
     bindir = _fake_claude(tmp_path, "2.1.197 (Claude Code)")
     facts = client_version.run(ProbeContext(env={"PATH": f"{bindir}:{os.defpath}"}, facts={}))
     assert facts["client.version"] == "2.1.197" and facts["client.version_source"] == "claude --version"
-    assert facts["client.behaviour"]["extra_ca_from_settings_env"] is False
+    # Captured (tests/capture/test_trust.py): 2.1.197 already applies a settings-file extra CA.
+    assert facts["client.behaviour"]["extra_ca_from_settings_env"] is True
 
 
 def test_version_option_wins_and_assumed_is_the_fallback(tmp_path: Path) -> None:

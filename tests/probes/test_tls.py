@@ -125,7 +125,8 @@ def test_extra_ca_from_settings_is_applied_per_version(tls_servers):
     env_fact = {"NODE_EXTRA_CA_CERTS": {"value": ca, "secret": False, "overridden": [],
                                         "source": {"layer": "user", "file": "/h/.claude/settings.json"}}}
     new = _tls(tls_servers.valid.url(), version="2.1.332", facts={"config.env": env_fact})
-    old = _tls(tls_servers.valid.url(), version="2.1.300", facts={"config.env": env_fact})
+    # Before the first captured version (2.1.197, which applies it) the docs say it was not.
+    old = _tls(tls_servers.valid.url(), version="2.1.100", facts={"config.env": env_fact})
     assert new["tls.extra_ca"]["applied"] and new["tls.verify.client"]["trusted"]
     assert not old["tls.extra_ca"]["applied"] and not old["tls.verify.client"]["trusted"]
 
