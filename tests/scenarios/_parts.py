@@ -236,3 +236,123 @@ SCENARIO_GATEWAY_MODES.update({
     "teapot": _TeapotHandler, "thinking_400": _Thinking400Handler, "sso_407": _Sso407Handler,
     "fastapi_405": _FastapiMethod405Handler, "mtls_required": _MtlsRequiredHandler,
 })
+
+
+# ---- The practice set (docs/practice-set.md): public failure reports replayed byte for byte -----
+# Each mode answers the client's model request with the status and body a user reported; /v1/models
+# lists the models the client sends, so only the reported answer differs from a working gateway.
+
+_CLIENT_MODELS = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+
+
+def _canned(status: int, body: bytes | str | dict, ctype: str = "application/json",
+            when: "Callable[[dict], bool] | None" = None, headers: tuple = ()) -> type:
+    """A gateway that answers POST /v1/messages with ``status``/``body`` (when ``when(request
+    body)`` holds, else as the fake normally does) and lists the client's models."""
+
+    class _Canned(_Handler):
+        def _route(self, method: str) -> None:
+            self.fake.models = _CLIENT_MODELS
+            if method == "POST" and self.path.split("?", 1)[0] == "/v1/messages":
+                request = self._body() or {}
+                self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), request))
+                if when is None or when(request):
+                    self._send(status, body if isinstance(body, (bytes, str)) else __import__("json").dumps(body),
+                               ctype, headers=headers)
+                else:
+                    self._messages(request)
+                return
+            if self.path.split("?", 1)[0] in ("/v1/chat/completions", "/chat/completions"):
+                self._send(404, {"detail": "Not Found"})  # an Anthropic-format relay: no OpenAI route
+                return
+            super()._route(method)
+
+    return _Canned
+
+
+class _BodyLimitHandler(_Handler):
+    """nginx in front of the gateway with a small client_max_body_size: a request body over
+    32 KiB gets nginx's 413 page before the gateway sees it (Wei-Shaw/claude-relay-service#630;
+    the report hit the limit in a long session; a one-line `claude -p` sends 52,782 bytes)."""
+
+    LIMIT = 32 * 1024
+
+    def _route(self, method: str) -> None:
+        self.fake.models = _CLIENT_MODELS
+        length = int(self.headers.get("content-length") or 0)
+        if method == "POST" and length > self.LIMIT:
+            self.rfile.read(length)
+            self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), None))
+            self._send(413, b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+                            b"<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+                            b"<hr><center>nginx/1.26.0 (Ubuntu)</center>\r\n</body>\r\n</html>\r\n", "text/html")
+            return
+        super()._route(method)
+
+
+class _ConnectDropHandler(_Handler):
+    """A MITM proxy that closes a CONNECT without any status line when it cannot reach the
+    destination (KarpelesLab/teamclaude#103: 'Proxy connection ended before receiving CONNECT
+    response')."""
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        self.fake.requests.append(Recorded("CONNECT", self.path, dict(self.headers.items()), None))
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_MAX_TOKENS_400 = {"error": {
+    "message": "litellm.BadRequestError: OpenAIException - Could not finish the message because max_tokens "
+               "or model output limit was reached. Please try again with higher max_tokens.",
+    "type": "invalid_request_error", "param": None, "code": "400"}}
+
+SCENARIO_GATEWAY_MODES.update({
+    # ericc-ch/copilot-api#124
+    "pr_copilot_400": _canned(400, {"error": {"message": "Bad Request\n", "type": "error"}}),
+    # heyhuynhgiabuu/proxypal#189
+    "pr_unknown_provider_502": _canned(502, {"error": {
+        "message": "unknown provider for model gemini-claude-sonnet-4-5", "type": "server_error",
+        "code": "internal_server_error"}}),
+    # BerriAI/litellm#10435
+    "pr_provider_config_500": _canned(500, {"error": {
+        "message": "Anthropic messages provider config not found for model: "
+                   "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "type": "None", "param": "None", "code": "500"}}),
+    # aidyou/chatspeed#1 ("API Error: 405 status code (no body)")
+    "pr_405_no_body": _canned(405, b"", "text/plain"),
+    # Wei-Shaw/claude-relay-service#1093
+    "pr_client_validation_403": _canned(403, {"error": {
+        "type": "client_validation_error", "message": "This endpoint only accepts requests from Claude Code CLI"}}),
+    # farion1231/cc-switch#58 (claude-code-router)
+    "pr_router_provider_404": _canned(404, {"error": {
+        "message": "Error from provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page not foundError: Error from "
+                   "provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page not found"}}),
+    # Wei-Shaw/sub2api#1714
+    "pr_model_identifier_400": _canned(400, {"message": "The provided model identifier is invalid."}),
+    # jwadow/kiro-gateway#65
+    "pr_missing_or_invalid_key_401": _canned(401, {"detail": {"type": "error", "error": {
+        "type": "authentication_error",
+        "message": "Invalid or missing API key. Use x-api-key header or Authorization: Bearer."}}}),
+    # kiyo-e/claude-code-proxy#6
+    "pr_upstream_key_unset_401": _canned(401, {"error": "Unauthorized\n"}),
+    # anthropics/claude-code#1613, #453
+    "pr_request_not_allowed_403": _canned(403, {"error": {"type": "forbidden", "message": "Request not allowed"}}),
+    # BerriAI/litellm#35061: only the max_tokens=1 probe fails
+    "pr_max_tokens_1_400": _canned(400, _MAX_TOKENS_400, when=lambda b: b.get("max_tokens") == 1),
+    # Exgentic/exgentic#147
+    "pr_missing_api_key_arg_500": _canned(500, {"error": {
+        "message": "anthropic_messages() missing 1 required positional argument: 'api_key'",
+        "type": "None", "param": "None", "code": "500"}}),
+    # continuedev/continue#12769
+    "pr_cloudflare_502": _canned(502, b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center>"
+                                      b"<h1>502 Bad Gateway</h1></center>\n<hr><center>cloudflare</center>\n"
+                                      b"</body>\n</html>\n", "text/html"),
+    # jtsang4/claude-to-chatgpt#5
+    "pr_worker_403_html": _canned(403, b'<!doctype html><meta charset="utf-8"><meta name=viewport '
+                                       b'content="width=device-width, initial-scale=1"><title>403</title>403 Forbidden',
+                                  "text/html"),
+    "pr_body_limit_413": _BodyLimitHandler,
+    "pr_connect_drop": _ConnectDropHandler,
+})
