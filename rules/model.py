@@ -79,31 +79,61 @@ def _litellm_entry(facts: Facts, model: str) -> str:
     return "\n".join(lines)
 
 
-def _findings(facts: Facts, roles_wanted: Iterable[str], background: bool) -> list[Finding]:
+def _in_use(entry: dict[str, Any]) -> bool:
+    """Does the configuration make the client send this entry's model? The main and background
+    models, yes; an alias only when the configuration selects it (``in_use`` from the config
+    probe; older bundles without it: main and background only)."""
+    return bool(entry.get("in_use", entry.get("role") in ("main", "background")))
+
+
+def _kind(entries: list[dict[str, Any]]) -> str:
+    """main: sent for the conversation; background: sent only for background work; alias: sent
+    only if someone picks that alias (``/model sonnet``, ``--model sonnet``)."""
+    used = [e for e in entries if _in_use(e)]
+    if any(e.get("role") not in BACKGROUND for e in used):
+        return "main"
+    return "background" if used else "alias"
+
+
+def _findings(facts: Facts, kind: str) -> list[Finding]:
     requested = _requested(facts)
     ids = served_ids(facts)
     out = []
     for model, (why, conf) in sorted(_unserved(facts).items()):
-        roles = requested[model]["roles"]
-        if background != all(r in BACKGROUND for r in roles):
+        entries = requested[model]["entries"]
+        if _kind(entries) != kind:
             continue
+        roles = requested[model]["roles"]
         fixes = []
         alt = served_alternative(ids, model)
-        for role in sorted({r for r in roles if r in roles_wanted}):
+        wanted = [e for e in entries if kind == "alias" or _in_use(e)]
+        for role in sorted({str(e.get("role")) for e in wanted}):
             var = ROLE_VARS.get(role)
             if var and alt:
-                entry = next(e for e in requested[model]["entries"] if e.get("role") == role)
+                entry = next(e for e in entries if e.get("role") == role)
                 src = entry.get("source") if isinstance(entry.get("source"), dict) else None
                 fixes.append(env_fix(var, alt, src, title=f"Send the {role} model as {alt}, which the gateway serves"))
         if facts.get("gateway.kind") in ("litellm", None, "unknown") or facts.get("gateway_config.models"):
             fixes.append(Fix(title=f"Or serve {model} from the gateway", lang="yaml", safety="review",
                              target=str(facts.get("gateway_config.path") or "litellm config.yaml"),
                              snippet=_litellm_entry(facts, model)))
-        kind = "background (haiku) model" if background else "model"
+        evidence = {"model": model, "roles": roles, "why": why, "served_ids": (ids or [])[:30]}
+        if kind == "alias":
+            aliases = sorted({str(e.get("role")) for e in entries})
+            picks = " or ".join(f"`/model {a}`" for a in aliases)
+            explicit = any(e.get("explicit") for e in entries)
+            message = (f"{picks} would fail: the gateway does not serve {model} ({why}). Nothing in "
+                       "this configuration selects it, so the client works until someone picks it")
+            out.append(Finding(message=message, evidence={**evidence, "explicit": explicit},
+                               fixes=tuple(fixes), confidence=conf,
+                               # An alias the user pointed at a model on purpose is a mistake
+                               # waiting to happen; a default one nobody picks is a note.
+                               severity=Severity.WARNING if explicit else None))
+            continue
+        label = "background (haiku) model" if kind == "background" else "model"
         out.append(Finding(
-            message=f"The gateway does not serve the {kind} {model} ({', '.join(roles)}): {why}",
-            evidence={"model": model, "roles": roles, "why": why, "served_ids": (ids or [])[:30]},
-            fixes=tuple(fixes), confidence=conf))
+            message=f"The gateway does not serve the {label} {model} ({', '.join(roles)}): {why}",
+            evidence=evidence, fixes=tuple(fixes), confidence=conf))
     return out
 
 
@@ -111,9 +141,10 @@ def _findings(facts: Facts, roles_wanted: Iterable[str], background: bool) -> li
       needs=("model.requested",), confidence=0.9)
 def model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
-    A model id the client will send for its main, opus or sonnet role is refused by the
-    gateway (`Invalid model name passed in model=…`, 404 `model: …`) or missing from
-    `/v1/models`.
+    A model id the client will send for its main model (what `ANTHROPIC_MODEL`, `--model`,
+    the settings `model` or the version's default selects) is refused by the gateway
+    (`Invalid model name passed in model=…`, 404 `model: …`) or missing from `/v1/models`.
+    An alias nothing selects is MDL008's, the background model MDL002's.
 
     ## Why it matters
     Behind a gateway the client passes any id through unchecked, so the first request
@@ -132,7 +163,7 @@ def model_not_served(facts: Facts) -> list[Finding]:
     """
     if "model.checks" not in facts and "gateway.models" not in facts:
         return []
-    return _findings(facts, ("main", "opus", "sonnet"), background=False)
+    return _findings(facts, "main")
 
 
 @rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.WARNING,
@@ -161,7 +192,37 @@ def background_model_not_served(facts: Facts) -> list[Finding]:
     """
     if "model.checks" not in facts and "gateway.models" not in facts:
         return []
-    return _findings(facts, BACKGROUND, background=True)
+    return _findings(facts, "background")
+
+
+@rule(id="MDL008", name="unselected-alias-not-served", cause="model.alias_missing",
+      severity=Severity.INFO, needs=("model.requested",), confidence=0.9)
+def unselected_alias_not_served(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A model alias (opus, sonnet, haiku) that nothing in this configuration selects resolves to
+    a model the gateway does not serve.
+
+    ## Why it matters
+    The client sends an alias's model only when someone picks it (`/model sonnet`, `--model
+    sonnet`, `ANTHROPIC_MODEL=sonnet`): captured from 2.1.197 and 2.1.332, `claude -p` with no
+    model set sends the main model alone (tests/capture/test_models.py). So today's setup works,
+    and picking that alias would fail with `API Error: 400 … Invalid model name …`. A note
+    when the alias has its default model; a warning when `ANTHROPIC_DEFAULT_*_MODEL` points it
+    at the unserved id on purpose. Either way the verdict stays healthy or degraded.
+
+    ## Example
+    The gateway serves `claude-opus-5-5` and `claude-haiku-5-5`; 2.1.332's sonnet alias is
+    `claude-sonnet-5-5`.
+
+    ## Fix
+    Point the alias at a served id (`ANTHROPIC_DEFAULT_SONNET_MODEL`), or serve its model.
+
+    ## Fix safety
+    Review: picking the alias then uses another model.
+    """
+    if "model.checks" not in facts and "gateway.models" not in facts:
+        return []
+    return _findings(facts, "alias")
 
 
 @rule(id="MDL003", name="model-access-denied", cause="model.access_denied", severity=Severity.ERROR,
@@ -306,5 +367,5 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
 
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return [model_not_served, background_model_not_served, model_access_denied, model_region_unavailable,
+    return [model_not_served, background_model_not_served, unselected_alias_not_served, model_access_denied, model_region_unavailable,
             legacy_model_remapped, model_output_limit_too_small]
