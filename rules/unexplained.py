@@ -7,10 +7,12 @@ of those areas fired at the same severity or above, so these speak only when not
 
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 from typing import Any, Mapping
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
 from ._gw import checks, first_line
 
@@ -22,26 +24,13 @@ __all__ = ["auth_refusal_unexplained", "dns_answer_unexplained", "gateway_answer
 # the raw evidence stays in the report under it.
 _ROUTE = ("dns", "proxy", "tls", "gateway", "auth", "model")
 
-# What a status means when it is all there is to go on. The Anthropic API itself sends 400, 401,
-# 403, 404, 413, 429, 500, 529; anything else came from something between the client and it.
-_STATUS_MEANING = {
-    3: "a redirect: the client does not follow redirects on API calls, so the base URL must be "
-       "the final address (a login or SSO page in front of the gateway redirects like this)",
-    400: "the gateway refused this request as malformed or unsupported (often a field or value "
-         "the model or the provider behind the gateway does not take)",
-    404: "no such route or model at this address",
-    405: "the address does not take POST: the base URL points at a web server or another API",
-    408: "the gateway gave up waiting (for the client's body or for its upstream)",
-    413: "the request body is larger than something on the way allows (a reverse proxy's "
-         "body-size limit, such as nginx client_max_body_size)",
-    415: "the gateway does not take a JSON body here: not an Anthropic-compatible route",
-    4: "a client error that the Anthropic API never sends: something other than an Anthropic-"
-       "compatible gateway wrote it (a WAF, a security appliance or custom middleware)",
-    502: "the gateway could not get a valid answer from what is behind it",
-    503: "the gateway or what is behind it is down or overloaded",
-    504: "the gateway timed out waiting for what is behind it",
-    5: "the gateway, or something behind it, failed",
-}
+@functools.lru_cache(maxsize=None)
+def _faults() -> dict[str, Any]:
+    """knowledge/faults.yaml: what a status or a proxy error code means on its own (the same
+    catalogue `gwdoctor explain` reads). Built-in: schema-checked by tests/test_knowledge.py."""
+    return read_yaml(builtin_dir(), "faults.yaml")
+
+
 _TRANSPORT_MEANING = {
     "refused": "nothing accepts connections at that address",
     "timeout": "no answer within the probe timeout",
@@ -50,18 +39,6 @@ _TRANSPORT_MEANING = {
     "proxy": "the proxy refused or failed the connection",
     "dns": "the host name did not resolve",
     "protocol": "the answer was not valid HTTP",
-}
-# Squid's X-Squid-Error codes (squid 5.7 error pages, errors/templates).
-_PROXY_ERROR = {
-    "ERR_CONNECT_FAIL": "the proxy could not open a TCP connection to the gateway: it is down, or "
-                        "a firewall between the proxy and the gateway blocks the port",
-    "ERR_DNS_FAIL": "the proxy could not resolve the gateway's host name (an internal name the "
-                    "proxy's DNS does not know?)",
-    "ERR_CANNOT_FORWARD": "the proxy has no way to forward the request (no route, or a parent "
-                          "proxy it needs is down)",
-    "ERR_READ_TIMEOUT": "the gateway accepted the proxy's connection but did not answer in time",
-    "ERR_ACCESS_DENIED": "the proxy's rules refuse this destination",
-    "ERR_GATEWAY_FAILURE": "the proxy's own upstream failed",
 }
 _PROXY_STATUS = {
     5: "the proxy could not reach the gateway, or refused to (its own error page)",
@@ -72,8 +49,8 @@ _PROXY_STATUS = {
 def status_meaning(status: int | None) -> str:
     if status is None:
         return "no HTTP answer"
-    return _STATUS_MEANING.get(status) or _STATUS_MEANING.get(status // 100) \
-        or "an answer the client cannot use"
+    table = _faults()["statuses"]
+    return table.get(str(status)) or table.get(f"{status // 100}xx") or "an answer the client cannot use"
 
 
 def _phrase(status: int | None) -> str:
@@ -129,11 +106,21 @@ def _route_note(facts: Facts) -> str:
     return f" through the proxy {route.get('url')}" if isinstance(route, dict) and route.get("used") else ""
 
 
+def _sent_by_client(facts: Facts, check: Mapping[str, Any]) -> bool:
+    """Does this configuration make the client send the checked model? An alias nothing selects
+    is sent only when someone picks it (MDL008 says what would fail); it breaks nothing now."""
+    entries = [e for e in facts.get("model.requested") or []
+               if isinstance(e, dict) and e.get("sent") == check.get("model")]
+    if not entries:
+        return True
+    return any(e.get("in_use", e.get("role") in ("main", "background")) for e in entries)
+
+
 def _model_findings(facts: Facts, area: str) -> list[Finding]:
     """The fallback finding of ``area`` for the model requests the client sends: an error when
     the main model's request failed (what every prompt sends), a warning when only a
     background model's did (the client answers, its side tasks fail)."""
-    bad = [c for c in checks(facts) if _answer_class(c) == area]
+    bad = [c for c in checks(facts) if _answer_class(c) == area and _sent_by_client(facts, c)]
     models = facts.get("gateway.models")
     if area == "auth" and isinstance(models, dict) and models.get("credentials_withheld"):
         return []  # gwdoctor sent no credential on purpose (CFG013/CFG014): a refusal is expected
@@ -293,7 +280,7 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
             or (status is None and error is None):
         return None
     code = str(connect.get("error_header") or "").split(" ")[0]
-    meaning = _PROXY_ERROR.get(code) or (
+    meaning = _faults()["proxy_errors"].get(code) or (
         _PROXY_STATUS.get(status // 100, "an answer the client cannot use") if isinstance(status, int)
         else f"the proxy connection failed ({error})")
     host, port = facts.get("gateway.host"), facts.get("gateway.port")

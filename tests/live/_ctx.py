@@ -21,9 +21,12 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
     vault.put("auth.api_key", api_key)
     vault.put("auth.helper_output", helper)
     vault.put("auth.custom_headers", custom_headers)
-    models = models or {"main": "claude-opus-5-5", "opus": "claude-opus-5-5",
-                        "sonnet": "claude-sonnet-5", "haiku": "claude-haiku-5-5",
-                        "background": "claude-haiku-5-5"}
+    if models is None:  # gwdoctor's own prediction for 2.1.332 (knowledge, checked by tests/capture)
+        from gwdoctor.engine.knowledge import client_behaviour
+
+        beh = client_behaviour("2.1.332")
+        ids = beh["default_models"]
+        models = {"main": ids[beh["default_main_alias"]], **ids, "background": ids["haiku"]}
     requested = [{"role": role, "configured": sent, "sent": sent, "source": "default",
                   "remapped": False} for role, sent in models.items()]
     config_env = {}

@@ -24,17 +24,17 @@ from typing import Any
 import httpx
 import yaml
 
-__all__ = ["LAB_MASTER_KEY", "LAB_MODELS", "LiteLLM", "LiteLLMMissing", "free_port", "lab_config",
+__all__ = ["LAB_MASTER_KEY", "LAB_MODELS", "LiteLLM", "LiteLLMMissing", "client_lab_models",
+           "free_port", "lab_config",
            "litellm_binary", "start_litellm"]
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_MASTER_KEY = "sk-gwdoctor-lab-master-4e1f"
 # model_name -> upstream model behind it (anthropic/ unless "openai/"); fault tokens pick the
-# fake upstream's behaviour (see _fake_upstream.FAULTS).
+# fake upstream's behaviour (see _fake_upstream.FAULTS). These are the names scenarios ask for by
+# name; what the client sends by itself (its default and alias models) is added by
+# ``client_lab_models()`` from a capture of the real client, never from knowledge/.
 LAB_MODELS = {
-    "claude-opus-5-5": "anthropic/fake-opus",
-    "claude-haiku-5-5": "anthropic/fake-haiku",
-    "claude-sonnet-5": "anthropic/fake-sonnet-five",
     "claude-sonnet-4-5": "anthropic/fake-sonnet",
     "gemini-2.5-pro": "openai/fake-gemini",
     "claude-upstream-500": "anthropic/fake-500",
@@ -71,11 +71,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def client_lab_models() -> dict[str, str]:
+    """LAB_MODELS plus the default and alias models the pinned client really sends (captured)."""
+    from ._client_truth import client_models
+
+    captured = client_models()
+    targets = {"main": "anthropic/fake-main", "opus": "anthropic/fake-opus",
+               "sonnet": "anthropic/fake-sonnet-alias", "haiku": "anthropic/fake-haiku"}
+    out = {captured[role]: target for role, target in targets.items()}
+    return {**out, **LAB_MODELS}
+
+
 def lab_config(upstream_url: str, *, master_key: str = LAB_MASTER_KEY,
                models: dict[str, str] | None = None, request_timeout: float = 2.0) -> dict[str, Any]:
     """A LiteLLM config serving ``models`` (default LAB_MODELS) from the fake at ``upstream_url``."""
     model_list = []
-    for name, target in (models or LAB_MODELS).items():
+    for name, target in (models or client_lab_models()).items():
         openai = target.startswith("openai/")
         model_list.append({"model_name": name, "litellm_params": {
             "model": target,

@@ -37,13 +37,14 @@ from ._litellm import (
 
 __all__ = [
     "FAULTS", "LAB_MASTER_KEY", "LAB_MODELS", "MODES", "FakeUpstream", "LiteLLM", "LiteLLMMissing",
-    "fake_gateway", "fake_upstream", "free_port", "lab_config", "litellm_binary", "litellm_gateway",
+    "fake_gateway", "fake_upstream", "free_port", "lab_config", "litellm_binary",
+    "litellm_default_session", "litellm_gateway",
     "pytest_collection_finish", "pytest_sessionfinish", "start_fake_upstream", "start_litellm",
     "warm_up",
 ]
 
 
-def warm_up(gw: LiteLLM) -> None:
+def warm_up(gw: LiteLLM, models: tuple[str, ...] = ("claude-sonnet-4-5", "gemini-2.5-pro")) -> None:
     """One streaming request per provider path: LiteLLM's first call loads its handlers
     (≈1 s) and coalesces the first events, which would look like a buffering gateway."""
     headers = {"authorization": f"Bearer {gw.master_key}", "anthropic-version": "2023-06-01"}
@@ -56,7 +57,7 @@ def warm_up(gw: LiteLLM) -> None:
             r.read()
 
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, ("claude-sonnet-4-5", "gemini-2.5-pro")))
+        list(pool.map(one, models))
 
 
 class _Lab:
@@ -141,6 +142,23 @@ def fake_gateway() -> Iterator[Callable[..., FakeUpstream]]:
     finally:
         for fake in started:
             fake.stop()
+
+
+@pytest.fixture(scope="session")
+def litellm_default_session(fake_upstream: FakeUpstream) -> Iterator[LiteLLM]:
+    """A second LiteLLM serving exactly the models a default session of the pinned client sends
+    (its main model and its background haiku model, captured from the client) and nothing else:
+    the setup a careful user builds, which must scan healthy."""
+    from ._client_truth import client_models
+
+    sent = client_models()
+    gw = start_litellm(lab_config(fake_upstream.url, models={
+        sent["main"]: "anthropic/fake-main", sent["haiku"]: "anthropic/fake-haiku"}))
+    try:
+        warm_up(gw, (sent["main"],))
+        yield gw
+    finally:
+        gw.stop()
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,9 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                 gw = request.getfixturevalue("litellm_gateway")
                 values.update({"litellm.url": gw.url, "litellm.key": gw.master_key,
                                "litellm.port": str(gw.port)})
+            elif kind == "litellm_default":  # serves only the default session's models
+                gw = request.getfixturevalue("litellm_default_session")
+                values.update({"litellm_default.url": gw.url, "litellm_default.key": gw.master_key})
             elif kind == "fake":
                 up = request.getfixturevalue("fake_upstream")
                 values.update({"fake.url": up.url, "fake.port": str(up.port)})

@@ -23,6 +23,9 @@ def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
         assert report["verdict"] in allowed, (report["verdict"], summary)
     if "verdict" in expect:
         assert report["verdict"] == expect["verdict"], (report["verdict"], summary)
+    if expect.get("verdict") == "healthy":  # healthy means nothing to act on: no warning either
+        loud = [f for f in findings if f["severity"] in ("warning", "error", "critical")]
+        assert not loud, f"a healthy setup has warnings: {summary}"
     if "top" in expect:
         assert ids and ids[0] == expect["top"], f"expected {expect['top']} first: {summary}"
         assert findings[0]["root_cause"], summary
@@ -54,4 +57,5 @@ def test_scenario(path: Path, parts: Any, tmp_path: Path) -> None:
 def test_every_scenario_expects_something() -> None:
     for path in all_scenarios():
         expect = load(path).get("expect") or {}
-        assert expect.get("healthy") or expect.get("top"), f"{path.name} asserts nothing decisive"
+        assert expect.get("healthy") or expect.get("top") or expect.get("verdict") == "healthy", \
+            f"{path.name} asserts nothing decisive"
