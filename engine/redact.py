@@ -26,17 +26,37 @@ _KEY_PREFIX = re.compile(r"sk-(?:ant-[a-z]+\d*-|proj-)?", re.I)
 # From this length the secret's bytes fix enough base64 characters (15 or more) to
 # recognise it inside a longer encoded blob, e.g. base64("apikey:" + token).
 MIN_EMBEDDED_LEN = 12
+# An echo cut by an excerpt limit, or with a probe's own mask over its start, shows a
+# prefix or a suffix of the secret: from this length on, any prefix or suffix of at
+# least MIN_FRAGMENT characters is scrubbed too (regardless of case). 8 characters of a
+# 32-character token are ~48 bits of it; shorter runs mangle reports for nothing.
+MIN_FRAGMENTED_LEN = 16
+MIN_FRAGMENT = 8
+MIN_WORDLESS = 12
+# A file path or URL in a secret-named variable (AWS_SHARED_CREDENTIALS_FILE) is scrubbed
+# whole, but its prefixes ("/home/dev") are in every other path of the report.
+_PATH_LIKE = re.compile(r"^(?:[/~.]|[A-Za-z]:[\\/])|://|\\")
+
+
+_AUTHORITY_END = re.compile(r"[/?#\\]")
 
 
 def _userinfos(token: str) -> set[str]:
-    """The userinfo ("user:password") of a URL, read two ways."""
-    # NOTE: an unencoded '#', '/' or '?' in a password ends the authority early, so
-    # urlsplit sees a "port" or a path: also take everything before the last '@' as the
-    # userinfo ("http://u:2024#Spring@proxy:8080"). For "http://host/a@b" that over-scrubs
-    # "host/a"; a leaked token would be worse.
+    """The userinfo ("user:password") of a URL, read every way a reader may split it."""
+    # NOTE: WHATWG (undici's `new URL`, so the client) ends the authority at the first '/',
+    # '?', '#' (or '\\' for http/https) and takes the userinfo up to the LAST '@' before it:
+    # "http://bob:p@ss#CANARY@proxy:3128" is user "bob", password "p", host "ss" and the
+    # fragment "CANARY@proxy:3128". The user meant the password "p@ss#CANARY", and a
+    # redactor splitting at the authority end leaves "CANARY" in plain sight. So take both:
+    # the WHATWG userinfo and everything before the last '@' of the whole URL. For
+    # "http://host/a@b" that over-scrubs "host/a"; a leaked token would be worse.
     rest = token.split("://", 1)[1]
     at = rest.rfind("@")
     found = {rest[:at]} if at >= 0 else set()
+    end = _AUTHORITY_END.search(rest)
+    authority = rest[:end.start()] if end else rest
+    if "@" in authority:
+        found.add(authority.rpartition("@")[0])
     try:
         netloc = urlsplit(token).netloc
     except ValueError:
@@ -44,6 +64,11 @@ def _userinfos(token: str) -> set[str]:
     if "@" in netloc:
         found.add(netloc.rpartition("@")[0])
     return found
+
+
+def _password_pieces(password: str) -> set[str]:
+    """The parts of a password that a reader splitting at '@', '#', '/', '?' shows on their own."""
+    return {piece for piece in re.split(r"[@#/?\\]", password) if len(piece) >= MIN_SECRET_LEN}
 
 
 def _looks_like_token(user: str) -> bool:
@@ -67,6 +92,7 @@ def _url_credentials(value: str, proxy: bool = False) -> tuple[set[str], set[str
             user, colon, password = userinfo.partition(":")
             if password:
                 secrets.update({password, unquote(password)})
+                secrets |= _password_pieces(password)
             elif proxy and not colon and _looks_like_token(unquote(user)):
                 secrets.update({user, unquote(user)})
             basic.update({f"{user}:{password}", f"{unquote(user)}:{unquote(password)}"})
@@ -164,18 +190,39 @@ def _strings(obj: Any, out: list[str]) -> list[str]:
     return out
 
 
+def _fragments(secret: str, lowered: str) -> set[str]:
+    """The prefixes and suffixes of a long secret whose first/last MIN_FRAGMENT characters
+    occur in ``lowered`` (caselessly): only those can be in the text."""
+    # unquote: the URL-encoded form of a path ("%2Fhome%2Fdev...") is still a path.
+    if len(secret) < MIN_FRAGMENTED_LEN or _PATH_LIKE.search(unquote(secret)):
+        return set()
+    low = secret.lower()
+    out: set[str] = set()
+    if low[:MIN_FRAGMENT] in lowered:
+        out.update(secret[:k] for k in range(MIN_FRAGMENT, len(secret)))
+    if low[-MIN_FRAGMENT:] in lowered:
+        out.update(secret[-k:] for k in range(MIN_FRAGMENT, len(secret)))
+    # NOTE: a hand-made key starts with a word ("sk-gwdoctor-lab-..." without its prefix
+    # is "gwdoctor-..."): a run of letters alone is a fragment only from MIN_WORDLESS
+    # characters on, or "gwdoctor" would vanish from every report.
+    return {f for f in out if len(f) >= MIN_WORDLESS or not f.isalpha()}
+
+
 def scrub(obj: Any, secrets: Iterable[str]) -> Any:
-    """``obj`` with every secret form replaced by [redacted].
+    """``obj`` with every secret form, and every prefix or suffix of a long one, replaced by [redacted].
 
     Only the forms that occur somewhere in ``obj`` go into the regex (usually none: the
     object is returned as it is); a caseless alternative stops ``re`` from skipping ahead,
     and with a few hundred forms that cost ~0.3 s per 100 KB."""
     text = "\n".join(_strings(obj, []))
     lowered = text.lower()
+    candidates = set(secrets)
+    for secret in list(candidates):
+        candidates |= _fragments(secret, lowered)
     # Longest first: at one position the regex takes the first alternative that matches,
     # so "sk-abcd" inside "sk-abcdef" must not win and leave "ef" behind.
-    ordered = sorted({s for s in secrets if s and (s in text or (len(s) >= MIN_CASELESS_LEN
-                                                                and s.lower() in lowered))},
+    ordered = sorted({s for s in candidates if s and (s in text or (len(s) >= MIN_CASELESS_LEN
+                                                                   and s.lower() in lowered))},
                      key=lambda s: (-len(s), s))
     if not ordered:
         return obj

@@ -24,22 +24,40 @@ _ECHO_PATTERNS = [
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=*\-]{4,}", re.I), r"\1<redacted>"),
     (re.compile(r"(x-api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+", re.I), r"\1<redacted>"),
     # Key-shaped tokens anywhere: sk-..., sk-ant-..., key fragments with masks.
-    (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{3,}"), "sk-<redacted>"),
+    (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{3,}", re.I), "sk-<redacted>"),
 ]
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
+def _pieces(secret: str) -> set[str]:
+    """The secret, and the prefixes (6+) and suffixes (8+) an echo may show of it."""
+    out = {secret}
+    if len(secret) >= 10:
+        # gateways echo a masked prefix ("sk-wro****"); take the longest one present, or a
+        # 6-character mask would leave the rest of a longer echo ("-api03-Q7x9...") behind
+        out.update(secret[:k] for k in range(6, len(secret)))
+    if len(secret) >= 16:
+        out.update(secret[-k:] for k in range(8, len(secret)))
+    return out
+
+
 def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
-    """``text`` with every known secret and every echoed key fragment replaced."""
+    """``text`` with every known secret, its echoed prefixes and suffixes, and every echoed
+    key fragment replaced.
+
+    Matches regardless of case: a gateway that upper-cases the token it echoes must not
+    get 26 of its 32 characters past a case-sensitive replace of the first 6."""
     if text is None:
         return None
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, "<redacted>")
-        # gateways echo a masked prefix ("sk-wro****"): hide any 6+ character prefix too
-        if len(secret) >= 10:
-            text = text.replace(secret[:6], "<redacted>")
+    lowered = text.lower()
+    found = {p for s in secrets if s and len(s) >= 4 for p in _pieces(s) if p.lower() in lowered}
+    if found:
+        # Longest first, one pass: at each position the longest piece present wins.
+        pattern = re.compile("|".join(re.escape(p) for p in sorted(found, key=len, reverse=True)),
+                             re.I)
+        text = pattern.sub("<redacted>", text)
     for pattern, repl in _ECHO_PATTERNS:
         text = pattern.sub(repl, text)
     return text
@@ -79,7 +97,9 @@ def excerpt(body: bytes | str | None, content_type: str | None = None,
         text = f"[html] {title}: {words}" if title else f"[html] {words}"
     else:
         text = _SPACE.sub(" ", text[:4096])
-    return scrub(_cap(text), secrets)
+    # Scrub, then cut: cut first, an echo across the limit left the token's first 19
+    # characters, which no longer matched the whole secret.
+    return _cap(scrub(text, secrets) or "")
 
 
 def _message_text(value: Any) -> str | None:
@@ -130,5 +150,5 @@ def parse_error(body: bytes | str | None, secrets: Iterable[str] = ()) -> tuple[
         etype = None
     if message is None and etype is None:
         return None, None
-    return (scrub(_cap(etype, 80), secrets) if etype else None,
-            scrub(_cap(message), secrets) if message else None)
+    return (_cap(scrub(etype, secrets) or "", 80) if etype else None,
+            _cap(scrub(message, secrets) or "") if message else None)

@@ -1,0 +1,1 @@
+"""Hardening tier: hostile servers, hostile files and environments, bounded time, memory and output."""
