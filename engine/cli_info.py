@@ -87,26 +87,32 @@ def _plain_doc(rule: Any) -> str:
 def _explain_error_text(text: str, reg: Any, by_id: dict[str, Any], fmt: str) -> None:
     import json
 
-    from .explain import explain_text, load_signatures
+    from .explain import describe_parts, explain_text, load_faults, load_signatures, scan_hint
 
     matches = explain_text(text, load_signatures(reg.knowledge_dirs), by_id)
+    parts = describe_parts(text, load_faults(reg.knowledge_dirs))
+    hint = scan_hint(parts)
     if fmt == "json":
-        sys.stdout.write(json.dumps([m if isinstance(m, dict) else m.__dict__ for m in matches],
+        sys.stdout.write(json.dumps({"causes": [m.to_dict() for m in matches],
+                                     "parts": [p.to_dict() for p in parts], "scan": hint},
                                     indent=2, default=str) + "\n")
         return
-    if not matches:
-        click.echo("No known signature matches this text. Run `gwdoctor scan` to probe the setup.")
-        return
-    click.echo("Likely causes, most likely first:")
-    for i, m in enumerate(matches[:5], start=1):
-        m = m if isinstance(m, dict) else m.__dict__
-        click.echo(f"{i}. {m.get('rule_id')} {m.get('rule_name', '')}  [{m.get('cause')}]"
-                   f"  score {float(m.get('score', 0)):.2f}")
-        if m.get("note"):
-            click.echo(f"   {m['note']}")
-        if m.get("confirm"):
-            click.echo(f"   confirm: {m['confirm']}")
-    click.echo("\nRun `gwdoctor scan` to check which one applies here.")
+    if matches:
+        click.echo("Likely causes, most likely first:")
+        for i, m in enumerate(matches[:5], start=1):
+            click.echo(f"{i}. {m.rule_id} {m.rule_name}  [{m.cause}]  score {m.score:.2f}")
+            if m.note:
+                click.echo(f"   {m.note}")
+            if m.confirm:
+                click.echo(f"   confirm: {m.confirm}")
+    else:
+        click.echo("No known error signature matches this text.")
+    if parts:
+        click.echo("\nWhat its parts say:" if matches else "What its parts say on their own:")
+        for p in parts:
+            click.echo(f"- {p.says}" + (f": {p.meaning}" if p.meaning else ""))
+    click.echo(f"\nRun `{hint}` to check which cause applies here"
+               + ("" if hint == "gwdoctor scan" else " (or `gwdoctor scan` for every check)") + ".")
 
 
 @click.command()

@@ -12,7 +12,8 @@ from .model import Rule
 if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
     from importlib.resources.abc import Traversable
 
-__all__ = ["Explanation", "Signature", "explain_text", "load_signatures", "parse_signatures"]
+__all__ = ["Explanation", "Part", "Signature", "describe_parts", "explain_text", "load_faults",
+           "load_signatures", "parse_signatures", "scan_hint"]
 
 # A text match alone never proves a cause: the strongest single vote is 0.9, so two
 # independent clues (0.99) always beat one.
@@ -199,3 +200,73 @@ def load_signatures(dirs: Iterable[Traversable] | None = None) -> list[Signature
         text = path.read_text(encoding="utf-8")
         out.extend(parse_signatures(load_yaml_text(text, label), label, text))
     return out
+
+
+# ---- parts of an error text (knowledge/faults.yaml): what a line says when no signature knows it ----
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a pasted error text and what it says on its own."""
+
+    name: str
+    value: str
+    says: str
+    meaning: str
+    areas: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "says": self.says, "meaning": self.meaning,
+                "areas": list(self.areas)}
+
+
+def load_faults(dirs: Iterable[Traversable] | None = None) -> dict[str, Any]:
+    """The ``faults.yaml`` catalogues of the knowledge directories, merged (parts appended,
+    tables updated), each schema-checked."""
+    merged: dict[str, Any] = {"parts": []}
+    for directory in (list(dirs) if dirs is not None else [builtin_dir()]):
+        path = directory / "faults.yaml"
+        if not path.is_file():
+            continue
+        label = f"{getattr(directory, 'name', directory)}/faults.yaml"
+        data = load_yaml_text(path.read_text(encoding="utf-8"), label)
+        validate(data, "faults", label)
+        for key, value in data.items():
+            if key == "parts":
+                merged["parts"].extend(value)
+            elif isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+    return merged
+
+
+def _meaning(entry: Mapping[str, Any], value: str, faults: Mapping[str, Any]) -> str:
+    table = faults.get(entry["meanings_from"], {}) if entry.get("meanings_from") else {
+        k.lower(): v for k, v in (entry.get("meanings") or {}).items()}
+    key = value if entry.get("meanings_from") else value.lower()
+    # Exact first, then trailing digits as x: a table may say "405", "40x" or "4xx".
+    for candidate in (key, re.sub(r"\d$", "x", key), re.sub(r"\d\d$", "xx", key)):
+        if candidate in table:
+            return str(table[candidate])
+    return ""
+
+
+def describe_parts(text: str, faults: Mapping[str, Any]) -> list[Part]:
+    """Every part of ``text`` the catalogue knows (a status, an error type, a network code,
+    who wrote it, the client's own hint), each with what it says on its own. Pure."""
+    text = text[:MAX_TEXT]
+    out: list[Part] = []
+    for entry in faults.get("parts") or []:
+        seen: set[str] = set()
+        for m in re.finditer(entry["match"], text, re.IGNORECASE | re.MULTILINE):
+            value = m.group("value")
+            if not value or value.lower() in seen:
+                continue
+            seen.add(value.lower())
+            out.append(Part(name=entry["name"], value=value, says=entry["says"].format(value=value),
+                            meaning=_meaning(entry, value, faults), areas=tuple(entry["areas"])))
+    return out
+
+
+def scan_hint(parts: Iterable[Part]) -> str:
+    """The scan that tells this text's causes apart: ``--only`` the areas its parts point at."""
+    areas = list(dict.fromkeys(a for p in parts for a in p.areas))
+    return f"gwdoctor scan --only {','.join(areas)}" if areas else "gwdoctor scan"
