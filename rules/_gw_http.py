@@ -87,7 +87,8 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
 def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     """## What it checks
     A 200 streaming answer that ends before `message_stop`, carries an `error` event or an
-    OpenAI `[DONE]` line, or arrives in one burst (buffered) instead of event by event; or
+    OpenAI `[DONE]` line, or is held back and then arrives in one burst (buffered: the events
+    came at least 150 ms after the headers, all at once); or
     a 200 answer with no event at all (`application/json` or anything else instead of a
     `text/event-stream` to a `"stream": true` request; HTML bodies are GWY011's).
 
@@ -100,9 +101,14 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     nginx with `proxy_buffering on` in front of LiteLLM; an upstream that drops the connection;
     a catch-all service that answers `200 {"ok": true}` to every path.
 
+    A short stream that arrives quickly in one piece is what a healthy gateway sends for the
+    probe's one-token answer: without a hold-back there is no evidence of a buffering hop, and
+    the rule says nothing (issue 9 found every fast healthy gateway called buffered).
+
     ## Fix
     Turn response buffering off for `/v1/messages` on every proxy in the path and keep
-    `text/event-stream` bodies unmodified. A 200 without events: point `ANTHROPIC_BASE_URL`
+    `text/event-stream` bodies unmodified. An OpenAI `[DONE]` line: use the gateway's
+    Anthropic route instead of an OpenAI-format stream. A 200 without events: point `ANTHROPIC_BASE_URL`
     at a gateway whose `/v1/messages` streams (`curl -N` must print `event: message_start`).
 
     ## Fix safety
@@ -123,26 +129,51 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
         elif not sse.get("complete"):
             tail = "an error event" if "error" in sse["events"] else f"no message_stop (last: {sse['events'][-1]})"
             why, conf = f"the stream broke: {tail}" + (f", {c['error']}" if c.get("error") else ""), 0.9
-        elif not sse.get("incremental"):
+        elif not sse.get("incremental") and _held_back(sse):
             why = (f"all {len(sse['events'])} events arrived at once after "
-                   f"{sse.get('first_event_ms')} ms (buffered, not streamed)")
+                   f"{sse.get('first_event_ms')} ms, {sse.get('held_ms')} ms after the headers "
+                   "(buffered, not streamed)")
             conf = 0.6
             # Buffering slows the client but does not stop it: a warning, not an error.
             sev = Severity.WARNING
         else:
+            # A short stream that came fast in one piece is what a healthy gateway sends for a
+            # one-token answer: nothing shows a buffering hop, so nothing is said.
             continue
-        fix = (Fix(title="Stop nginx buffering the stream", lang="text", target="nginx.conf", safety="safe",
-                   snippet="location /v1/messages {\n    proxy_buffering off;\n    proxy_cache off;\n"
-                           "    proxy_http_version 1.1;\n    proxy_read_timeout 600s;\n}")
-               if nginx or not sse.get("incremental") else
-               Fix(title="Find where the stream is cut", lang="text", safety="manual",
-                   snippet="Check the gateway's log for this request; a relayed upstream error or a "
-                           "proxy idle timeout ends the stream early."))
+        if sse.get("done_sentinel"):
+            fix = Fix(title="Use the gateway's Anthropic route, not its OpenAI stream", lang="text",
+                      safety="manual",
+                      snippet="The gateway answers /v1/messages in OpenAI's stream format ([DONE]). Point "
+                              "ANTHROPIC_BASE_URL at its Anthropic-compatible route (LiteLLM: the proxy "
+                              "root, which serves /v1/messages natively), or turn off the translation.")
+        elif nginx or not sse.get("incremental"):
+            fix = Fix(title="Stop nginx buffering the stream", lang="text", target="nginx.conf",
+                      safety="safe",
+                      snippet="location /v1/messages {\n    proxy_buffering off;\n    proxy_cache off;\n"
+                              "    proxy_http_version 1.1;\n    proxy_read_timeout 600s;\n}")
+        else:
+            fix = Fix(title="Find where the stream is cut", lang="text", safety="manual",
+                      snippet="Check the gateway's log for this request; a relayed upstream error or a "
+                              "proxy idle timeout ends the stream early.")
         out.append(Finding(message=f"Model {c['model']}: {why}",
                            evidence={"model": c["model"], "sse": sse, "error": c.get("error"),
                                      "error_message": c.get("error_message")},
                            fixes=(fix,), confidence=conf, severity=sev))
     return out
+
+
+# Evidence of a buffering hop, not of a fast stream: the headers came and then the events were
+# held this long before all arrived in one burst (a streaming hop forwards message_start as soon
+# as the upstream sends it), or, with no headers time, the single burst came this late.
+HELD_MS = 150
+LATE_MS = 400
+
+
+def _held_back(sse: dict) -> bool:
+    held, first = sse.get("held_ms"), sse.get("first_event_ms")
+    if isinstance(held, (int, float)):
+        return held >= HELD_MS
+    return isinstance(first, (int, float)) and first >= LATE_MS
 
 
 def _not_a_stream(facts: Facts, c: dict) -> Finding:
