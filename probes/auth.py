@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gwdoctor.engine import ProbeContext, hookimpl, probe
+from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
 
-from ._gwhttp import base_url, client_headers, credentials_withheld, gate, get, secrets
+from ._gwhttp import base_url, client_headers, credentials_withheld, gate, get, provider_routed, secrets
 from ._http import client_for
 
 __all__ = ["gateway_models", "parse_models"]
@@ -45,11 +45,23 @@ def parse_models(body: bytes | None) -> tuple[list[str] | None, dict[str, int]]:
 
 
 @probe(name="auth.models", network=True,
-       needs=("gateway.base_url", "gateway.transport_error"),
+       needs=("gateway.base_url", "gateway.transport_error", "route.target"),
        provides=("gateway.models",))
 def gateway_models(ctx: ProbeContext) -> dict[str, Any]:
     """List the gateway's models with the client's own credential headers: a 401/400 here is
-    the credential, a list that lacks a requested model is the gateway's model config."""
+    the credential, a list that lacks a requested model is the gateway's model config.
+
+    In Bedrock/Vertex mode there is no model list on the client's route: the provider model
+    probe (``provider.model_checks``) asks each model instead, and ``gateway.models`` is
+    ``None`` when it can, absent (skipped, with the reason) when it cannot."""
+    if provider_routed(ctx):
+        from .provider_model import _auth
+
+        gate(ctx, provider_ok=True)
+        how, reason = _auth(ctx, ctx.facts.get("route.target") or {})
+        if how == "unavailable":
+            raise ProbeSkipped(f"the models on the provider route cannot be asked: {reason}")
+        return {"gateway.models": None}
     gate(ctx)
     headers = client_headers(ctx)
     with client_for(ctx) as client:

@@ -165,4 +165,6 @@ def route_target(ctx: ProbeContext) -> Facts:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [cloud, route_target]
+    from .provider_model import provider_models
+
+    return [cloud, route_target, provider_models]

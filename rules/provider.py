@@ -6,6 +6,7 @@ from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._providers import suggest_gcp_region
 from ._provider_models import MODEL_RULES
+from ._provider_wire import WIRE_RULES
 
 
 @rule(id="PRV001", name="vertex-project-missing", cause="provider.vertex_project_missing",
@@ -219,4 +220,4 @@ def vertex_region_invalid(facts: Facts) -> list[Finding]:
 @hookimpl
 def gwdoctor_register_rules() -> list:
     return [vertex_project_missing, vertex_credentials_missing, bedrock_region_missing,
-            bedrock_credentials_missing, vertex_region_invalid, *MODEL_RULES]
+            bedrock_credentials_missing, vertex_region_invalid, *MODEL_RULES, *WIRE_RULES]
