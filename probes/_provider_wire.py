@@ -53,8 +53,9 @@ def sigv4_headers(method: str, url: str, body: bytes, *, access_key: str, secret
     if session_token:
         headers["x-amz-security-token"] = session_token
     names = sorted(headers)
-    # Non-S3 services sign each path segment URI-encoded twice ("v1:0" -> "v1%253A0").
-    path = "/".join(quote(quote(seg, safe="-_.~"), safe="-_.~%") for seg in (parts.path or "/").split("/"))
+    # Non-S3 services sign the path as it goes on the wire, URI-encoded once more: the client
+    # sends "v1:0" raw (captured), which signs as "v1%3A0"; botocore agrees (tests/provider).
+    path = quote(parts.path or "/", safe="/-_.~")
     query = "&".join(sorted(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, _, v in
                             (p.partition("=") for p in parts.query.split("&") if p)))
     canonical = "\n".join([method, path, query, "".join(f"{n}:{headers[n].strip()}\n" for n in names),

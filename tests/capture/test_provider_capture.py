@@ -64,6 +64,37 @@ def _capture(extra: dict[str, str], model: str | None = None, *, base_var: str, 
     return done, rec.exchanges, route
 
 
+def _probed(extra: dict[str, str], model: str | None = None, *, base_var: str, base_path: str) -> list[Any]:
+    """What a live ``gwdoctor scan`` sends to the same kind of recorder."""
+    fake = ProviderFake(require_auth=False, prefix=base_path.removesuffix("/v1"))
+    with Recorder(responder=fake.respond) as rec, tempfile.TemporaryDirectory() as tmp:
+        env = _env(Path(tmp), {**extra, base_var: rec.url + base_path, **({"ANTHROPIC_MODEL": model} if model else {})})
+        out = subprocess.run([str(GWDOCTOR), "scan", "--format", "json", "--fail-on", "never", "--timeout", "3"],
+                             env=env, capture_output=True, text=True, timeout=60, cwd=env["HOME"])
+        assert out.returncode == 0, out.stderr
+    return rec.exchanges
+
+
+@pytest.mark.parametrize("mode", ["bedrock", "vertex"])
+def test_probes_hit_the_client_path(mode: str) -> None:
+    """The model probe posts to exactly the path the client streams to, with the same
+    credential headers (none under the skip variable), the same anthropic-version and body
+    version, and never anywhere near /v1/messages."""
+    extra, var, base = ((BEDROCK_SKIP, "ANTHROPIC_BEDROCK_BASE_URL", "/bedrock") if mode == "bedrock"
+                        else (VERTEX_SKIP, "ANTHROPIC_VERTEX_BASE_URL", "/vertex_ai/v1"))
+    _done, client, _route_fact = _capture(extra, base_var=var, base_path=base)
+    probe = _probed(extra, base_var=var, base_path=base)
+    client_main = _streams(client)[0]
+    probe_posts = _posts(probe)
+    assert client_main.path in {e.path for e in probe_posts}, [e.path for e in probe_posts]
+    mine = [e for e in probe_posts if e.path == client_main.path][0]
+    for header in ("authorization", "x-api-key"):
+        assert (header in mine.headers) == (header in client_main.headers)
+    assert mine.headers["anthropic-version"] == client_main.headers["anthropic-version"]
+    assert mine.json["anthropic_version"] == client_main.json["anthropic_version"]
+    assert not any(e.path.endswith("/v1/messages") for e in probe)
+
+
 def _posts(exchanges: list[Any]) -> list[Any]:
     return [e for e in exchanges if e.method == "POST"]
 
@@ -163,14 +194,18 @@ from gwdoctor.probes._recorder import RecordingProxy
 with RecordingProxy() as px:
     env = dict(json.loads(sys.argv[1]), HTTPS_PROXY=px.url)
     subprocess.run([{claude!r}, "-p", "say hi"], env=env, capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
-    print(json.dumps([e.target for e in px.exchanges if e.via == "connect"]))
+    client = [e.target for e in px.exchanges if e.via == "connect"]
+    del px.exchanges[:]
+    subprocess.run([{gwdoctor!r}, "scan", "--format", "json", "--timeout", "2"], env=env, capture_output=True,
+                   timeout=90, stdin=subprocess.DEVNULL, cwd=env["HOME"])
+    print(json.dumps({{"client": client, "probes": [e.target for e in px.exchanges if e.via == "connect"]}}))
 """
 
 
-def _direct(extra: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+def _direct(extra: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(Path(tmp), extra)
-        script = DIRECT.format(repo=str(REPO), claude=str(CLAUDE))
+        script = DIRECT.format(repo=str(REPO), claude=str(CLAUDE), gwdoctor=str(GWDOCTOR))
         done = subprocess.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" -c "$1" "$2"',
                                sys.executable, script, json.dumps(env)],
                               capture_output=True, text=True, timeout=150)
@@ -189,9 +224,13 @@ def _direct(extra: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
       "CLOUD_ML_REGION": "europe-west1"}, "europe-west1-aiplatform.googleapis.com"),
 ], ids=["bedrock-eu-west-1", "vertex-global", "vertex-eu", "vertex-europe-west1"])
 def test_direct_cloud_host(extra: dict[str, str], host: str) -> None:
-    """No base URL: the host the client tunnels to is the one the probes resolve and connect to."""
-    targets, route = _direct(extra)
+    """No base URL: the host the client tunnels to is the one the probes resolve and tunnel to."""
+    seen, route = _direct(extra)
+    targets = seen["client"]
     assert f"{host}:443" in targets, targets
+    # gwdoctor's own probes, through the same proxy, tunnel to the same host and nowhere else.
+    assert seen["probes"] and set(seen["probes"]) <= set(targets) | {f"{route['control']['host']}:443"
+                                                                     if route.get("control") else ""}, seen
     assert route["host"] == host and route["port"] == 443 and route["scheme"] == "https"
     if "CLAUDE_CODE_USE_BEDROCK" in extra:
         # The AWS SDK's control-plane call goes to bedrock.<region>, not bedrock-runtime.
