@@ -111,7 +111,8 @@ def run_probes(
         emit(rec)
 
     def upstream(p: Probe) -> set[str]:
-        return {provider[k] for k in (*p.needs, *p.requires) if k in provider and provider[k] != p.name}
+        return {provider[k] for k in (*p.needs, *p.requires, *p.after)
+                if k in provider and provider[k] != p.name}
 
     def blocker(p: Probe) -> str | None:
         if options.offline and p.network:

@@ -220,7 +220,7 @@ class Part:
 
 
 def load_faults(dirs: Iterable[Traversable] | None = None) -> dict[str, Any]:
-    """The ``faults.yaml`` catalogues of the knowledge directories, merged (parts appended,
+    """The ``faults.yaml`` catalogues of the knowledge directories, merged (lists appended,
     tables updated), each schema-checked."""
     merged: dict[str, Any] = {"parts": []}
     for directory in (list(dirs) if dirs is not None else [builtin_dir()]):
@@ -231,8 +231,8 @@ def load_faults(dirs: Iterable[Traversable] | None = None) -> dict[str, Any]:
         data = load_yaml_text(path.read_text(encoding="utf-8"), label)
         validate(data, "faults", label)
         for key, value in data.items():
-            if key == "parts":
-                merged["parts"].extend(value)
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
             elif isinstance(value, dict):
                 merged.setdefault(key, {}).update(value)
     return merged

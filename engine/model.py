@@ -156,7 +156,9 @@ class Probe:
     providers run first). ``requires``: fact keys that must be present *and
     truthy*, else the probe is skipped with the reason recorded. ``network``
     probes are skipped by ``--offline``; ``inference`` probes by
-    ``--no-inference``."""
+    ``--no-inference``. ``after``: fact keys whose providers must have finished
+    (whatever their outcome) before this probe runs; the keys may be missing (a
+    probe that reads what the others saw, such as a classifier)."""
 
     name: str
     func: ProbeFunc
@@ -167,6 +169,7 @@ class Probe:
     inference: bool = False
     timeout: float | None = None
     doc: str = ""
+    after: tuple[str, ...] = ()
 
     def run(self, ctx: ProbeContext) -> dict[str, Any]:
         return dict(self.func(ctx))
@@ -181,6 +184,7 @@ def probe(
     network: bool = False,
     inference: bool = False,
     timeout: float | None = None,
+    after: Iterable[str] = (),
 ) -> Callable[[ProbeFunc], Probe]:
     """Wrap a probe function with literal metadata. Registers nothing."""
 
@@ -195,6 +199,7 @@ def probe(
             inference=inference,
             timeout=timeout,
             doc=inspect.getdoc(func) or "",
+            after=tuple(after),
         )
 
     return wrap

@@ -16,6 +16,7 @@ AREAS = ("config", "provider", "dns", "proxy", "tls", "auth", "gateway", "model"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     tuple(f"gwdoctor.probes.{area}" for area in AREAS)
+    + ("gwdoctor.probes.faults",)
     + tuple(f"gwdoctor.rules.{area}" for area in AREAS)
     + ("gwdoctor.rules.unexplained", "gwdoctor.rules.engine", "gwdoctor.knowledge")
 )

@@ -101,4 +101,10 @@ def with_prerequisites(probes: list[Probe], chosen: list[Probe]) -> list[Probe]:
             if dep is not None and dep.name not in keep:
                 keep.add(dep.name)
                 todo.append(dep)
+    # A probe that only reads what kept probes saw (``after``, no needs of its own) comes along:
+    # it adds facts about them and costs no I/O of its own.
+    kept_keys = {key for p in probes if p.name in keep for key in p.provides}
+    for p in probes:
+        if p.after and not p.needs and not p.requires and set(p.after) & kept_keys:
+            keep.add(p.name)
     return [p for p in probes if p.name in keep]

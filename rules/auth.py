@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
-from ._gw import UPSTREAM, env_fix, first_line
+from ._gw import env_fix, first_line
 
-_NO_KEY = re.compile(r"No api key passed in|missing (api[ _-]?key|authentication|credentials?)|"
-                     r"x-api-key header is required|authorization header (is )?(required|missing)", re.I)
-_MODEL_ACCESS = re.compile(r"not allowed to access model|model_access_denied|"
-                           r"is not available for this API key", re.I)
-_NO_DB = re.compile(r"No connected db", re.I)
+# Faults (knowledge/faults.yaml, classified probe-side into fact `http.faults`) that say a 401/403
+# is about something other than the key the client sent.
+_NOT_THE_KEY = {"http.key_missing", "http.model_access_denied", "http.upstream_error", "http.policy_refusal"}
+
+
+def _faults(facts: Facts, name: str) -> set[str]:
+    """The fault ids probes/faults.py gave the answer recorded under ``name``."""
+    return set((facts.get("http.faults") or {}).get(name) or [])
 
 
 def _models(facts: Facts) -> dict[str, Any]:
@@ -80,12 +82,14 @@ def no_credentials(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT002", name="credential-rejected", cause="auth.rejected", severity=Severity.ERROR,
-      needs=("gateway.models",), confidence=0.9)
+      needs=("gateway.models", "http.faults"), confidence=0.9)
 def credential_rejected(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway answers `GET /v1/models` (or a model request), sent with exactly the
     client's credential headers, with 401 or 403 about the key itself (not a missing key, not a model
-    allowlist, not an upstream provider's 401 relayed by the gateway).
+    allowlist, not an upstream provider's 401 relayed by the gateway, not a refusal by policy:
+    the faults `http.key_missing`, `http.model_access_denied`, `http.upstream_error`,
+    `http.policy_refusal` of knowledge/faults.yaml rule those out).
 
     ## Why it matters
     Every request fails with `Failed to authenticate. API Error: 401 …`, after ≈3 minutes
@@ -102,16 +106,15 @@ def credential_rejected(facts: Facts) -> Finding | None:
     ## Fix safety
     Review: it replaces the credential.
     """
-    def own(result: dict[str, Any]) -> bool:
-        message = result.get("error_message") or ""
-        return result.get("status") in (401, 403) and not (
-            _NO_KEY.search(message) or _MODEL_ACCESS.search(message) or UPSTREAM.search(message))
+    def own(name: str, result: dict[str, Any]) -> bool:
+        return result.get("status") in (401, 403) and not _faults(facts, name) & _NOT_THE_KEY
 
     if _models(facts).get("credentials_withheld"):
         return None  # no credential went out (untrusted repo-chosen base URL): a 401 judges nothing
     # Some gateways leave /v1/models open and judge the key only on /v1/messages.
-    candidates = [_models(facts)] + [c for c in facts.get("model.checks") or [] if isinstance(c, dict)]
-    models = next((r for r in candidates if own(r)), None)
+    candidates = [("gateway.models", _models(facts))] + [
+        (f"model.checks[{c.get('model')}]", c) for c in facts.get("model.checks") or [] if isinstance(c, dict)]
+    models = next((r for name, r in candidates if own(name, r)), None)
     if models is None:
         return None
     status, message = models.get("status"), models.get("error_message") or ""
@@ -134,7 +137,7 @@ def credential_rejected(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT003", name="litellm-key-needs-database", cause="auth.rejected", severity=Severity.ERROR,
-      needs=("gateway.models",), confidence=0.95)
+      needs=("gateway.models", "http.faults"), confidence=0.95)
 def litellm_key_needs_database(facts: Facts) -> Finding | None:
     """## What it checks
     LiteLLM answers 400 `No connected db.` (`no_db_connection`): the key sent is not the
@@ -157,7 +160,7 @@ def litellm_key_needs_database(facts: Facts) -> Finding | None:
     found = [(name, r) for name, r in (("gateway.models", _models(facts)),
                                        ("gateway.count_tokens", facts.get("gateway.count_tokens") or {}))
              if r.get("status") == 400 and (r.get("error_type") == "no_db_connection"
-                                            or _NO_DB.search(r.get("error_message") or ""))]
+                                            or "http.no_db" in _faults(facts, name))]
     if not found:
         return None
     name, result = found[0]
@@ -180,7 +183,7 @@ def litellm_key_needs_database(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT004", name="credential-in-unread-header", cause="auth.wrong_header", severity=Severity.ERROR,
-      needs=("gateway.models",), confidence=0.85)
+      needs=("gateway.models", "http.faults"), confidence=0.85)
 def credential_in_unread_header(facts: Facts) -> Finding | None:
     """## What it checks
     The client sends a credential, yet the gateway says none was passed (401 `No api key
@@ -205,7 +208,7 @@ def credential_in_unread_header(facts: Facts) -> Finding | None:
     if models.get("credentials_withheld"):
         return None  # gwdoctor sent no credential on purpose: "no key passed" is expected
     sent = list(models.get("sent_headers") or facts.get("auth.headers") or [])
-    if models.get("status") != 401 or not sent or not _NO_KEY.search(models.get("error_message") or ""):
+    if models.get("status") != 401 or not sent or "http.key_missing" not in _faults(facts, "gateway.models"):
         return None
     if "authorization" in sent and "x-api-key" not in sent:
         move = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "x-api-key")

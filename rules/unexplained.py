@@ -46,6 +46,13 @@ _PROXY_STATUS = {
 }
 
 
+def _fault_means(facts: Facts, name: str) -> list[str]:
+    """What the faults probes/faults.py found in the answer recorded under ``name`` mean
+    (knowledge/faults.yaml), in catalogue order."""
+    ids = set((facts.get("http.faults") or {}).get(name) or [])
+    return [f["means"] for f in _faults().get("faults") or [] if f["id"] in ids]
+
+
 def status_meaning(status: int | None) -> str:
     if status is None:
         return "no HTTP answer"
@@ -135,12 +142,16 @@ def _model_findings(facts: Facts, area: str) -> list[Finding]:
     if area == "model" and status is not None and 200 <= status < 300:
         meaning = ("the answer is not a usable Anthropic event stream (no complete "
                    "message_start ... message_stop sequence)")
+    means = _fault_means(facts, f"model.checks[{model}]")
+    if means:
+        meaning = "; ".join(means)
     what = _phrase(status) if shown.get("error") is None else f"a {shown.get('error')} failure"
     others = sorted({str(c.get("model")) for c in bad} - {model})
     also = f"; also {', '.join(others)}" if others else ""
     evidence = _http_evidence(f"POST /v1/messages?beta=true, model {model} ({_role_of(shown)})"
                               f"{_route_note(facts)}", shown, facts)
     evidence["sse"] = shown.get("sse")
+    evidence["faults"] = sorted((facts.get("http.faults") or {}).get(f"model.checks[{model}]") or [])
     return [Finding(
         message=(f"The {_role_of(shown)} model request ({model}) got {what}, which no specific "
                  f"check recognises: {meaning}{also}"),

@@ -76,3 +76,51 @@ def test_fallback_rules_read_the_same_catalogue() -> None:
 
     assert status_meaning(405) == FAULTS["statuses"]["405"]
     assert status_meaning(418) == FAULTS["statuses"]["4xx"]
+
+
+# ---- the probe-side classifier (probes/faults.py): rules match these ids, never the text ----
+
+def _recorded(seen: dict) -> dict:
+    """An answer as the HTTP probes record it: status, the envelope's type and message
+    (probes/_envelope.parse_error, the probes' own parser) and the body excerpt."""
+    from gwdoctor.probes._envelope import parse_error
+
+    error_type, message = parse_error(seen["body"])
+    return {"status": seen["status"], "error_type": error_type, "error_message": message,
+            "body_excerpt": seen["body"]}
+
+
+@pytest.mark.parametrize("fault", FAULTS["faults"], ids=lambda f: f["id"])
+def test_each_fault_is_classified_from_the_real_body_it_was_taken_from(fault: dict) -> None:
+    from gwdoctor.probes.faults import classify
+
+    for seen in fault["seen"]:
+        recorded = _recorded(seen)
+        if "error_type" in seen:
+            assert recorded["error_type"] == seen["error_type"], seen["source"]
+        assert fault["id"] in classify(recorded), f"{fault['id']} not found in {seen['source']}"
+
+
+def test_faults_of_other_answers_stay_apart() -> None:
+    from gwdoctor.probes.faults import classify
+
+    wrong_key = {"status": 401, "error_type": "auth_error", "body_excerpt": "",
+                 "error_message": "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...."}
+    assert classify(wrong_key) == []  # a plain rejected key: AUT002's, no fault rules it out
+    assert classify({"status": 200, "error_type": None, "error_message": None, "body_excerpt": None}) == []
+
+
+def test_the_probe_names_answers_as_rules_read_them() -> None:
+    from gwdoctor.engine import ProbeContext
+    from gwdoctor.probes.faults import http_faults
+
+    facts = {"gateway.models": {"status": 400, "error_type": "no_db_connection", "error_message": "No connected db."},
+             "model.checks": [{"model": "claude-opus-5-5", "status": 403, "error_type": "forbidden",
+                               "error_message": "Request not allowed"}]}
+    out = http_faults.run(ProbeContext(env={}, facts=facts))["http.faults"]
+    assert out == {"gateway.models": ["http.no_db"], "model.checks[claude-opus-5-5]": ["http.policy_refusal"]}
+
+
+def test_rules_hold_no_regular_expressions_where_faults_replaced_them() -> None:
+    text = (ROOT / "rules/auth.py").read_text()
+    assert "import re" not in text and "re.compile" not in text
