@@ -13,6 +13,9 @@ __all__ = [
     "first_line", "http_results", "is_html", "served_alternative", "served_ids", "serves",
 ]
 
+# NOTE: INVALID_MODEL and UPSTREAM are the last text patterns in rules/; they stay only for
+# rules/_gw_http.py and rules/model.py, which are to match the faults http.invalid_model_name and
+# http.upstream_error (knowledge/faults.yaml, fact http.faults) instead, then these go.
 # LiteLLM: "Invalid model name passed in model=claude-haiku-4-5-20251001. Call `/v1/models` ..."
 INVALID_MODEL = re.compile(r"Invalid model name passed in model=(\S+?)\.?(\s|$)")
 # An error the gateway relays from its upstream provider rather than one about the client:
@@ -52,7 +55,7 @@ def is_html(result: Mapping[str, Any]) -> bool:
 
 
 def _norm(model_id: str) -> str:
-    return re.sub(r"\[1m\]$", "", model_id.strip())
+    return model_id.strip().removesuffix("[1m]")
 
 
 def served_ids(facts: Facts) -> list[str] | None:
