@@ -423,3 +423,9 @@ class _ProviderLiteLLMRelay(_Handler):
 
 
 SCENARIO_GATEWAY_MODES["litellm_provider"] = _ProviderLiteLLMRelay
+
+
+# The client survives a failing background model (`claude -p` sends only the main model): a fault
+# there must be a warning. Only requests for a haiku model get 405 from this gateway.
+SCENARIO_GATEWAY_MODES["haiku_405"] = _canned(
+    405, {"detail": "Method Not Allowed"}, when=lambda body: "haiku" in str(body.get("model") or ""))
