@@ -38,6 +38,7 @@ from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext
 
+from ._bounded import bounded
 from ._trust import client_ssl_context
 
 __all__ = ["DEFAULT_BODY_LIMIT", "classify_transport_error", "client_for", "proxy_url_for_httpx",
@@ -74,20 +75,25 @@ def client_for(ctx: ProbeContext, *, timeout: float | None = None) -> httpx.Clie
     proxy_scheme = str(route.get("scheme") or "").lower() if route.get("used") else ""
     tls_hop = str(ctx.facts.get("gateway.scheme") or "https").lower() == "https" \
         or proxy_scheme == "https"
+    # No TLS on this route (http:// gateway, http:// proxy or none, redirects not
+    # followed): skip building the client's trust store for nothing.
+    verify = client_ssl_context(ctx) if tls_hop else False
     kwargs: dict = {
         "trust_env": False,
         "follow_redirects": False,
         "timeout": httpx.Timeout(seconds, connect=seconds),
-        # No TLS on this route (http:// gateway, http:// proxy or none, redirects not
-        # followed): skip building the client's trust store for nothing.
-        "verify": client_ssl_context(ctx) if tls_hop else False,
     }
     if ctx.transport is not None:
-        kwargs["transport"] = ctx.transport
-    elif isinstance(route, dict) and route.get("used"):
-        proxy = proxy_url_for_httpx(ctx.vault.get("proxy.url") or route.get("url"))
-        if proxy:
-            kwargs["proxy"] = proxy
+        inner = ctx.transport
+    else:
+        proxy = None
+        if isinstance(route, dict) and route.get("used"):
+            proxy = proxy_url_for_httpx(ctx.vault.get("proxy.url") or route.get("url"))
+        # The transport, not the client, gets verify and proxy: it is wrapped below, and a
+        # client-level proxy would mount a transport of its own around the wrapper.
+        inner = httpx.HTTPTransport(verify=verify, proxy=proxy, trust_env=False)
+    # Inflated size, body size and exchange time bounded for every probe (_bounded).
+    kwargs["transport"] = bounded(inner)
     return httpx.Client(**kwargs)
 
 
