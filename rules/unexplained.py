@@ -152,9 +152,19 @@ def _model_findings(facts: Facts, area: str) -> list[Finding]:
                               f"{_route_note(facts)}", shown, facts)
     evidence["sse"] = shown.get("sse")
     evidence["faults"] = sorted((facts.get("http.faults") or {}).get(f"model.checks[{model}]") or [])
+    listing = models.get("status") if isinstance(models, dict) and models.get("error") is None else None
+    evidence["models_status"] = listing
+    # GET /v1/models, already asked, tells the two readings apart: the whole address answers
+    # like this (something else sits at the base URL), or only the model request fails.
+    if listing is not None and listing == status:
+        scope = f" (GET /v1/models got {status} too: every request to this address is answered so)"
+    elif listing is not None and 200 <= listing < 300:
+        scope = f" (GET /v1/models answers {listing}: only the model request fails)"
+    else:
+        scope = ""
     return [Finding(
         message=(f"The {_role_of(shown)} model request ({model}) got {what}, which no specific "
-                 f"check recognises: {meaning}{also}"),
+                 f"check recognises: {meaning}{also}{scope}"),
         evidence=evidence,
         fixes=(Fix(title="Send the client's request by hand and read the whole answer", safety="safe",
                    snippet=_curl_messages(facts, model)),),
