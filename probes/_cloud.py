@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["adc_file", "aws_profile", "expired_at", "sso_cache_expiry"]
+__all__ = ["adc_file", "aws_profile", "expired_at", "profile_keys", "sso_cache_expiry"]
 
 Getter = Callable[[str], "str | None"]
 
@@ -61,6 +61,20 @@ def aws_profile(env: Getter, home: Path, cwd: Path) -> dict[str, Any]:
         "web_identity": bool(conf.get("web_identity_token_file")),
         "exists": config is not None and bool(conf) or bool(keys),
     }
+
+
+def profile_keys(env: Getter, home: Path, cwd: Path) -> tuple[str, str, str | None] | None:
+    """The active profile's static keys ``(access key, secret, session token)`` for signing a
+    probe request the way the client would; never stored in a fact (callers keep them local)."""
+    name = env("AWS_PROFILE") or "default"
+    creds = _ini(_expand(env("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", home, cwd))
+    config = _ini(_expand(env("AWS_CONFIG_FILE") or "~/.aws/config", home, cwd))
+    for parser, section in ((creds, name), (config, "default" if name == "default" else f"profile {name}")):
+        if parser is not None and parser.has_section(section):
+            items = dict(parser.items(section))
+            if items.get("aws_access_key_id") and items.get("aws_secret_access_key"):
+                return items["aws_access_key_id"], items["aws_secret_access_key"], items.get("aws_session_token")
+    return None
 
 
 def expired_at(stamp: str | None, now: datetime | None = None) -> tuple[bool | None, str | None]:

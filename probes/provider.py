@@ -36,6 +36,64 @@ def _settings_keys(ctx: ProbeContext) -> set[str]:
             for k in f.get("keys") or []}
 
 
+def _aws_credentials(ctx: ProbeContext, get: Any, profile: dict[str, Any]) -> dict[str, Any]:
+    """The AWS credentials the client signs with, in its order (captured on 2.1.332,
+    tests/capture/test_provider_capture.py::test_bedrock_credential_precedence):
+    ``AWS_BEARER_TOKEN_BEDROCK``, then the settings' ``awsCredentialExport``, then the AWS SDK
+    chain, which skips the env keys whenever ``AWS_PROFILE`` is set (it warns and uses the
+    profile). ``source`` names what won, ``why`` says why, ``shadowed`` lists what lost."""
+    found: list[dict[str, Any]] = []
+    env_keys = bool(get("AWS_ACCESS_KEY_ID") and get("AWS_SECRET_ACCESS_KEY"))
+    pinned = get("AWS_PROFILE")
+    name = profile["name"]
+    if get("AWS_BEARER_TOKEN_BEDROCK"):
+        found.append({"kind": "bearer_token", "source": "AWS_BEARER_TOKEN_BEDROCK",
+                      "why": "a Bedrock API key is used before any AWS credential"})
+    if "awsCredentialExport" in _settings_keys(ctx):
+        found.append({"kind": "settings_export", "source": "awsCredentialExport (settings)",
+                      "why": "the settings command's credentials come before the AWS SDK chain"})
+    env = {"kind": "env", "source": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+           "why": "environment keys come first in the AWS SDK chain when AWS_PROFILE is not set"}
+    if env_keys and not pinned:
+        exp = expired_at(get("AWS_CREDENTIAL_EXPIRATION"))
+        found.append({**env, "expired": exp[0], "expires_at": exp[1]})
+    where = f"profile {name} ({profile['credentials_path'] if profile['static_keys'] else profile['config_path']})"
+    why_profile = (f"AWS_PROFILE={name} is set, so the AWS SDK uses the profile" if pinned
+                   else "the default profile, as nothing earlier in the chain is set")
+    if get("AWS_WEB_IDENTITY_TOKEN_FILE") and get("AWS_ROLE_ARN") and not pinned:
+        found.append({"kind": "web_identity", "source": "AWS_WEB_IDENTITY_TOKEN_FILE", "why": "web identity from the environment"})
+    if profile["static_keys"]:
+        exp = expired_at(profile["expiration"])
+        found.append({"kind": "profile", "source": where, "why": why_profile, "expired": exp[0], "expires_at": exp[1]})
+    elif profile["sso_session"] or profile["sso_start_url"]:
+        stamp = sso_cache_expiry(profile, ctx.home)
+        exp = expired_at(stamp) if stamp else (True, None)
+        found.append({"kind": "sso", "source": f"{where}, SSO cache ~/.aws/sso/cache", "why": why_profile,
+                      "expired": exp[0], "expires_at": exp[1]})
+    elif profile["credential_process"]:
+        found.append({"kind": "process", "source": f"{where} credential_process", "why": why_profile})
+    elif profile["role_arn"] or profile["web_identity"]:
+        found.append({"kind": "profile", "source": f"{where} role", "why": why_profile})
+    if env_keys and pinned:
+        found.append({**env, "why": f"AWS_PROFILE={name} is set: the AWS SDK ignores the environment keys "
+                                    "(it prints 'Please ensure that your environment only sets either the "
+                                    "AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair')"})
+    if get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        found.append({"kind": "container", "source": "AWS_CONTAINER_CREDENTIALS_*", "why": "container credentials endpoint"})
+    if not found:
+        return {"kind": None, "expired": None, "expires_at": None, "source": None,
+                "why": f"nothing in the chain: no AWS_BEARER_TOKEN_BEDROCK, awsCredentialExport, env keys or usable {where}",
+                "shadowed": []}
+    if pinned and env_keys and found[0]["kind"] == "env":
+        # AWS_PROFILE names a profile with no credentials: the SDK still does not fall back to env.
+        found[0] = {"kind": None, "source": None, "why": f"AWS_PROFILE={name} has no credentials and the "
+                    "environment keys are ignored while it is set"}
+    won = found[0]
+    return {"kind": won["kind"], "expired": won.get("expired"), "expires_at": won.get("expires_at"),
+            "source": won["source"], "why": won["why"],
+            "shadowed": [{k: f[k] for k in ("kind", "source", "why")} for f in found[1:]]}
+
+
 def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) -> dict[str, Any]:
     from_config = bool(behaviour.get("bedrock_region_from_aws_config"))
     profile = aws_profile(get, ctx.home, ctx.cwd)
@@ -56,48 +114,36 @@ def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) 
     if region is None:
         region, region_source = providers()["claude_on_bedrock"]["default_region"], "default"
 
-    kind, expired, expires = None, None, None
-    if get("AWS_BEARER_TOKEN_BEDROCK"):
-        kind = "bearer_token"
-    elif get("AWS_ACCESS_KEY_ID") and get("AWS_SECRET_ACCESS_KEY"):
-        kind = "env"
-        expired, expires = expired_at(get("AWS_CREDENTIAL_EXPIRATION"))
-    elif get("AWS_WEB_IDENTITY_TOKEN_FILE") and get("AWS_ROLE_ARN"):
-        kind = "web_identity"
-    elif get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        kind = "container"
-    elif profile["static_keys"]:
-        kind = "profile"
-        expired, expires = expired_at(profile["expiration"])
-    elif profile["sso_session"] or profile["sso_start_url"]:
-        kind = "sso"
-        stamp = sso_cache_expiry(profile, ctx.home)
-        expired, expires = expired_at(stamp) if stamp else (True, None)
-    elif profile["credential_process"]:
-        kind = "process"
-    elif profile["role_arn"] or profile["web_identity"]:
-        kind = "profile"
-    elif "awsCredentialExport" in _settings_keys(ctx):
-        kind = "settings_export"
+    creds = _aws_credentials(ctx, get, profile)
     skip_var = "CLAUDE_CODE_SKIP_MANTLE_AUTH" if mode == "mantle" else "CLAUDE_CODE_SKIP_BEDROCK_AUTH"
     base_var = "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if mode == "mantle" else "ANTHROPIC_BEDROCK_BASE_URL"
     prefix = get("ANTHROPIC_BEDROCK_REGION_PREFIX") or bedrock_prefix_for_region(region)
     return {"region": region, "region_source": region_source, "region_ignored": ignored,
             "profile": profile["name"], "profile_exists": profile["exists"],
-            "credentials": {"kind": kind, "expired": expired, "expires_at": expires},
+            "credentials": creds,
             "skip_auth": truthy(get(skip_var)), "base_url": get(base_var),
             "region_prefix": prefix, "auth_refresh": "awsAuthRefresh" in _settings_keys(ctx)}
 
 
 def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
     adc = adc_file(get, ctx.home, ctx.cwd)
-    # ANTHROPIC_VERTEX_PROJECT_ID is "overridden by GCLOUD_PROJECT, GOOGLE_CLOUD_PROJECT, or the
-    # project in your GOOGLE_APPLICATION_CREDENTIALS credential file" (CC:env-vars).
-    order = [("GCLOUD_PROJECT", get("GCLOUD_PROJECT")), ("GOOGLE_CLOUD_PROJECT", get("GOOGLE_CLOUD_PROJECT")),
-             ("adc_file", adc["project_id"] if adc["source"] == "GOOGLE_APPLICATION_CREDENTIALS" else None),
-             ("ANTHROPIC_VERTEX_PROJECT_ID", get("ANTHROPIC_VERTEX_PROJECT_ID"))]
-    chosen = next(((name, value) for name, value in order if value), (None, None))
-    ignored = [{"var": name, "value": value} for name, value in order
+    skip = truthy(get("CLAUDE_CODE_SKIP_VERTEX_AUTH"))
+    # Captured on 2.1.332 (tests/capture/test_provider_capture.py::test_vertex_project_precedence):
+    # ANTHROPIC_VERTEX_PROJECT_ID wins over GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT and the key file's
+    # project (the docs say the reverse), and under CLAUDE_CODE_SKIP_VERTEX_AUTH it is the only
+    # source: without it the client refuses to start. With Google auth on, the auth library may
+    # supply the project from GCLOUD_PROJECT, GOOGLE_CLOUD_PROJECT or the key file (documentary).
+    order = [("ANTHROPIC_VERTEX_PROJECT_ID", get("ANTHROPIC_VERTEX_PROJECT_ID"), "the client's own variable wins")]
+    file_project = adc["project_id"] if adc["type"] == "service_account" else None
+    later = [("GCLOUD_PROJECT", get("GCLOUD_PROJECT")), ("GOOGLE_CLOUD_PROJECT", get("GOOGLE_CLOUD_PROJECT")),
+             ("adc_file", file_project)]
+    for name, value in later:
+        why = ("ignored: with CLAUDE_CODE_SKIP_VERTEX_AUTH the client reads only ANTHROPIC_VERTEX_PROJECT_ID" if skip
+               else "used by the Google auth library only when ANTHROPIC_VERTEX_PROJECT_ID is unset")
+        order.append((name, value, why))
+    usable = order if not skip else order[:1]
+    chosen = next(((name, value, why) for name, value, why in usable if value), (None, None, None))
+    ignored = [{"var": name, "value": value, "why": why} for name, value, why in order
                if value and name != chosen[0] and value != chosen[1]]
     raw_region = get("CLOUD_ML_REGION")
     default = providers()["gcp"]["claude_code_default_region"]
@@ -110,12 +156,13 @@ def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
     cfg = ctx.facts.get("config.env") or {}
     names = [v for v in (cfg if isinstance(cfg, dict) else ctx.env) if v.startswith("VERTEX_REGION_")]
     model_regions = {v: get(v) for v in sorted(names) if get(v)}
-    return {"project_id": chosen[1], "project_source": chosen[0], "project_ignored": ignored,
+    return {"project_id": chosen[1], "project_source": chosen[0], "project_why": chosen[2],
+            "project_ignored": ignored,
             "region": region, "region_raw": raw_region, "region_valid": valid,
             "model_regions": model_regions,
             "invalid_model_regions": sorted(v for v, r in model_regions.items() if not gcp_region_valid(r)),
             "adc": {k: adc[k] for k in ("path", "source", "exists", "type", "error")},
-            "skip_auth": truthy(get("CLAUDE_CODE_SKIP_VERTEX_AUTH")),
+            "skip_auth": skip,
             "base_url": get("ANTHROPIC_VERTEX_BASE_URL"),
             "auth_refresh": "gcpAuthRefresh" in _settings_keys(ctx)}
 

@@ -18,6 +18,7 @@ from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext, ProbeSkipped, probe
 
+from ._cloud import profile_keys
 from ._envelope import excerpt
 from ._gwhttp import client_headers, credentials_withheld, gate, parse_custom_headers, secrets
 from ._http import classify_transport_error, client_for, read_capped
@@ -45,6 +46,10 @@ def _headers(ctx: ProbeContext) -> dict[str, Any]:
     return headers
 
 
+def _profile_keys(ctx: ProbeContext) -> tuple[str, str, str | None] | None:
+    return profile_keys(lambda v: env_value(ctx, v), ctx.home, ctx.cwd)
+
+
 def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
     """``(how, reason not checked)``: ``none``, ``sigv4``, ``bearer``, or ``unavailable``."""
     if route.get("skip_auth"):
@@ -52,11 +57,16 @@ def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
     if credentials_withheld(ctx):
         return "unavailable", "the route was chosen by an untrusted repository: gwdoctor sends no cloud credentials there"
     if route["mode"] == "bedrock":
-        if env_value(ctx, "AWS_BEARER_TOKEN_BEDROCK"):
+        # The credential the client signs with (provider.bedrock.credentials: bearer key, then
+        # awsCredentialExport, then the profile when AWS_PROFILE is set, else the env keys).
+        creds = (ctx.facts.get("provider.bedrock") or {}).get("credentials") or {}
+        kind = creds.get("kind")
+        if kind == "bearer_token" and env_value(ctx, "AWS_BEARER_TOKEN_BEDROCK"):
             return "bearer", None
-        if env_value(ctx, "AWS_ACCESS_KEY_ID") and env_value(ctx, "AWS_SECRET_ACCESS_KEY"):
+        if kind == "env" and env_value(ctx, "AWS_ACCESS_KEY_ID") and env_value(ctx, "AWS_SECRET_ACCESS_KEY"):
             return "sigv4", None
-        kind = ((ctx.facts.get("provider.bedrock") or {}).get("credentials") or {}).get("kind")
+        if kind == "profile" and _profile_keys(ctx):
+            return "sigv4", None
         return "unavailable", (f"AWS credentials of kind {kind or 'none found'} are resolved by the AWS SDK at "
                                "run time (SSO, profile, role, IMDS); gwdoctor does not call AWS to get them, "
                                "so the models were not asked")
@@ -74,10 +84,13 @@ def _check(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any], req: 
     if how == "bearer":
         headers["authorization"] = f"Bearer {env_value(ctx, 'AWS_BEARER_TOKEN_BEDROCK')}"
     elif how == "sigv4":
-        headers.update(sigv4_headers("POST", url, body, access_key=str(env_value(ctx, "AWS_ACCESS_KEY_ID")),
-                                     secret_key=str(env_value(ctx, "AWS_SECRET_ACCESS_KEY")),
-                                     session_token=env_value(ctx, "AWS_SESSION_TOKEN"),
-                                     region=str(req.get("region") or "us-east-1")))
+        kind = (((ctx.facts.get("provider.bedrock") or {}).get("credentials") or {}).get("kind"))
+        keys = _profile_keys(ctx) if kind == "profile" else (
+            str(env_value(ctx, "AWS_ACCESS_KEY_ID")), str(env_value(ctx, "AWS_SECRET_ACCESS_KEY")),
+            env_value(ctx, "AWS_SESSION_TOKEN"))
+        assert keys is not None  # _auth said sigv4
+        headers.update(sigv4_headers("POST", url, body, access_key=keys[0], secret_key=keys[1],
+                                     session_token=keys[2], region=str(req.get("region") or "us-east-1")))
     out: dict[str, Any] = {"model": req["model"], "roles": req.get("roles") or [], "region": req.get("region"),
                            "url": req["url"], "checked": True, "auth": how, "status": None, "error": None,
                            "error_type": None, "error_message": None, "content_type": None,

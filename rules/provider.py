@@ -33,8 +33,11 @@ def vertex_project_missing(facts: Facts) -> Finding | None:
     vertex = facts["provider.vertex"]
     if not vertex or vertex.get("project_id"):
         return None
+    unread = [f"{i['var']}={i['value']}" for i in vertex.get("project_ignored") or []]
+    why = (f"; {', '.join(unread)} {'is' if len(unread) == 1 else 'are'} set, but "
+           f"{(vertex.get('project_ignored') or [{}])[0].get('why') or 'not read'}") if unread else ""
     return Finding(
-        message="Vertex mode is on but no GCP project is set (ANTHROPIC_VERTEX_PROJECT_ID)",
+        message=f"Vertex mode is on but no GCP project is set (ANTHROPIC_VERTEX_PROJECT_ID){why}",
         evidence={"provider.vertex": vertex},
         fixes=(Fix(title="Set the Vertex project", safety="safe",
                    snippet="export ANTHROPIC_VERTEX_PROJECT_ID=<your-gcp-project-id>"),),
@@ -158,15 +161,20 @@ def bedrock_credentials_missing(facts: Facts) -> Finding | None:
     profile = bedrock.get("profile") or "default"
     if creds.get("kind") and not creds.get("expired"):
         return None
+    lost = "; ".join(f"not used: {x.get('source')} ({x.get('why')})" for x in creds.get("shadowed") or [])
+    lost = f"; {lost}" if lost else ""
     if creds.get("expired"):
         login = f"aws sso login --profile {profile}" if creds.get("kind") == "sso" else f"aws configure --profile {profile}"
+        won = f" from {creds['source']}, chosen because {creds.get('why')}" if creds.get("source") else ""
         return Finding(
-            message=f"Bedrock {creds.get('kind')} credentials (profile {profile}) expired {creds.get('expires_at') or '(no cached token)'}",
+            message=(f"Bedrock {creds.get('kind')} credentials (profile {profile}){won} expired "
+                     f"{creds.get('expires_at') or '(no cached token)'}{lost}"),
             evidence={"credentials": creds, "profile": profile}, confidence=0.9,
             fixes=(Fix(title="Refresh the credentials", safety="safe", snippet=login),),
         )
     return Finding(
-        message=f"Bedrock mode but no AWS credentials found (profile {profile}, no env keys, no AWS_BEARER_TOKEN_BEDROCK)",
+        message=(f"Bedrock mode but no AWS credentials found (profile {profile}, no env keys, no AWS_BEARER_TOKEN_BEDROCK)"
+                 + (f": {creds['why']}" if creds.get("why") else "") + lost),
         evidence={"credentials": creds, "profile": profile},
         fixes=(Fix(title="Log in with your profile", snippet=f"aws sso login --profile {profile}\nexport AWS_PROFILE={profile}"),
                Fix(title="Or use a Bedrock API key", snippet="export AWS_BEARER_TOKEN_BEDROCK=<your-bedrock-api-key>")),

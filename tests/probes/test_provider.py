@@ -97,7 +97,9 @@ def test_bedrock_sso_cache_expiry(tmp_path: Path, delta: timedelta, expired: boo
 def test_bedrock_without_any_credentials(tmp_path: Path) -> None:
     aws(tmp_path, "[default]\nregion = us-east-2\n")
     b = scan(tmp_path, {"CLAUDE_CODE_USE_BEDROCK": "1"})["provider.bedrock"]
-    assert b["credentials"] == {"kind": None, "expired": None, "expires_at": None}
+    creds = b["credentials"]
+    assert (creds["kind"], creds["expired"], creds["expires_at"], creds["shadowed"]) == (None, None, None, [])
+    assert "nothing in the chain" in creds["why"]
 
 
 def test_broken_aws_files_do_not_crash(tmp_path: Path) -> None:
@@ -114,16 +116,43 @@ def adc(tmp_path: Path, data: Any, where: str = "home/.config/gcloud/application
 
 
 def test_vertex_project_precedence_and_adc_type(tmp_path: Path) -> None:
+    """ANTHROPIC_VERTEX_PROJECT_ID wins over the key file and GOOGLE_CLOUD_PROJECT (captured on
+    2.1.332: tests/capture/test_provider_capture.py::test_vertex_project_precedence)."""
     key = adc(tmp_path, {"type": "service_account", "project_id": "from-file", "private_key": SECRET}, "keys/sa.json")
     v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "mine",
                         "GOOGLE_APPLICATION_CREDENTIALS": str(key), "CLOUD_ML_REGION": "global"})["provider.vertex"]
-    assert (v["project_id"], v["project_source"]) == ("from-file", "adc_file")
-    assert v["project_ignored"] == [{"var": "ANTHROPIC_VERTEX_PROJECT_ID", "value": "mine"}]
+    assert (v["project_id"], v["project_source"]) == ("mine", "ANTHROPIC_VERTEX_PROJECT_ID")
+    assert [(i["var"], i["value"]) for i in v["project_ignored"]] == [("adc_file", "from-file")]
     assert v["adc"]["type"] == "service_account" and v["adc"]["exists"] is True
     assert (v["region"], v["region_valid"]) == ("global", True)
     v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "mine",
                         "GOOGLE_CLOUD_PROJECT": "gcp"})["provider.vertex"]
-    assert v["project_id"] == "gcp" and v["adc"]["source"] == "gcloud_default" and v["adc"]["exists"] is False
+    assert v["project_id"] == "mine" and v["adc"]["source"] == "gcloud_default" and v["adc"]["exists"] is False
+    # Without the client's own variable, Google auth may supply the project; under the skip
+    # variable nothing does (the client refuses to start).
+    v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "GOOGLE_CLOUD_PROJECT": "gcp"})["provider.vertex"]
+    assert (v["project_id"], v["project_source"]) == ("gcp", "GOOGLE_CLOUD_PROJECT")
+    v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+                        "GOOGLE_CLOUD_PROJECT": "gcp"})["provider.vertex"]
+    assert v["project_id"] is None and "only ANTHROPIC_VERTEX_PROJECT_ID" in v["project_ignored"][0]["why"]
+
+
+def test_bedrock_credential_precedence(tmp_path: Path) -> None:
+    """Bearer key > awsCredentialExport > (AWS_PROFILE set: the profile; else env keys) — the
+    order captured on 2.1.332 (test_provider_capture.py::test_bedrock_credential_precedence)."""
+    aws(tmp_path, "[profile claude]\nregion = us-east-1\n",
+        "[claude]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = s\n"
+        "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n")
+    env = {"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "s"}
+    c = scan(tmp_path, env)["provider.bedrock"]["credentials"]
+    assert c["kind"] == "env" and [s["kind"] for s in c["shadowed"]] == ["profile"]
+    c = scan(tmp_path, {**env, "AWS_PROFILE": "claude"})["provider.bedrock"]["credentials"]
+    assert c["kind"] == "profile" and "AWS_PROFILE=claude" in c["why"]
+    assert c["shadowed"][0]["kind"] == "env" and "ignores the environment keys" in c["shadowed"][0]["why"]
+    c = scan(tmp_path, {**env, "AWS_BEARER_TOKEN_BEDROCK": "k"})["provider.bedrock"]["credentials"]
+    assert c["kind"] == "bearer_token" and {s["kind"] for s in c["shadowed"]} == {"env", "profile"}
+    c = scan(tmp_path, env, user_settings={"awsCredentialExport": "echo {}"})["provider.bedrock"]["credentials"]
+    assert c["kind"] == "settings_export" and c["shadowed"][0]["kind"] == "env"
 
 
 def test_vertex_missing_key_file_and_bad_regions(tmp_path: Path) -> None:
