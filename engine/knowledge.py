@@ -117,6 +117,11 @@ def _client_data() -> dict[str, Any]:
     return read_yaml(builtin_dir(), "client.yaml")
 
 
+def captured_versions() -> list[str]:
+    """The client versions whose behaviour the capture tier shows (tests/capture)."""
+    return [str(v) for v in _client_data().get("captured_versions") or []]
+
+
 def assumed_client_version() -> str:
     return str(_client_data()["assumed_version"])
 

@@ -123,6 +123,8 @@ class Options:
     probe_timeout: float = 4.0
     gateway_config: str | None = None
     client_version: str | None = None
+    # Run the installed client against a local recorder to learn its behaviour (opt-in).
+    observe_client: bool = False
 
 
 @dataclass

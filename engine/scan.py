@@ -58,7 +58,8 @@ def default_budget(options: Options) -> float:
 def options_dict(options: Options, budget: float) -> dict[str, Any]:
     return {"offline": options.offline, "no_inference": options.no_inference,
             "timeout": options.probe_timeout, "budget": budget,
-            "gateway_config": options.gateway_config, "client_version": options.client_version}
+            "gateway_config": options.gateway_config, "client_version": options.client_version,
+            "observe_client": options.observe_client}
 
 
 def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:

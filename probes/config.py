@@ -13,7 +13,12 @@ from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 from gwdoctor.engine.cache import read_json, write_json
-from gwdoctor.engine.knowledge import assumed_client_version, client_behaviour
+from gwdoctor.engine.knowledge import (
+    assumed_client_version,
+    captured_versions,
+    client_behaviour,
+    parse_version,
+)
 from gwdoctor.rules._providers import variables
 
 from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
@@ -40,19 +45,81 @@ def _find_claude(ctx: ProbeContext) -> str | None:
 
 
 @probe(name="client.version",
-       provides=("client.version", "client.version_source", "client.behaviour"))
+       provides=("client.version", "client.version_source", "client.behaviour",
+                 "client.behaviour_source"))
 def client_version(ctx: ProbeContext) -> Facts:
     """Ask the installed client its version (`claude --version`, 3 s at most), unless
-    `--client-version` was given; fall back to the version gwdoctor assumes."""
+    `--client-version` was given; fall back to the version gwdoctor assumes. Its behaviour comes
+    from knowledge (captured for the pinned versions), or, with `--observe-client`, from
+    running that binary against a local recorder."""
     version, src = ctx.options.client_version, "option"
+    binary = _find_claude(ctx)
     if not version:
-        binary = _find_claude(ctx)
         if binary:
             version, src = _ask_version(binary, ctx), "claude --version"
     if not version:
         version, src = assumed_client_version(), "assumed"
+    behaviour = client_behaviour(version)
+    basis = behaviour_basis(version)
+    if getattr(ctx.options, "observe_client", False):
+        observed = _observe(ctx, binary, version, src)
+        basis = {**basis, "observation": {k: v for k, v in observed.items() if k != "behaviour"}}
+        if observed.get("ok"):
+            behaviour = {**behaviour, **observed["behaviour"]}
+            basis.update({"kind": "observed", "version": version,
+                          "detail": f"observed from {binary} against a local recorder"})
     return {"client.version": version, "client.version_source": src,
-            "client.behaviour": client_behaviour(version)}
+            "client.behaviour": behaviour, "client.behaviour_source": basis}
+
+
+def behaviour_basis(version: str) -> dict[str, Any]:
+    """Where the predictions for ``version`` come from: a capture of that very version, the
+    nearest older captured version, or documents only."""
+    captured = captured_versions()
+    wanted = parse_version(version) or (0,)
+    if version in captured:
+        return {"kind": "captured", "version": version, "captured": captured,
+                "detail": f"knowledge captured from Claude Code {version} (tests/capture)"}
+    older = [v for v in captured if (parse_version(v) or (0,)) <= wanted]
+    if older:
+        nearest = max(older, key=lambda v: parse_version(v) or (0,))
+        return {"kind": "nearest-captured", "version": nearest, "captured": captured,
+                "detail": f"{version} was never captured; predictions assume it behaves like {nearest}"}
+    return {"kind": "docs", "version": None, "captured": captured,
+            "detail": f"{version} is older than every captured version; predictions come from documents"}
+
+
+def _observe(ctx: ProbeContext, binary: str | None, version: str, src: str) -> dict[str, Any]:
+    from ._observe import managed_route_settings, observe_client
+
+    if not binary:
+        return {"ok": False, "error": "no claude binary on PATH (or GWDOCTOR_CLAUDE) to observe"}
+    if src == "option":
+        return {"ok": False, "error": "--client-version names another version than the binary's"}
+    managed = [layer for layer in load_layers(ctx.env, ctx.home, ctx.cwd, ctx.root)
+               if layer.layer.startswith("managed") and layer.valid]
+    routed = sorted({v for layer in managed
+                     for v in managed_route_settings(layer.data.get("env") or {})})
+    if routed:
+        return {"ok": False, "error": "managed settings set " + ", ".join(routed)
+                + ": the observation could reach past the local recorder, so it was not run"}
+    key = _binary_key(binary)
+    cached = read_json("client-observed.json") or {}
+    if key and isinstance(cached, dict) and isinstance(cached.get(key), dict) and cached[key].get("ok"):
+        return {**cached[key], "cached": True}
+    observed = observe_client(binary, version, timeout=max(10.0, ctx.timeout * 3))
+    if key and observed.get("ok"):
+        write_json("client-observed.json", {key: observed})
+    return observed
+
+
+def _binary_key(binary: str) -> str | None:
+    try:
+        real = os.path.realpath(binary)
+        st = os.stat(real)
+    except OSError:
+        return None
+    return f"{real}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _ask_version(binary: str, ctx: ProbeContext) -> str | None:
