@@ -11,12 +11,19 @@ from typing import Any
 import click
 
 from ._version import __version__
+from .cli_input import (BUDGET_RANGE, TIMEOUT_RANGE, FiniteFloat, check_only, env_timeout,
+                        reopen_closed_std_streams)
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
 FAIL_ON = ("critical", "error", "warning", "info", "never")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_PIPE = 141  # stdout closed by its reader (128 + SIGPIPE, what a shell shows for `| head`)
 MAX_BUNDLE = 64 * 2**20  # a real bundle is tens of KiB
+
+
+# Set by entry() when the caller closed stdout (`gwdoctor scan >&-`): a report for stdout
+# has nowhere to go, which is a usage error, not an internal one.
+_STDOUT_CLOSED = False
 
 
 def _silence_stdout() -> None:
@@ -123,6 +130,8 @@ def _write(text: str, output: str | None) -> None:
     # Encode before opening: an environment value that is not UTF-8 (a surrogate escape)
     # once raised here after --output had been truncated. As "\\udcff" it stays valid JSON.
     data = text.encode("utf-8", errors="backslashreplace")
+    if (not output or output == "-") and _STDOUT_CLOSED:
+        raise click.UsageError("stdout is closed: nowhere to write the report (use --output FILE)")
     if not output or output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -136,9 +145,9 @@ def _write(text: str, output: str | None) -> None:
 
 def probe_options(func: Any) -> Any:
     decorators = [
-        click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
+        click.option("--timeout", type=FiniteFloat(*TIMEOUT_RANGE), default=None,
                      help="Per-probe network timeout in seconds [default: 4, or GWDOCTOR_TIMEOUT]."),
-        click.option("--budget", type=click.FloatRange(0.5, 3600), default=None,
+        click.option("--budget", type=FiniteFloat(*BUDGET_RANGE), default=None,
                      help="Time budget for the whole scan in seconds [default: 4 x timeout, at least 10]."),
         click.option("--offline", is_flag=True, help="Skip every network probe."),
         click.option("--no-inference", is_flag=True,
@@ -160,8 +169,7 @@ def _request(kw: dict[str, Any], bundle: Any = None, on_event: Any = None) -> An
     from .model import Options
     from .scan import ScanRequest
 
-    env_timeout = os.environ.get("GWDOCTOR_TIMEOUT")
-    timeout = kw.get("timeout") or (float(env_timeout) if env_timeout else 4.0)
+    timeout = kw.get("timeout") or env_timeout()
     options = Options(offline=kw["offline"], no_inference=kw["no_inference"],
                       probe_timeout=timeout, gateway_config=kw.get("gateway_config"),
                       client_version=kw.get("client_version"))
@@ -176,14 +184,18 @@ def _plain() -> bool:
 
 
 def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
-    from .scan import run_scan
+    from .scan import prepare, run_scan
 
+    request = _request(kw, bundle)
+    prepared = prepare(request)
+    check_only(request.only, {p.name for p in prepared[0].probes})
     if progress and bundle is None and sys.stderr.isatty() and not os.environ.get("CI"):
         from .render_text import Progress
 
         with Progress(sys.stderr) as prog:
-            return run_scan(_request(kw, bundle, on_event=prog))
-    return run_scan(_request(kw, bundle))
+            request.on_event = prog
+            return run_scan(request, prepared)
+    return run_scan(request, prepared)
 
 
 @main.command()
@@ -293,6 +305,9 @@ def entry() -> None:
     command needs: atexit handlers (a plugin's too) still run, scratch files are removed
     in ``finally`` blocks, and abandoned probe threads are daemons. Code that imports gwdoctor
     (tests, CliRunner) calls ``main`` and keeps the normal exit."""
+    global _STDOUT_CLOSED
+    # A closed stdout: writing the report there is a usage error (exit 2); --output still works.
+    _STDOUT_CLOSED = reopen_closed_std_streams()
     try:
         main()
         code: Any = EXIT_OK

@@ -38,7 +38,6 @@ from ._lazy import httpx  # imported on first use
 
 from gwdoctor.engine import ProbeContext
 
-from ._bounded import bounded
 from ._trust import client_ssl_context
 
 __all__ = ["DEFAULT_BODY_LIMIT", "classify_transport_error", "client_for", "proxy_url_for_httpx",
@@ -92,7 +91,10 @@ def client_for(ctx: ProbeContext, *, timeout: float | None = None) -> httpx.Clie
         # The transport, not the client, gets verify and proxy: it is wrapped below, and a
         # client-level proxy would mount a transport of its own around the wrapper.
         inner = httpx.HTTPTransport(verify=verify, proxy=proxy, trust_env=False)
-    # Inflated size, body size and exchange time bounded for every probe (_bounded).
+    # Inflated size, body size and exchange time bounded for every probe. Imported here:
+    # _bounded subclasses httpx types, and an offline scan must not import httpx at all.
+    from ._bounded import bounded
+
     kwargs["transport"] = bounded(inner)
     return httpx.Client(**kwargs)
 
