@@ -26,7 +26,13 @@ def build(kind: str, options: Mapping[str, Any]) -> Setup:
     """The setup for ``kind``; raises SetupError naming the option that cannot work."""
     if kind not in KINDS:
         raise SetupError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
-    return KINDS[kind]({k: v for k, v in options.items() if v is not None})
+    opts = {k: v for k, v in options.items() if v is not None}
+    if kind in ("bedrock", "vertex") and opts.get("base_url"):
+        # --base-url: the same provider mode through a LiteLLM pass-through (the gateway variant)
+        from ._setup_provider_gateway import GATEWAY_VARIANTS
+
+        return GATEWAY_VARIANTS[kind](opts)
+    return KINDS[kind](opts)
 
 
 def generate(kind: str, options: Mapping[str, Any]) -> dict[str, str]:
