@@ -29,8 +29,18 @@ def _transport(facts: Facts) -> str | None:
     return facts.get("gateway.transport_error")
 
 
+def _where(facts: Facts) -> tuple[str, object]:
+    """Host and port the client connects to: in Bedrock/Vertex mode the provider route's
+    (``route.target``), not ANTHROPIC_BASE_URL's, which the client never contacts then."""
+    route = facts.get("route.target")
+    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex"):
+        return str(route.get("host") or ""), route.get("port")
+    return str(facts.get("gateway.host") or ""), facts.get("gateway.port")
+
+
 def _hostport(facts: Facts) -> str:
-    return f"{facts.get('gateway.host')}:{facts.get('gateway.port')}"
+    host, port = _where(facts)
+    return f"{host}:{port}"
 
 
 @rule(id="GWY001", name="gateway-connection-refused", cause="gateway.unreachable",
@@ -54,13 +64,13 @@ def gateway_connection_refused(facts: Facts) -> Finding | None:
     """
     if _transport(facts) != "refused":
         return None
-    host = facts.get("gateway.host") or ""
+    host, port = _where(facts)
     fixes = [Fix(title="Check what listens on the gateway's port", safety="safe",
-                 snippet=f"ss -ltnp | grep ':{facts.get('gateway.port')}\\b'" if host in
-                 ("127.0.0.1", "localhost", "::1") else f"nc -vz {host} {facts.get('gateway.port')}")]
+                 snippet=f"ss -ltnp | grep ':{port}\\b'" if host in
+                 ("127.0.0.1", "localhost", "::1") else f"nc -vz {host} {port}")]
     if host in ("127.0.0.1", "localhost", "::1"):
         fixes.append(Fix(title="Start LiteLLM on that port", safety="manual",
-                         snippet=f"litellm --config config.yaml --host {host} --port {facts.get('gateway.port')}"))
+                         snippet=f"litellm --config config.yaml --host {host} --port {port}"))
     return Finding(message=f"Connection to the gateway {_hostport(facts)} is refused: nothing listens there",
                    evidence={"connect.gateway": facts.get("connect.gateway"),
                              "gateway.transport_error": facts.get("gateway.transport_error")},
