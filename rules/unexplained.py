@@ -31,21 +31,6 @@ def _faults() -> dict[str, Any]:
     return read_yaml(builtin_dir(), "faults.yaml")
 
 
-_TRANSPORT_MEANING = {
-    "refused": "nothing accepts connections at that address",
-    "timeout": "no answer within the probe timeout",
-    "reset": "the connection was dropped before an answer",
-    "tls": "the TLS connection failed",
-    "proxy": "the proxy refused or failed the connection",
-    "dns": "the host name did not resolve",
-    "protocol": "the answer was not valid HTTP",
-}
-_PROXY_STATUS = {
-    5: "the proxy could not reach the gateway, or refused to (its own error page)",
-    4: "the proxy refused the request",
-}
-
-
 def _fault_means(facts: Facts, name: str) -> list[str]:
     """What the faults probes/faults.py found in the answer recorded under ``name`` mean
     (knowledge/faults.yaml), in catalogue order."""
@@ -137,7 +122,7 @@ def _model_findings(facts: Facts, area: str) -> list[Finding]:
     shown = (main or bad)[0]
     model = str(shown.get("model"))
     status = shown.get("status")
-    meaning = (_TRANSPORT_MEANING.get(str(shown.get("error")), str(shown.get("error")))
+    meaning = (_faults()["transport_errors"].get(str(shown.get("error")), str(shown.get("error")))
                if shown.get("error") is not None else status_meaning(status))
     if area == "model" and status is not None and 200 <= status < 300:
         meaning = ("the answer is not a usable Anthropic event stream (no complete "
@@ -302,7 +287,7 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
         return None
     code = str(connect.get("error_header") or "").split(" ")[0]
     meaning = _faults()["proxy_errors"].get(code) or (
-        _PROXY_STATUS.get(status // 100, "an answer the client cannot use") if isinstance(status, int)
+        _faults()["proxy_statuses"].get(f"{status // 100}xx", "an answer the client cannot use") if isinstance(status, int)
         else f"the proxy connection failed ({error})")
     host, port = facts.get("gateway.host"), facts.get("gateway.port")
     method = connect.get("method") or "CONNECT"
@@ -323,15 +308,6 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
                    snippet=f"curl -sv -x '{bare}'{user} '{base}/v1/models' -o /dev/null 2>&1 | "
                            "grep -iE '^< |x-squid|error|proxy'"),),
     )
-
-
-_HANDSHAKE_MEANING = {
-    "failed": "the server or something on the way ended the handshake",
-    "timeout": "the port accepted the connection but sent no TLS answer",
-    "reset": "the connection was dropped during the handshake (a firewall or DPI device that "
-             "filters by server name does this)",
-    "plain_http": "the port answered in plain HTTP",
-}
 
 
 @rule(id="TLS011", name="tls-handshake-unexplained", cause="tls.unexplained",
@@ -373,7 +349,7 @@ def tls_handshake_unexplained(facts: Facts) -> Finding | None:
                    "certificate_required alert only then")
     elif status != "ok":
         what = f"{status}: {hs.get('error')}"
-        meaning = _HANDSHAKE_MEANING.get(str(status), "the handshake failed")
+        meaning = _faults()["handshake_outcomes"].get(str(status), "the handshake failed")
     else:
         what, meaning = f"a certificate the client rejects ({code})", "the client would reject this certificate"
     if "CERTIFICATE_REQUIRED" in str(hs.get("error") or "").upper():
