@@ -159,6 +159,22 @@ def _vertex_id(model: str) -> str:
     return re.sub(r"^(claude-[a-z0-9-]+?)-(\d{8})$", r"\1@\2", model)
 
 
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()
+
+
+def retired_on(model: str, behaviour: Mapping[str, Any]) -> str | None:
+    """The date this version says ``model`` was retired ("<Model> was retired on <date>"), if
+    any: a key matches the id itself or followed by a -YYYYMMDD date or -latest (captured:
+    claude-sonnet-4 covers claude-sonnet-4-20250514, not claude-sonnet-4-5)."""
+    for key, date in (behaviour.get("retired_models") or {}).items():
+        if re.fullmatch(re.escape(str(key)) + r"(-\d{8}|-latest)?", model.strip().lower()):
+            return str(date)
+    return None
+
+
 def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, Any],
                 behaviour: Mapping[str, Any], mode: str) -> dict[str, Any]:
     """``model.requested``: what the client will put in ``"model"`` for each role.
@@ -210,7 +226,9 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
             base = alias(default_alias)[0]
         out, remapped = sent(base)
         return {"role": role, "configured": configured, "sent": out, "source": src,
-                "remapped": remapped}
+                "remapped": remapped, "retired_on": (when := retired_on(out, behaviour)),
+                # As of this scan's clock: the client itself says "will be retired" before.
+                "retired": bool(when) and str(when) <= _today()}
 
     value, layer = settings_model
     if _raw(eff, "ANTHROPIC_MODEL"):

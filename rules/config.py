@@ -156,7 +156,9 @@ def extra_ca_in_settings_not_applied(facts: Facts) -> Finding | None:
     `SELF_SIGNED_CERT_IN_CHAIN` or `UNABLE_TO_VERIFY_LEAF_SIGNATURE`.
 
     ## Example
-    `~/.claude/settings.json`: `{"env": {"NODE_EXTRA_CA_CERTS": "/etc/ssl/corp-ca.pem"}}` on 2.1.197.
+    `~/.claude/settings.json`: `{"env": {"NODE_EXTRA_CA_CERTS": "/etc/ssl/corp-ca.pem"}}` on a
+    client older than 2.1.197 (documented in anthropics/claude-code#22512; captured: 2.1.197 and
+    2.1.332 apply it, tests/capture/test_trust.py).
 
     ## Fix
     Export the variable in the shell profile before starting the client, or upgrade

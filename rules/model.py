@@ -225,6 +225,55 @@ def unselected_alias_not_served(facts: Facts) -> list[Finding]:
     return _findings(facts, "alias")
 
 
+@rule(id="MDL009", name="retired-model-in-use", cause="model.retired", severity=Severity.WARNING,
+      needs=("model.requested",), confidence=0.9)
+def retired_model_in_use(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A model the configuration makes the client send (main or background) is one this client
+    version itself reports as retired ("Claude Sonnet 4.5 was retired on November 30, 2026"),
+    and the retirement date has passed.
+
+    ## Why it matters
+    The client still sends a retired id (captured: tests/capture/test_models.py); providers stop
+    serving retired models, so a gateway that still answers today can start failing with 404s
+    when its upstream drops the id. A warning: it works until then.
+
+    ## Example
+    `ANTHROPIC_MODEL=claude-sonnet-4-5` with Claude Code 2.1.332 after 2026-11-30.
+
+    ## Fix
+    Move to the version's current model for that role (its alias id), and serve it.
+
+    ## Fix safety
+    Review: another model changes cost and behaviour.
+    """
+    beh = facts.get("client.behaviour") or {}
+    defaults = beh.get("default_models") or {} if isinstance(beh, dict) else {}
+    out = []
+    for model, slot in sorted(_requested(facts).items()):
+        used = [e for e in slot["entries"] if _in_use(e)]
+        if not used or not any(e.get("retired") for e in used):
+            continue
+        roles = sorted({str(e.get("role")) for e in used})
+        family = next((f for f in ("opus", "sonnet", "haiku") if f in model), None)
+        current = defaults.get(family) if family else None
+        fixes = []
+        for e in used:
+            var = ROLE_VARS.get(str(e.get("role")))
+            if var and current and current != model:
+                src = e.get("source") if isinstance(e.get("source"), dict) else None
+                fixes.append(env_fix(var, str(current), src,
+                                     title=f"Send this version's current {family} model"))
+                break
+        out.append(Finding(
+            message=(f"{model} ({', '.join(roles)}) was retired on {used[0].get('retired_on')}, as "
+                     f"Claude Code {facts.get('client.version')} itself warns; it is still sent"),
+            evidence={"model": model, "roles": roles, "retired_on": used[0].get("retired_on"),
+                      "current": current},
+            fixes=tuple(fixes)))
+    return out
+
+
 @rule(id="MDL003", name="model-access-denied", cause="model.access_denied", severity=Severity.ERROR,
       needs=("model.checks",), confidence=0.9)
 def model_access_denied(facts: Facts) -> list[Finding]:
@@ -367,5 +416,6 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
 
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return [model_not_served, background_model_not_served, unselected_alias_not_served, model_access_denied, model_region_unavailable,
+    return [model_not_served, background_model_not_served, unselected_alias_not_served,
+            retired_model_in_use, model_access_denied, model_region_unavailable,
             legacy_model_remapped, model_output_limit_too_small]

@@ -200,3 +200,24 @@ def warm(get: Any, cases: list[Case]) -> None:
 
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(lambda cv: get(*cv), [(c, v) for c in cases for v in c.versions]))
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+
+
+def retirement_said(capture: Capture) -> str | None:
+    """The date in the client's "<Model> was retired on <Month D, YYYY>" warning, ISO-formatted."""
+    import re
+
+    match = re.search(r"was retired on ([A-Za-z]+) (\d{1,2}), (\d{4})", capture.stderr)
+    if not match or match.group(1).lower() not in _MONTHS:
+        return None
+    month = _MONTHS.index(match.group(1).lower()) + 1
+    return f"{match.group(3)}-{month:02d}-{int(match.group(2)):02d}"
+
+
+def predicted_retirement(capture: Capture, facts: Mapping[str, Any]) -> str | None:
+    requested = {e["role"]: e for e in facts.get("model.requested") or []}
+    entry = requested.get("main")
+    return entry.get("retired_on") if entry else None

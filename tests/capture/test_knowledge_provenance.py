@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
-from _capture import Capture, Case, predict, predict_live, predicted_model
+from _capture import (Capture, Case, predict, predict_live, predicted_model, predicted_retirement,
+                      retirement_said)
 from test_requests import SAME
 from test_routes import went_through_proxy
 
@@ -86,7 +87,9 @@ MUTATIONS = [(i, key, what, edit) for i, e in CAPTURE_ENTRIES for key, what, edi
 def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> bool:
     try:
         if path.endswith("test_models.py"):
-            return predicted_model(cap, predict(cap, behaviour=behaviour)) == cap.sent_model
+            facts = predict(cap, behaviour=behaviour)
+            return predicted_model(cap, facts) == cap.sent_model and \
+                predicted_retirement(cap, facts) == retirement_said(cap)
         if path.endswith("test_routes.py"):
             return bool(predict(cap, behaviour=behaviour)["proxy.route"]["used"]) == went_through_proxy(cap)
         if path.endswith("test_trust.py"):

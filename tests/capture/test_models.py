@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 import pytest
 
-from _capture import Capture, Case, predict, predicted_model, warm
+from _capture import (Capture, Case, predict, predicted_model, predicted_retirement,
+                      retirement_said, warm)
 
 S, M = "default_models", "default_main_alias"
 CASES = [
@@ -32,7 +33,18 @@ CASES = [
     Case("legacy-remap-disabled", ("legacy_remap.claude-opus-4-1",), model="claude-opus-4-1",
          env={"CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"}),
     Case("newer-opus-not-remapped", (), model="claude-opus-4-6"),
-    Case("retired-model-still-sent", (), model="claude-sonnet-4-5"),
+    Case("retired-model-still-sent", ("retired_models.claude-sonnet-4-5",), model="claude-sonnet-4-5"),
+    Case("retired-dated-sonnet-4-5", ("retired_models.claude-sonnet-4-5",),
+         model="claude-sonnet-4-5-20250929"),
+    Case("retired-claude-3-opus", ("retired_models.claude-3-opus",), model="claude-3-opus-20240229"),
+    Case("retired-claude-3-5-haiku", ("retired_models.claude-3-5-haiku",),
+         model="claude-3-5-haiku-20241022"),
+    Case("retired-claude-3-7-sonnet", ("retired_models.claude-3-7-sonnet",),
+         model="claude-3-7-sonnet-20250219"),
+    Case("retired-claude-sonnet-4", ("retired_models.claude-sonnet-4",), model="claude-sonnet-4-20250514"),
+    Case("retired-claude-opus-4", ("retired_models.claude-opus-4",), model="claude-opus-4-20250514",
+         env={"CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"}),
+    Case("current-sonnet-4-6-not-retired", ("retired_models",), model="claude-sonnet-4-6"),
     Case("settings-model-alias", ("default_models.sonnet",), user_settings={"model": "sonnet"}),
     Case("settings-env-model-overrides-shell", (), env={"ANTHROPIC_MODEL": "shell-model"},
          user_settings={"env": {"ANTHROPIC_MODEL": "settings-model"}}),
@@ -61,6 +73,10 @@ def test_gwdoctor_predicts_the_model_the_client_sends(
     assert predicted_model(cap, facts) == cap.sent_model, (
         f"{version} {case.id}: the client sent {cap.sent_model!r}, gwdoctor predicted "
         f"{predicted_model(cap, facts)!r}")
+    # The client's own "<Model> was retired on <date>" warning, or none.
+    assert predicted_retirement(cap, facts) == retirement_said(cap), (
+        f"{version} {case.id}: the client said retired on {retirement_said(cap)!r}, gwdoctor "
+        f"predicted {predicted_retirement(cap, facts)!r}")
 
 
 @pytest.mark.client

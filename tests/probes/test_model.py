@@ -146,7 +146,10 @@ def test_buffered_cut_and_html_streams_are_detected(litellm_gateway) -> None:
     html = checks["claude-upstream-html"]
     assert html["status"] == 200 and html["error_type"] == "html_body"
     stream_findings = " ".join(f.message for f in fire(facts, "GWY007"))
-    assert "claude-upstream-buffered" in stream_findings
+    # LiteLLM sends its headers only with the upstream's first bytes, so a stream held at the
+    # source looks exactly like a slow one-token answer: no evidence of a buffering hop.
+    assert buffered["held_ms"] is not None and buffered["held_ms"] < 150, buffered
+    assert "claude-upstream-buffered" not in stream_findings
     cut = checks["claude-upstream-cut"]
     # NOTE: LiteLLM answers a cut that lands before it commits to streaming with 500
     # "Response payload is not completed"; after that, with a truncated 200 stream.
@@ -157,6 +160,21 @@ def test_buffered_cut_and_html_streams_are_detected(litellm_gateway) -> None:
         assert cut["status"] == 500 and "not completed" in cut["error_message"], cut
         assert "claude-upstream-cut" in " ".join(f.message for f in fire(facts, "GWY008"))
     assert fire(facts, "GWY011")
+
+
+@pytest.mark.live
+def test_a_hop_that_sends_headers_then_holds_the_stream_is_called_buffered(fake_gateway) -> None:
+    """The evidence GWY007 needs: headers first, then every event at once 250 ms later (what a
+    buffering proxy in front of a streaming gateway does). A fast healthy stream stays quiet."""
+    fake = fake_gateway("anthropic")
+    models = {"main": "claude-upstream-buffered", "opus": "claude-opus-5-5"}
+    facts = _run(gateway_ctx(fake.url, token="sk-any", models=models))
+    checks = _by_model(facts)
+    held = checks["claude-upstream-buffered"]["sse"]
+    assert held["complete"] and not held["incremental"] and held["held_ms"] >= 150, held
+    messages = " ".join(f.message for f in fire(facts, "GWY007"))
+    assert "claude-upstream-buffered" in messages and "after the headers" in messages
+    assert "claude-opus-5-5" not in messages, checks["claude-opus-5-5"]["sse"]
 
 
 @pytest.mark.live
