@@ -263,7 +263,26 @@ def describe_parts(text: str, faults: Mapping[str, Any]) -> list[Part]:
             seen.add(value.lower())
             out.append(Part(name=entry["name"], value=value, says=entry["says"].format(value=value),
                             meaning=_meaning(entry, value, faults), areas=tuple(entry["areas"])))
-    return out
+    return out + _faults_in(text, out, faults)
+
+
+# A catalogue fault's conditions other than ``text`` are read from the parts of the same name
+# (a fault with ``status: [403]`` holds when a part named ``status`` has the value 403).
+_CONDITIONS = ("status", "error_type")
+
+
+def _faults_in(text: str, parts: list[Part], faults: Mapping[str, Any]) -> list[Part]:
+    """The catalogue's normalized faults (the ones the scan assigns probe-side) that the
+    pasted text shows, so explain and scan name the same fault."""
+    found: list[Part] = []
+    values = {name: {p.value.lower() for p in parts if p.name == name} for name in _CONDITIONS}
+    for fault in faults.get("faults") or []:
+        held = [re.search(fault["text"], text, re.IGNORECASE) is not None] if fault.get("text") else []
+        held += [bool(values[key] & {str(v).lower() for v in fault[key]}) for key in _CONDITIONS if key in fault]
+        if held and all(held):
+            found.append(Part(name="fault", value=fault["id"], says=f"fault {fault['id']}",
+                              meaning=fault["means"], areas=(fault["layer"],) if fault["layer"] != "sse" else ("model",)))
+    return found
 
 
 def scan_hint(parts: Iterable[Part]) -> str:
