@@ -293,7 +293,17 @@ def provider_credentials_rejected(facts: Facts) -> Finding | None:
     if not bad:
         return None
     first = bad[0]
-    if route.get("skip_auth"):
+    cloud_kinds = {"unrecognizedclientexception", "expiredtokenexception", "invalidsignatureexception",
+                   "unauthenticated"}
+    if route.get("skip_auth") and str(first.get("error_type") or "").lower() in cloud_kinds:
+        who = f"{'AWS' if route.get('mode') == 'bedrock' else 'Google'} (relayed by the gateway, about the gateway's own cloud credentials)"
+        fix = Fix(title="Fix the credentials on the gateway host", safety="review",
+                  snippet="# on the gateway: check the AWS keys / service account LiteLLM uses for this model")
+    elif route.get("skip_auth") and "no vertex ai credential" in str(first.get("error_message") or "").lower():
+        who = "the gateway (it holds no Vertex credential and got no Google token)"
+        fix = Fix(title="Give LiteLLM a Vertex credential (default_vertex_config)", safety="review",
+                  snippet="gwdoctor generate vertex --base-url <gateway-url> --project <project> -o ./gw   # see config.yaml")
+    elif route.get("skip_auth"):
         who = "the gateway"
         fix = Fix(title="Send the gateway's key with every request", safety="review",
                   snippet="export ANTHROPIC_CUSTOM_HEADERS='x-litellm-api-key: Bearer <your LiteLLM key>'")
