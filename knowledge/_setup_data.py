@@ -48,8 +48,12 @@ class ClaudeModel:
 CLAUDE_MODELS = (
     ClaudeModel("opus", "claude-opus-4-5-20251101", "anthropic.claude-opus-4-5-20251101-v1:0",
                 "claude-opus-4-5@20251101", "VERTEX_REGION_CLAUDE_4_5_OPUS", ("global", "us-east5")),
-    ClaudeModel("sonnet", "claude-sonnet-4-5-20250929", "anthropic.claude-sonnet-4-5-20250929-v1:0",
-                "claude-sonnet-4-5@20250929", "VERTEX_REGION_CLAUDE_4_5_SONNET", ("global", "us-east5")),
+    # Sonnet 4.5 was retired on 2026-11-30 (the client itself says so: tests/capture); 4.6 is the
+    # Sonnet the three providers list with the same ids everywhere (versionless, like newer
+    # models): anthropic.claude-sonnet-4-6 on Bedrock, claude-sonnet-4-6 on Vertex (platform
+    # models overview; client-and-gateway-facts.md 1.7/1.8, VERTEX_REGION_CLAUDE_4_6_SONNET).
+    ClaudeModel("sonnet", "claude-sonnet-4-6", "anthropic.claude-sonnet-4-6",
+                "claude-sonnet-4-6", "VERTEX_REGION_CLAUDE_4_6_SONNET", ("global", "us-east5")),
     ClaudeModel("haiku", "claude-haiku-4-5-20251001", "anthropic.claude-haiku-4-5-20251001-v1:0",
                 "claude-haiku-4-5@20251001", "VERTEX_REGION_CLAUDE_HAIKU_4_5", ("us-east5",)),
 )

@@ -167,9 +167,9 @@ def test_claude_on_vertex_aliases() -> None:
 def test_litellm_multi_profiles_and_fallbacks() -> None:
     config = yaml.safe_load(gen.generate("litellm-multi", {"aws_region": "eu-west-1"})["config.yaml"])
     models = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
-    assert models["claude-sonnet-4-5-20250929"]["model"] == "anthropic/claude-sonnet-4-5-20250929"
-    assert models["claude-sonnet-4-5-20250929-bedrock"]["model"] == (
-        "bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    # Sonnet 4.6, not the retired 4.5 (tests/test_generated_models.py); versionless ids.
+    assert models["claude-sonnet-4-6"]["model"] == "anthropic/claude-sonnet-4-6"
+    assert models["claude-sonnet-4-6-bedrock"]["model"] == "bedrock/eu.anthropic.claude-sonnet-4-6"
     assert models["claude-haiku-4-5-20251001-vertex"]["model"] == "vertex_ai/claude-haiku-4-5@20251001"
     fallbacks = {k: v for item in config["litellm_settings"]["fallbacks"] for k, v in item.items()}
     assert fallbacks["claude-opus-4-5-20251101"] == ["claude-opus-4-5-20251101-bedrock",
