@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import configparser
 import hashlib
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
+
+from ._io import parse_json, read_file
 
 __all__ = ["adc_file", "aws_profile", "expired_at", "profile_keys", "sso_cache_expiry"]
 
 Getter = Callable[[str], "str | None"]
 
 
-def _ini(path: Path) -> configparser.RawConfigParser | None:
+def _ini(path: Path, problems: list[dict[str, str]] | None = None) -> configparser.RawConfigParser | None:
+    """The parsed file, or None; why it could not be read goes to ``problems`` (a missing
+    file is no problem). Bounded (_io): AWS_CONFIG_FILE=/dev/zero or a FIFO is a problem."""
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    read = read_file(path, "credentials")
+    if not read.ok:
+        if problems is not None and not read.missing:
+            problems.append({"path": str(path), "problem": read.problem or "unreadable"})
+        return None
     try:
-        if path.stat().st_size > 1024 * 1024:
-            return None
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"), str(path))
-    except (OSError, configparser.Error):
+        parser.read_string((read.data or b"").decode("utf-8", "replace"), str(path))
+    except configparser.Error as exc:
+        if problems is not None:
+            problems.append({"path": str(path), "problem": f"not an INI file: {type(exc).__name__}"})
         return None
     return parser
 
@@ -35,7 +43,8 @@ def aws_profile(env: Getter, home: Path, cwd: Path) -> dict[str, Any]:
     name = env("AWS_PROFILE") or "default"
     config_path = _expand(env("AWS_CONFIG_FILE") or "~/.aws/config", home, cwd)
     creds_path = _expand(env("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", home, cwd)
-    config, creds = _ini(config_path), _ini(creds_path)
+    problems: list[dict[str, str]] = []
+    config, creds = _ini(config_path, problems), _ini(creds_path, problems)
     section = "default" if name == "default" else f"profile {name}"
     conf: dict[str, str] = {}
     if config is not None:
@@ -60,6 +69,7 @@ def aws_profile(env: Getter, home: Path, cwd: Path) -> dict[str, Any]:
         "role_arn": bool(conf.get("role_arn")),
         "web_identity": bool(conf.get("web_identity_token_file")),
         "exists": config is not None and bool(conf) or bool(keys),
+        "file_problems": problems,
     }
 
 
@@ -95,10 +105,8 @@ def sso_cache_expiry(profile: dict[str, Any], home: Path) -> str | None:
     if not seed:
         return None
     path = home / ".aws" / "sso" / "cache" / f"{hashlib.sha1(seed.encode()).hexdigest()}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    read = read_file(path, "credentials")
+    data, _problem = parse_json(read.data) if read.ok else (None, read.problem)
     value = data.get("expiresAt") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
 
@@ -111,18 +119,20 @@ def adc_file(env: Getter, home: Path, cwd: Path) -> dict[str, Any]:
     else:
         base = _expand(env("CLOUDSDK_CONFIG") or "~/.config/gcloud", home, cwd)
         path, origin = base / "application_default_credentials.json", "gcloud_default"
-    out: dict[str, Any] = {"path": str(path), "source": origin, "exists": path.is_file(),
+    read = read_file(path, "credentials")
+    out: dict[str, Any] = {"path": str(path), "source": origin, "exists": not read.missing,
                            "type": None, "error": None, "project_id": None}
-    if not out["exists"]:
+    if read.missing:
         if explicit:
-            out["error"] = "file not found" if not path.exists() else "not a regular file"
+            out["error"] = "file not found"
         return out
-    try:
-        if path.stat().st_size > 1024 * 1024:
-            raise ValueError("larger than 1 MiB")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        out["error"] = f"not a credential file: {type(exc).__name__}"
+    if not read.ok:
+        out["error"] = read.problem if read.problem and read.problem.startswith("not a regular") \
+            else f"not a credential file: {read.problem}"
+        return out
+    data, problem = parse_json(read.data or b"")
+    if problem:
+        out["error"] = "not a credential file: invalid or too deeply nested JSON"
         return out
     if not isinstance(data, dict):
         out["error"] = "not a credential file: not a JSON object"

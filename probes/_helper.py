@@ -5,15 +5,15 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import selectors
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from gwdoctor.engine import Vault, describe_secret
+
+from ._io import run_process
 
 __all__ = ["output_shape", "run_helper"]
 
@@ -36,53 +36,9 @@ def output_shape(text: str) -> str:
     return "token"
 
 
-def _collect(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, bool]:
-    bufs = {"out": bytearray(), "err": bytearray()}
-    sel = selectors.DefaultSelector()
-    assert proc.stdout is not None and proc.stderr is not None
-    sel.register(proc.stdout, selectors.EVENT_READ, "out")
-    sel.register(proc.stderr, selectors.EVENT_READ, "err")
-    timed_out = False
-    try:
-        while sel.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            for key, _ in sel.select(remaining):
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    continue
-                buf = bufs[key.data]
-                if len(buf) < CAP:
-                    buf.extend(chunk[: CAP - len(buf)])
-    finally:
-        sel.close()
-    return bytes(bufs["out"]), bytes(bufs["err"]), timed_out
-
-
-def _exited(pid: int, deadline: float) -> bool:
-    """Wait for the shell to exit *without reaping it*, so its pid (the group id) stays ours."""
-    while True:
-        try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return True
-        except ChildProcessError:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the helper's own session: its children go too
-    except OSError:
-        pass
-    proc.wait()
+def _untrack(pid: int) -> None:
     with _LIVE_LOCK:
-        _LIVE.discard(proc.pid)
+        _LIVE.discard(pid)
 
 
 # Helpers still running when gwdoctor exits (Ctrl-C mid-scan: the probe thread's `finally`
@@ -151,37 +107,24 @@ def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
     result: dict[str, Any] = {"ran": True, "exit_code": None, "timed_out": False,
                               "output_shape": "empty", "output": {"present": False},
                               "stderr_excerpt": None, "strict": strict, "usable": False}
-    try:
-        proc = subprocess.Popen(["/bin/sh", "-c", command], env=dict(env), cwd=str(cwd),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-        _track(proc.pid)
-    except OSError as exc:
-        result.update(ran=False, stderr_excerpt=f"could not start /bin/sh: {exc.strerror or exc}")
+    # Bounded time and output, and nothing it started survives it (_io.run_process).
+    done = run_process(["/bin/sh", "-c", command], env=env, cwd=cwd, timeout=timeout, cap=CAP,
+                       on_start=_track, on_end=_untrack)
+    if done.error is not None:
+        result.update(ran=False, stderr_excerpt=f"could not start /bin/sh: {done.error}")
         result["duration_ms"] = int((time.monotonic() - start) * 1000)
         return result
-    try:
-        out, err, timed_out = _collect(proc, start + timeout)
-        if not timed_out and not _exited(proc.pid, start + timeout):
-            timed_out = True
-    finally:
-        # Always: a background child (`(sleep 600) &`) may still hold the pipes or linger after
-        # the shell is gone. The helper runs in its own session, so its group is only its own.
-        # The shell is not reaped yet, so its pid (the group id) cannot have been reused.
-        _kill(proc)
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+    out, err, timed_out = done.stdout, done.stderr, done.timed_out
     stdout = out.decode("utf-8", "replace")
     value = stdout.strip()
     shape = output_shape(stdout)
-    result.update(exit_code=None if timed_out else proc.returncode, timed_out=timed_out,
+    result.update(exit_code=done.exit_code, timed_out=timed_out,
                   output_shape=shape, output=describe_secret(value or None))
     stderr = _scrub(err.decode("utf-8", "replace"), stdout).strip()
     result["stderr_excerpt"] = stderr[:300] or None
     # Since v2.1.227 (strict) a banner line fails the helper outright; before, the whole
     # trimmed output was sent as the key, which no gateway accepts either.
-    result["usable"] = not timed_out and proc.returncode == 0 and shape == "token"
+    result["usable"] = not timed_out and done.exit_code == 0 and shape == "token"
     vault.put("auth.helper_output", value)
     result["duration_ms"] = int((time.monotonic() - start) * 1000)
     return result

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from gwdoctor.engine import Vault, describe_secret
 
+from ._io import read_file
 from ._lazy import yaml  # only a scan given --gateway-config parses YAML
 
 __all__ = ["parse_litellm_config"]
@@ -72,10 +74,85 @@ def _walk(node: yaml.Node, path: str, depth: int, budget: list[int]) -> Iterator
             yield from _walk(item, f"{path}[{i}]", depth + 1, budget)
 
 
+class AliasError(ValueError):
+    """A recursive alias, or aliases that expand past MAX_NODES; ``mark`` is the alias."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+@functools.lru_cache(maxsize=1)
+def _loader_class() -> type:
+    class Loader(yaml.SafeLoader):  # type: ignore[name-defined,misc]
+        """SafeLoader that remembers where each alias is used (anchor, mark, target node)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__(text)
+            self.alias_uses: list[tuple[str, Any, Any]] = []
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                if event.anchor in self.anchors:
+                    self.alias_uses.append((event.anchor, event.start_mark,
+                                            self.anchors[event.anchor]))
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_aliases(root: Any, uses: list[tuple[str, Any, Any]]) -> None:
+    """Raise AliasError for an alias inside its own anchor (`key: &r [*r]`) or for aliases
+    whose expansion passes MAX_NODES (billion laughs: 10 lines, 10^9 nodes once a fact or
+    a JSON dump walks them). Iterative: the graph is walked once, each node sized once."""
+    if not uses:
+        return
+    by_target: dict[int, tuple[str, Any]] = {}
+    for anchor, mark, target in uses:
+        by_target.setdefault(id(target), (anchor, mark))
+    size: dict[int, int] = {}
+    path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        if leaving:
+            path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > MAX_NODES:
+                # Name the alias that costs most so far (the first one when none is sized).
+                sized = [u for u in uses if id(u[2]) in size] or uses[:1]
+                anchor, mark, _target = max(sized, key=lambda u: size.get(id(u[2]), 0))
+                raise AliasError(f"YAML aliases expand to more than {MAX_NODES:,} nodes "
+                                 f"(alias *{anchor})", mark)
+            continue
+        if key in size:
+            continue
+        path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in path:
+                anchor, mark = by_target.get(id(child), ("?", node.start_mark))
+                raise AliasError(f"recursive YAML alias: *{anchor} is inside its own anchor", mark)
+            if id(child) not in size:
+                stack.append((child, False))
+
+
 def _load(text: str) -> tuple[Any, dict[str, yaml.Node]]:
-    loader = yaml.SafeLoader(text)
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_aliases(node, loader.alias_uses)
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
@@ -254,19 +331,15 @@ def parse_litellm_config(path: Path, env: Mapping[str, str], vault: Vault) -> di
         "gateway_config.misplaced_keys", "gateway_config.fallbacks", "gateway_config.aliases",
         "gateway_config.header_forwarding")}
     facts.update({"gateway_config.path": str(path), "gateway_config.error": None})
-    try:
-        # A FIFO or a device (/dev/zero) reports size 0 and would hang or fill memory.
-        if not path.is_file():
-            facts["gateway_config.error"] = _error("unreadable: not a regular file" if path.exists()
-                                                   else "unreadable: no such file")
-            return facts
-        if path.stat().st_size > MAX_BYTES:
-            facts["gateway_config.error"] = _error(f"file is larger than {MAX_BYTES // 2**20} MiB")
-            return facts
-        raw = path.read_bytes()
-    except OSError as exc:
-        facts["gateway_config.error"] = _error(f"unreadable: {exc.strerror or exc}")
+    # Bounded (_io): a FIFO or a device (/dev/zero) is a problem, never a read.
+    read = read_file(path, "gateway_config")
+    if not read.ok:
+        problem = read.problem or "unreadable"
+        facts["gateway_config.error"] = _error(
+            "unreadable: no such file" if read.missing else
+            f"file is {problem}" if problem.startswith("larger") else f"unreadable: {problem}")
         return facts
+    raw = read.data or b""
     try:
         if b"\0" in raw:
             raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL byte")
@@ -274,6 +347,11 @@ def parse_litellm_config(path: Path, env: Mapping[str, str], vault: Vault) -> di
         data, nodes = _load(text)
     except UnicodeDecodeError as exc:
         facts["gateway_config.error"] = _error(f"binary or non-UTF-8 file (byte {exc.start})")
+        return facts
+    except AliasError as exc:
+        mark = exc.mark
+        facts["gateway_config.error"] = _error(
+            str(exc), mark.line + 1 if mark else None, mark.column + 1 if mark else None)
         return facts
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ._io import MAX_JSON_DEPTH, json_depth, read_file
+
 __all__ = ["Layer", "load_layers", "merge_env", "merged_key", "source", "truthy"]
 
-# Claude Code rejects bigger files: "Error: Settings file exceeds the 2MiB limit".
+# Claude Code rejects bigger files: "Error: Settings file exceeds the 2MiB limit" (_io.LIMITS).
 MAX_SETTINGS_BYTES = 2 * 1024 * 1024
 
 # String-valued keys the client types strictly; a wrong type makes the file invalid.
@@ -125,16 +127,16 @@ def _check_types(data: Any) -> str | None:
 
 def load_layer(layer: str, path: Path) -> Layer:
     out = Layer(layer, path)
-    try:
-        if not path.is_file():
-            out.exists = path.exists()
-            return _invalid(out, "not a regular file") if out.exists else out
-        out.exists = True
-        if path.stat().st_size > MAX_SETTINGS_BYTES:
-            return _invalid(out, "Settings file exceeds the 2MiB limit")
-        raw = path.read_bytes()
-    except OSError as exc:
-        return _invalid(out, f"unreadable: {exc.strerror or exc}")
+    # Bounded (_io): a FIFO or a device is a problem found after opening it, never a read.
+    read = read_file(path, "settings")
+    if read.missing:
+        return out
+    out.exists = True
+    if not read.ok:
+        problem = read.problem or "unreadable"
+        return _invalid(out, "Settings file exceeds the 2MiB limit"
+                        if problem.startswith("larger than") else problem)
+    raw = read.data or b""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -145,8 +147,12 @@ def load_layer(layer: str, path: Path) -> Layer:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return _invalid(out, exc.msg, exc.lineno, exc.colno)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        return _invalid(out, f"nested more than {MAX_JSON_DEPTH} levels deep")
+    except ValueError as exc:
         return _invalid(out, str(exc)[:200])
+    if json_depth(data) > MAX_JSON_DEPTH:
+        return _invalid(out, f"nested more than {MAX_JSON_DEPTH} levels deep")
     problem = _check_types(data)
     if problem:
         return _invalid(out, problem)

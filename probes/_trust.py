@@ -27,6 +27,7 @@ import certifi
 
 from gwdoctor.engine import ProbeContext
 
+from ._io import read_file
 from ._lazy import crypto_utils, serialization, x509  # imported on first use
 from ._netenv import behaviour, cert_stores, env_source, env_value, shell_value
 
@@ -47,7 +48,6 @@ _PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE----
 _DEFAULT_FILES = ("etc/ssl/certs/ca-certificates.crt", "etc/pki/tls/certs/ca-bundle.crt",
                   "etc/ssl/ca-bundle.pem", "etc/ssl/cert.pem")
 _DEFAULT_DIR = "etc/ssl/certs"
-_MAX_FILE = 16 * 1024 * 1024  # a CA bundle is ~250 KiB; refuse to parse anything absurd
 
 
 @dataclass
@@ -87,8 +87,10 @@ def quiet_serial_warning() -> None:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[x509.Certificate, ...]]:
-    with open(path, "rb") as fh:
-        data = fh.read(_MAX_FILE)
+    read = read_file(path, "certificate")  # bounded (_io); the stat check races a swap
+    if not read.ok:
+        raise OSError(errno.EINVAL, read.problem or "unreadable", path)
+    data = read.data or b""
     if b"-----BEGIN CERTIFICATE-----" in data:
         return "pem", tuple(_parse_pem_blocks(data))
     if b"-----BEGIN" in data:
@@ -294,6 +296,12 @@ def client_cert_info(ctx: ProbeContext) -> dict[str, Any] | None:
     info["expired"] = not_after < datetime.now(timezone.utc)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     key_path = _resolve(ctx, key_value) if key_value else None
+    if key_path is not None:
+        # OpenSSL reads the key itself, with no limit: a FIFO or /dev/zero must stop here.
+        key_read = read_file(key_path, "key")
+        if not key_read.ok:
+            info["error"] = f"key file: {key_read.problem}"
+            return info
     passphrase = env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")
     try:
         context.load_cert_chain(str(cert_path), str(key_path) if key_path else None,
@@ -315,11 +323,8 @@ def _no_prompt(passphrase: str | None) -> Any:
 
 
 def _encrypted_key(path: Path) -> bool:
-    try:
-        head = path.read_bytes()[:4096]
-    except OSError:
-        return False
-    return b"ENCRYPTED" in head
+    read = read_file(path, "key")
+    return read.ok and b"ENCRYPTED" in (read.data or b"")[:4096]
 
 
 def client_ssl_context(ctx: ProbeContext, trust: Trust | None = None) -> ssl.SSLContext:

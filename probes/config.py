@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from gwdoctor.rules._providers import variables
 
 from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
 from ._helper import run_helper
+from ._io import parse_json, read_file, run_process
 from ._litellm_config import parse_litellm_config
 from ._settings import load_layers, merge_env, merged_key
 
@@ -134,10 +133,9 @@ def _ask_version(binary: str, ctx: ProbeContext) -> str | None:
     cached = read_json("client-version.json") or {}
     if isinstance(cached, dict) and isinstance(cached.get(key), str):
         return cached[key]
-    try:
-        done = subprocess.run([binary, "--version"], capture_output=True, timeout=3,
-                              env=dict(ctx.env), stdin=subprocess.DEVNULL, check=False)
-    except (OSError, subprocess.SubprocessError):
+    # Bounded: a `claude` that prints for ever or leaves a background child (_io.run_process).
+    done = run_process([binary, "--version"], env=ctx.env, timeout=3, cap=4096)
+    if done.error is not None or done.timed_out:
         return None
     version = parse_version_output(done.stdout.decode("utf-8", "replace"))
     if version:
@@ -147,11 +145,13 @@ def _ask_version(binary: str, ctx: ProbeContext) -> str | None:
 
 def _helper_trusted(ctx: ProbeContext) -> bool:
     """Whether the user accepted this workspace's trust prompt (``~/.claude.json``)."""
-    path = ctx.home / ".claude.json"
+    # Bounded (_io): a FIFO, /dev/zero or a 2 GB file here once hung or filled memory, and
+    # deep nesting raised RecursionError inside the probe.
+    read = read_file(ctx.home / ".claude.json", "claude_json")
+    data, _problem = parse_json(read.data) if read.ok else (None, read.problem)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
         return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return False
 
 
