@@ -37,6 +37,7 @@ def base_url(ctx: ProbeContext) -> str:
     return str(ctx.facts["gateway.base_url"]).rstrip("/")
 
 
+PROVIDER_MODES = ("bedrock", "vertex", "mantle")
 _TARGET_KEYS = ("scheme", "host", "port", "path", "base_url", "url_error")
 
 
@@ -46,7 +47,7 @@ def target(ctx: ProbeContext) -> dict[str, Any]:
     Vertex mode), else the ``gateway.*`` facts. The network probes follow this, not the
     Anthropic base URL, which the client never contacts in provider mode."""
     route = ctx.facts.get("route.target")
-    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex"):
+    if isinstance(route, dict) and route.get("mode") in PROVIDER_MODES:
         return {**{k: route.get(k) for k in _TARGET_KEYS}, "mode": route["mode"]}
     out = {k: ctx.facts.get(f"gateway.{k}") for k in _TARGET_KEYS}
     out["mode"] = "anthropic"  # no route.target: the probe follows the gateway facts
@@ -55,7 +56,7 @@ def target(ctx: ProbeContext) -> dict[str, Any]:
 
 def provider_routed(ctx: ProbeContext) -> bool:
     """True in Bedrock or Vertex mode: the requests follow ``route.target``."""
-    return target(ctx)["mode"] in ("bedrock", "vertex")
+    return target(ctx)["mode"] in PROVIDER_MODES
 
 
 def user_agent(ctx: ProbeContext) -> str:

@@ -85,6 +85,7 @@ PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {
     "bedrock": {"claude-sonnet-5-5": "anthropic.claude-sonnet-4-5-20250929-v1:0",
                 "claude-haiku-5-5": "anthropic.claude-haiku-4-5-20251001-v1:0"},
     "vertex": {"claude-haiku-5-5": "claude-haiku-4-5@20251001"},
+    "mantle": {"claude-sonnet-5-5": "claude-sonnet-5", "claude-haiku-5-5": "claude-haiku-4-5"},
 }
 _ALIASES = {"opus", "sonnet", "haiku", "default", "opusplan"}
 
@@ -189,6 +190,29 @@ def _vertex(get: Getter, vertex: Mapping[str, Any], requested: list[Mapping[str,
             "control": None}
 
 
+def _mantle(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Bedrock Mantle (``CLAUDE_CODE_USE_MANTLE``): the Anthropic Messages API at
+    ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL`` or ``https://bedrock-mantle.{region}.api.aws/anthropic``,
+    ``POST …/v1/messages?beta=true`` with ``anthropic.<id>`` in the body (captured)."""
+    region = str(bedrock.get("region") or "us-east-1")
+    override = bedrock.get("base_url")
+    base = str(override).rstrip("/") if override else f"https://bedrock-mantle.{region}.api.aws/anthropic"
+    parts = split_base(base)
+    skip = bool(bedrock.get("skip_auth"))
+    kind = (bedrock.get("credentials") or {}).get("kind")
+    requests = []
+    for model, roles, default in _roles(requested, "mantle"):
+        mid = model
+        if default:
+            mid = PROVIDER_DEFAULTS["mantle"].get(model, model)
+            mid = mid if mid.startswith("anthropic.") else f"anthropic.{mid}"
+        requests.append({"model": mid, "roles": roles, "region": region, "method": "POST", "host": parts["host"],
+                         "path": parts["path"] + "/v1/messages", "url": redact_url(base) + "/v1/messages?beta=true"})
+    return {"base": base, "base_url_var": "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if override else None,
+            "skip_auth": skip, "auth": "none" if skip else "bearer" if kind == "bearer_token" else "sigv4",
+            "requests": requests, "control": None}
+
+
 def provider_route(mode: str, get: Getter, bedrock: Mapping[str, Any] | None,
                    vertex: Mapping[str, Any] | None, requested: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The ``route.target`` fact for Bedrock or Vertex mode (None in any other mode).
@@ -199,11 +223,13 @@ def provider_route(mode: str, get: Getter, bedrock: Mapping[str, Any] | None,
         out = _bedrock(get, bedrock, requested)
     elif mode == "vertex" and vertex is not None:
         out = _vertex(get, vertex, requested)
+    elif mode == "mantle" and bedrock is not None:
+        out = _mantle(get, bedrock, requested)
     else:
         return None
     first = out["requests"][0] if out["requests"] else None
     base = out.pop("base")
-    if first and not out["base_url_var"]:
+    if first and not out["base_url_var"] and mode != "mantle":
         # No override: the main model's region picks the host (a per-model region can differ).
         base = f"https://{first['host']}" + ("/v1" if mode == "vertex" else "")
     parts = split_base(base)

@@ -33,6 +33,8 @@ _CREDENTIAL_ERRORS = {"unrecognizedclientexception", "expiredtokenexception", "i
 def request_body(mode: str) -> dict[str, Any]:
     if mode == "bedrock":
         return {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 1, "messages": _PROMPT}
+    if mode == "mantle":  # the Anthropic Messages API; the model goes in the body
+        return {"max_tokens": 1, "stream": True, "messages": _PROMPT}
     return {"anthropic_version": "vertex-2023-10-16", "max_tokens": 1, "stream": True, "messages": _PROMPT}
 
 

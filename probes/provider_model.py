@@ -56,6 +56,12 @@ def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
         return "none", None
     if credentials_withheld(ctx):
         return "unavailable", "the route was chosen by an untrusted repository: gwdoctor sends no cloud credentials there"
+    if route["mode"] == "mantle":
+        kind = (((ctx.facts.get("provider.bedrock") or {}).get("credentials") or {}).get("kind"))
+        if kind == "bearer_token" and env_value(ctx, "AWS_BEARER_TOKEN_BEDROCK"):
+            return "bearer", None
+        return "unavailable", ("Mantle with AWS credentials other than AWS_BEARER_TOKEN_BEDROCK: gwdoctor does "
+                               "not model its request signing, so the models were not asked")
     if route["mode"] == "bedrock":
         # The credential the client signs with (provider.bedrock.credentials: bearer key, then
         # awsCredentialExport, then the profile when AWS_PROFILE is set, else the env keys).
@@ -79,7 +85,7 @@ def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
 def _check(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any], req: dict[str, Any],
            url: str, how: str, scrub: list[str]) -> dict[str, Any]:
     mode = route["mode"]
-    body = json.dumps(request_body(mode)).encode()
+    body = json.dumps({**request_body(mode), **({"model": req["model"]} if mode == "mantle" else {})}).encode()
     headers = _headers(ctx)
     if how == "bearer":
         headers["authorization"] = f"Bearer {env_value(ctx, 'AWS_BEARER_TOKEN_BEDROCK')}"
@@ -150,7 +156,7 @@ def _status(client: httpx.Client, url: str, headers: dict[str, Any], budget: flo
         return None
 
 
-_PREFIXES = {"bedrock": ("/bedrock",), "vertex": ("/vertex_ai/v1", "/vertex-ai/v1", "/v1")}
+_PREFIXES = {"bedrock": ("/bedrock",), "vertex": ("/vertex_ai/v1", "/vertex-ai/v1", "/v1"), "mantle": ("/anthropic",)}
 
 
 def _look_around(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any],
@@ -183,8 +189,8 @@ def provider_models(ctx: ProbeContext) -> dict[str, Any]:
     streaming request in the provider's wire format, on the client's route, and classify the
     answer (route, model id, region, access, credentials, quota, stream)."""
     route = ctx.facts.get("route.target") or {}
-    if route.get("mode") not in ("bedrock", "vertex"):
-        raise ProbeSkipped("not in Bedrock or Vertex mode")
+    if route.get("mode") not in ("bedrock", "vertex", "mantle"):
+        raise ProbeSkipped("not in Bedrock, Vertex or Mantle mode")
     gate(ctx, provider_ok=True)
     how, reason = _auth(ctx, route)
     requests = list(route.get("requests") or [])[:MAX_MODELS]

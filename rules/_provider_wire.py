@@ -12,7 +12,7 @@ from ._netfix import shq
 __all__ = ["WIRE_RULES"]
 
 _NEEDS = ("provider.model_checks", "route.target")
-_NAMES = {"bedrock": "Bedrock", "vertex": "Vertex"}
+_NAMES = {"bedrock": "Bedrock", "vertex": "Vertex", "mantle": "Bedrock Mantle"}
 
 
 def _checks(facts: Facts, fault: str) -> Iterator[dict[str, Any]]:

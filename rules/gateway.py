@@ -33,7 +33,7 @@ def _where(facts: Facts) -> tuple[str, object]:
     """Host and port the client connects to: in Bedrock/Vertex mode the provider route's
     (``route.target``), not ANTHROPIC_BASE_URL's, which the client never contacts then."""
     route = facts.get("route.target")
-    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex"):
+    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex", "mantle"):
         return str(route.get("host") or ""), route.get("port")
     return str(facts.get("gateway.host") or ""), facts.get("gateway.port")
 

@@ -312,3 +312,35 @@ def test_vertex_project_precedence(extra: dict[str, str], files: dict[str, str],
     if not project:
         assert "ANTHROPIC_VERTEX_PROJECT_ID" in done.stdout + done.stderr
     assert facts["provider.vertex"]["project_id"] == project
+
+
+MANTLE = {"CLAUDE_CODE_USE_MANTLE": "1", "CLAUDE_CODE_SKIP_MANTLE_AUTH": "1", "AWS_REGION": "us-west-2"}
+
+
+@pytest.mark.parametrize(("alias", "sent"), [(None, "anthropic.claude-opus-5-5"), ("sonnet", "anthropic.claude-sonnet-5"),
+                                             ("haiku", "anthropic.claude-haiku-4-5")])
+def test_mantle_gateway_route_and_probe(alias: str | None, sent: str) -> None:
+    """Bedrock Mantle speaks the Anthropic Messages API under its base URL, with ``anthropic.<id>``
+    in the body; gwdoctor's model probe posts the same path, query and model."""
+    with Recorder() as rec, tempfile.TemporaryDirectory() as tmp:
+        env = _env(Path(tmp), {**MANTLE, "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": rec.url + "/mantle"})
+        done = _run_client(env, alias)
+        client = list(rec.exchanges)
+        route = _route(env, alias)
+        probe_env = {**env, **({"ANTHROPIC_MODEL": alias} if alias else {})}
+        subprocess.run([str(GWDOCTOR), "scan", "--format", "json", "--fail-on", "never", "--timeout", "3"],
+                       env=probe_env, capture_output=True, text=True, timeout=60, cwd=tmp)
+        probe = rec.exchanges[len(client):]
+    assert done.returncode == 0, done.stdout + done.stderr
+    main = _posts(client)[0]
+    assert (main.path, main.query, main.model) == ("/mantle/v1/messages", "beta=true", sent)
+    assert route["requests"][0]["model"] == sent and route["requests"][0]["path"] == main.path
+    assert any((e.path, e.query, e.model) == (main.path, main.query, sent) for e in _posts(probe)), \
+        [(e.path, e.model) for e in probe]
+
+
+def test_mantle_direct_host() -> None:
+    seen, route = _direct({"CLAUDE_CODE_USE_MANTLE": "1", "CLAUDE_CODE_SKIP_MANTLE_AUTH": "1", "AWS_REGION": "us-west-2"})
+    assert "bedrock-mantle.us-west-2.api.aws:443" in seen["client"], seen
+    assert route["host"] == "bedrock-mantle.us-west-2.api.aws" and route["path"] == "/anthropic"
+    assert seen["probes"] and set(seen["probes"]) <= set(seen["client"]), seen
