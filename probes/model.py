@@ -27,20 +27,32 @@ MAX_MODELS = 8
 PREFIXES = ("/api", "/anthropic", "/api/llm", "/api/anthropic")
 
 
-def _body(model: str) -> dict[str, Any]:
-    return {"model": model, "max_tokens": 1, "stream": True,
+# One output token is the cheapest answer; a gateway that refuses it (BerriAI/litellm#35061:
+# "Could not finish the message because max_tokens … was reached") is asked again with room
+# for a short answer, so a probe artefact is not reported as a broken model.
+PROBE_MAX_TOKENS = 1
+CONFIRM_MAX_TOKENS = 64
+
+
+def _body(model: str, max_tokens: int = PROBE_MAX_TOKENS) -> dict[str, Any]:
+    return {"model": model, "max_tokens": max_tokens, "stream": True,
             "messages": [{"role": "user", "content": "Reply with one word: ok"}]}
 
 
+def _refuses_tiny_max_tokens(result: dict[str, Any]) -> bool:
+    text = f"{result.get('error_type') or ''} {result.get('error_message') or ''}".lower()
+    return result.get("status") in (400, 422) and "max_tokens" in text
+
+
 def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str],
-             budget: float, scrub: list[str]) -> dict[str, Any]:
+             budget: float, scrub: list[str], max_tokens: int = PROBE_MAX_TOKENS) -> dict[str, Any]:
     started = time.monotonic()
     deadline = started + budget
     result: dict[str, Any] = {"status": None, "error": None, "error_type": None,
                               "error_message": None, "content_type": None, "sse": None,
                               "body_excerpt": None}
     try:
-        with client.stream("POST", url, headers=headers, json=_body(model),
+        with client.stream("POST", url, headers=headers, json=_body(model, max_tokens),
                            timeout=httpx.Timeout(budget)) as response:
             headers_at = time.monotonic()
             result["status"] = response.status_code
@@ -82,8 +94,15 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
     headers["accept"] = "text/event-stream, application/json"
     budget = ctx.timeout * 0.9
     first = _attempt(client, url, model, headers, budget, scrub)
+    tiny_refused = None
+    if _refuses_tiny_max_tokens(first):
+        # Confirm before blaming: the client never asks for 1 token (it asks for tens of
+        # thousands), so the model is judged on a request with room for an answer.
+        tiny_refused = {k: first[k] for k in ("status", "error_type", "error_message")}
+        first = _attempt(client, url, model, headers, budget, scrub, CONFIRM_MAX_TOKENS)
     check = {"model": model, "roles": roles, **first, "without_beta": None, "openai_route": None,
-             "route_hint": None}
+             "route_hint": None, "max_tokens": CONFIRM_MAX_TOKENS if tiny_refused else PROBE_MAX_TOKENS,
+             "tiny_max_tokens_refused": tiny_refused}
     status = first["status"]
     sse = first["sse"]
     if sse and sse["complete"] and not sse["incremental"]:

@@ -14,10 +14,6 @@ from _harness import SCENARIOS, load, materialise, scan
 from test_client_agreement import ANSWER, run_client
 
 MISSES = {
-    "practice-max-tokens-probe-400": (
-        "gwdoctor's model probe sends max_tokens=1, which this gateway alone refuses (BerriAI/litellm#35061); "
-        "the client's own request works. A second request with a real max_tokens would tell them apart "
-        "(probes/model.py, issue 11 point 4)"),
     "practice-nginx-body-limit-413": (
         "the probe's request is a few hundred bytes; the client's is 52,782 bytes and exceeds the body "
         "limit in front of the gateway. Nothing gwdoctor sends comes near the limit"),
