@@ -125,6 +125,11 @@ def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) 
             "region_prefix": prefix, "auth_refresh": "awsAuthRefresh" in _settings_keys(ctx)}
 
 
+_ADC_KINDS = {"authorized_user": "gcloud user login (gcloud auth application-default login)",
+              "service_account": "service-account key", "external_account": "workload identity federation",
+              "impersonated_service_account": "impersonated service account"}
+
+
 def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
     adc = adc_file(get, ctx.home, ctx.cwd)
     skip = truthy(get("CLAUDE_CODE_SKIP_VERTEX_AUTH"))
@@ -161,7 +166,11 @@ def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
             "region": region, "region_raw": raw_region, "region_valid": valid,
             "model_regions": model_regions,
             "invalid_model_regions": sorted(v for v, r in model_regions.items() if not gcp_region_valid(r)),
-            "adc": {k: adc[k] for k in ("path", "source", "exists", "type", "error")},
+            "adc": {**{k: adc[k] for k in ("path", "source", "exists", "type", "error")},
+                    # whose credentials: a gcloud user login, a service-account key, federation
+                    "kind": _ADC_KINDS.get(str(adc["type"])), "project": adc["project_id"]},
+            "project_mismatch": ({"adc_project": adc["project_id"], "configured": chosen[1]}
+                                 if adc["project_id"] and chosen[1] and adc["project_id"] != chosen[1] else None),
             "skip_auth": skip,
             "base_url": get("ANTHROPIC_VERTEX_BASE_URL"),
             "auth_refresh": "gcpAuthRefresh" in _settings_keys(ctx)}

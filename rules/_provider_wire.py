@@ -232,7 +232,7 @@ def vertex_model_not_in_region(facts: Facts) -> list[Finding]:
 
 
 @rule(id="PRV014", name="provider-access-denied", cause="model.access_denied",
-      severity=Severity.ERROR, needs=_NEEDS, confidence=0.85)
+      severity=Severity.ERROR, needs=_NEEDS + ("provider.vertex",), confidence=0.85)
 def provider_access_denied(facts: Facts) -> list[Finding]:
     """## What it checks
     A model request on the Bedrock/Vertex route is answered 403 access denied
@@ -252,6 +252,11 @@ def provider_access_denied(facts: Facts) -> list[Finding]:
     ## Fix safety
     Manual: an administrator grants access.
     """
+    vertex = facts.get("provider.vertex") or {}
+    mismatch = vertex.get("project_mismatch") if not (facts["route.target"] or {}).get("skip_auth") else None
+    whose = (f"; the Google credentials are a {(vertex.get('adc') or {}).get('kind') or 'credential'} of project "
+             f"{mismatch['adc_project']}, the requests name project {mismatch['configured']}") if mismatch else ""
+
     def fix(c: dict[str, Any], r: dict[str, Any]) -> list[Fix]:
         if r.get("mode") == "bedrock":
             return [Fix(title="Check model access and the IAM actions", safety="manual",
@@ -262,7 +267,7 @@ def provider_access_denied(facts: Facts) -> list[Finding]:
 
     return _per_model("access_denied", facts,
                       lambda c, r: f"Access to {c['model']} is denied on the {_NAMES.get(r.get('mode'), 'provider')} "
-                                   f"route: {_said(c)}", fix)
+                                   f"route: {_said(c)}" + (whose if r.get("mode") == "vertex" else ""), fix)
 
 
 @rule(id="PRV015", name="provider-credentials-rejected", cause="auth.rejected",

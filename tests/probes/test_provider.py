@@ -173,3 +173,14 @@ def test_vertex_adc_file_that_is_not_a_credential(tmp_path: Path) -> None:
     adc(tmp_path, "{not json")
     v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "p"})["provider.vertex"]
     assert v["adc"]["exists"] is True and "not a credential file" in v["adc"]["error"]
+
+
+def test_vertex_adc_kind_and_project_mismatch(tmp_path: Path) -> None:
+    key = adc(tmp_path, {"type": "service_account", "project_id": "sandbox-proj", "private_key": SECRET}, "keys/sa.json")
+    v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "prod-proj",
+                        "GOOGLE_APPLICATION_CREDENTIALS": str(key)})["provider.vertex"]
+    assert v["adc"]["kind"] == "service-account key" and v["adc"]["project"] == "sandbox-proj"
+    assert v["project_mismatch"] == {"adc_project": "sandbox-proj", "configured": "prod-proj"}
+    adc(tmp_path, {"type": "authorized_user", "quota_project_id": "prod-proj", "refresh_token": SECRET})
+    v = scan(tmp_path, {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "prod-proj"})["provider.vertex"]
+    assert v["adc"]["kind"].startswith("gcloud user login") and v["project_mismatch"] is None
