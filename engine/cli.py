@@ -308,6 +308,13 @@ def entry() -> None:
     global _STDOUT_CLOSED
     # A closed stdout: writing the report there is a usage error (exit 2); --output still works.
     _STDOUT_CLOSED = reopen_closed_std_streams()
+    # Commands that may run programs (apiKeyHelper, claude --version): whatever those start,
+    # even with setsid and a cleared environment, is ours to end (engine.reaper).
+    reaping = len(sys.argv) > 1 and sys.argv[1] in ("scan", "facts", "validate")
+    if reaping:
+        from . import reaper
+
+        reaping = reaper.become_subreaper()
     try:
         main()
         code: Any = EXIT_OK
@@ -323,6 +330,8 @@ def entry() -> None:
         atexit._run_exitfuncs()
     except Exception:  # noqa: BLE001  a plugin's exit hook must not change the exit code
         pass
+    if reaping:
+        reaper.kill_descendants()
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:  # None when the caller closed the descriptor (`>&-`)
