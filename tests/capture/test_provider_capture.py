@@ -344,3 +344,25 @@ def test_mantle_direct_host() -> None:
     assert "bedrock-mantle.us-west-2.api.aws:443" in seen["client"], seen
     assert route["host"] == "bedrock-mantle.us-west-2.api.aws" and route["path"] == "/anthropic"
     assert seen["probes"] and set(seen["probes"]) <= set(seen["client"]), seen
+
+
+@pytest.mark.parametrize("no_proxy", [None, "127.0.0.1"], ids=["through-proxy", "no-proxy-bypass"])
+def test_proxy_rules_on_the_provider_route(no_proxy: str | None) -> None:
+    """HTTPS_PROXY and NO_PROXY apply to the provider route's host as to a gateway's: the client
+    sends its Bedrock requests through the proxy unless NO_PROXY covers the base URL's host, and
+    proxy.route says the same."""
+    from gwdoctor.probes._recorder import RecordingProxy
+
+    fake = ProviderFake(require_auth=False, prefix="/bedrock")
+    with Recorder(responder=fake.respond) as rec, RecordingProxy() as px, tempfile.TemporaryDirectory() as tmp:
+        extra = {**BEDROCK_SKIP, "ANTHROPIC_BEDROCK_BASE_URL": rec.url + "/bedrock", "HTTPS_PROXY": px.url,
+                 **({"NO_PROXY": no_proxy} if no_proxy else {})}
+        env = _env(Path(tmp), extra)
+        done = _run_client(env)
+        out = subprocess.run([str(GWDOCTOR), "scan", "--offline", "--format", "json", "--fail-on", "never"],
+                             env=env, capture_output=True, text=True, timeout=60, cwd=tmp)
+        route = json.loads(out.stdout)["facts"]["proxy.route"]
+    assert "Hello from fake upstream." in done.stdout, done.stdout + done.stderr
+    proxied = [e for e in px.exchanges if "/model/" in (e.path or e.target)]
+    assert bool(proxied) == (no_proxy is None), [(e.via, e.target) for e in px.exchanges]
+    assert route["used"] is (no_proxy is None)
