@@ -366,3 +366,34 @@ def test_proxy_rules_on_the_provider_route(no_proxy: str | None) -> None:
     proxied = [e for e in px.exchanges if "/model/" in (e.path or e.target)]
     assert bool(proxied) == (no_proxy is None), [(e.via, e.target) for e in px.exchanges]
     assert route["used"] is (no_proxy is None)
+
+
+@pytest.mark.parametrize("extra_ca", [True, False], ids=["ca-given", "ca-missing"])
+def test_tls_rules_on_the_provider_route(extra_ca: bool, tmp_path: Path) -> None:
+    """An https:// Bedrock base URL with a private-CA certificate: the client needs the CA in
+    NODE_EXTRA_CA_CERTS like for any gateway, and gwdoctor's TLS probe checks that host
+    (TLS001 without the CA, no TLS finding with it)."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    fake = ProviderFake(require_auth=False, prefix="/bedrock")
+    with Recorder(responder=fake.respond, tls=ctx, host="127.0.0.1") as rec, tempfile.TemporaryDirectory() as tmp:
+        base = f"https://localhost:{rec.port}/bedrock"
+        env = _env(Path(tmp), {**BEDROCK_SKIP, "ANTHROPIC_BEDROCK_BASE_URL": base,
+                               **({"NODE_EXTRA_CA_CERTS": str(ca_file)} if extra_ca else {})})
+        done = _run_client(env)
+        out = subprocess.run([str(GWDOCTOR), "scan", "--format", "json", "--fail-on", "never", "--timeout", "3"],
+                             env=env, capture_output=True, text=True, timeout=60, cwd=tmp)
+        report = json.loads(out.stdout)
+    answered = "Hello from fake upstream." in done.stdout
+    assert answered is extra_ca, done.stdout + done.stderr
+    ids = [f["rule_id"] for f in report["findings"]]
+    assert report["facts"]["tls.handshake"]["status"] == "ok"
+    assert report["facts"]["tls.verify.client"]["trusted"] is extra_ca
+    assert ("TLS001" in ids) is (not extra_ca) and (report["verdict"] == "healthy") is extra_ca, report["findings"]
