@@ -179,8 +179,9 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
             gw_report = None
             if gw_path is not None:
                 gw_report, registry = _scan(_gateway_env(gw_text or "", shell_env, extra_env or {}),
-                                            home, cwd, root, gw_path, base, ("gateway_config",),
-                                            load_plugins)
+                                            home, cwd, root, gw_path, base,
+                                            # client.version: which upstream ids it reports retired
+                                            ("gateway_config", "client.version"), load_plugins)
                 report = gw_report
             if settings or gw_path is None:
                 report, registry = _scan({**(client_env or {}), "HOME": str(home)}, home, cwd, root,

@@ -45,7 +45,7 @@ def _find_claude(ctx: ProbeContext) -> str | None:
 
 @probe(name="client.version",
        provides=("client.version", "client.version_source", "client.behaviour",
-                 "client.behaviour_source"))
+                 "client.behaviour_source", "client.retired_now"))
 def client_version(ctx: ProbeContext) -> Facts:
     """Ask the installed client its version (`claude --version`, 3 s at most), unless
     `--client-version` was given; fall back to the version gwdoctor assumes. Its behaviour comes
@@ -67,8 +67,16 @@ def client_version(ctx: ProbeContext) -> Facts:
             behaviour = {**behaviour, **observed["behaviour"]}
             basis.update({"kind": "observed", "version": version,
                           "detail": f"observed from {binary} against a local recorder"})
+    # Which of the ids this version reports retired are past their date on this machine's clock
+    # (rules are pure: they get the date comparison done).
+    import datetime
+
+    today = datetime.date.today().isoformat()
+    retired_now = {str(k): str(v) for k, v in (behaviour.get("retired_models") or {}).items()
+                   if str(v) <= today}
     return {"client.version": version, "client.version_source": src,
-            "client.behaviour": behaviour, "client.behaviour_source": basis}
+            "client.behaviour": behaviour, "client.behaviour_source": basis,
+            "client.retired_now": retired_now}
 
 
 def behaviour_basis(version: str) -> dict[str, Any]:

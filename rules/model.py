@@ -231,7 +231,7 @@ def retired_model_in_use(facts: Facts) -> list[Finding]:
     """## What it checks
     A model the configuration makes the client send (main or background) is one this client
     version itself reports as retired ("Claude Sonnet 4.5 was retired on November 30, 2026"),
-    and the retirement date has passed.
+    and the retirement date has passed. (A gateway config serving one is MDL010.)
 
     ## Why it matters
     The client still sends a retired id (captured: tests/capture/test_models.py); providers stop
@@ -271,6 +271,59 @@ def retired_model_in_use(facts: Facts) -> list[Finding]:
             evidence={"model": model, "roles": roles, "retired_on": used[0].get("retired_on"),
                       "current": current},
             fixes=tuple(fixes)))
+    return out
+
+
+def _provider_neutral(model: str) -> str:
+    """``bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`` -> ``claude-sonnet-4-5-20250929``."""
+    base = model.split("/", 1)[-1].lower()
+    for prefix in ("us.", "eu.", "apac.", "global.", "jp.", "au."):
+        base = base.removeprefix(prefix)
+    base = base.removeprefix("anthropic.").replace("@", "-")
+    for suffix in ("-v1:0", "-v2:0", "-v1"):
+        base = base.removesuffix(suffix)
+    return base
+
+
+@rule(id="MDL010", name="gateway-serves-retired-model", cause="model.retired",
+      severity=Severity.WARNING, needs=("gateway_config.models", "client.retired_now"), confidence=0.85)
+def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A LiteLLM config (`--gateway-config`, `gwdoctor validate`) serves a model name from an
+    upstream id that the client version itself reports as retired, in any provider's spelling
+    (`bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`, `vertex_ai/claude-3-5-haiku@20241022`).
+
+    ## Why it matters
+    Providers stop serving retired models; the gateway then answers the client's requests for
+    that name with the provider's 404, which the client reports as a model problem.
+
+    ## Example
+    `model_name: claude-opus-5-5` served by `anthropic/claude-sonnet-4-5-20250929` after 2026-11-30.
+
+    ## Fix
+    Point the entry at a current upstream id (for Sonnet: `claude-sonnet-4-6`).
+
+    ## Fix safety
+    Review: a different upstream model changes cost and behaviour.
+    """
+    retired = facts.get("client.retired_now") or {}
+    out = []
+    for entry in facts.get("gateway_config.models") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("model"), str):
+            continue
+        neutral = _provider_neutral(entry["model"])
+        when = next((d for k, d in retired.items()
+                     if neutral == k or (neutral.startswith(k + "-") and
+                                         neutral[len(k) + 1:].isdigit() and len(neutral) - len(k) == 9)
+                     or neutral == f"{k}-latest"), None)
+        if when:
+            where = f"{facts.get('gateway_config.path')}:{entry.get('line')}"
+            out.append(Finding(
+                message=(f"The gateway serves {entry.get('model_name')} from {entry['model']}, retired on "
+                         f"{when} as Claude Code {facts.get('client.version')} itself reports ({where})"),
+                evidence={"model_name": entry.get("model_name"), "upstream": entry["model"],
+                          "retired_on": when, "file": facts.get("gateway_config.path"),
+                          "line": entry.get("line")}))
     return out
 
 
@@ -417,5 +470,5 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
 @hookimpl
 def gwdoctor_register_rules() -> list:
     return [model_not_served, background_model_not_served, unselected_alias_not_served,
-            retired_model_in_use, model_access_denied, model_region_unavailable,
+            retired_model_in_use, gateway_serves_retired_model, model_access_denied, model_region_unavailable,
             legacy_model_remapped, model_output_limit_too_small]

@@ -56,3 +56,20 @@ def test_litellm_configs_serve_what_the_client_sends(kind: str) -> None:
     served = {m["model_name"] for m in config["model_list"]}
     beh = client_behaviour(NEWEST)
     assert set(beh["default_models"].values()) <= served, served
+
+
+def test_validate_warns_on_a_retired_upstream(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n  - model_name: claude-opus-5-5\n    litellm_params:\n"
+                      "      model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0\n")
+    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "validate", "--gateway-config",
+                           str(config), "--format", "json", "--fail-on", "never"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = {f["rule_id"]: f for f in json.loads(done.stdout)["findings"]}
+    assert "MDL010" in found and "2026-11-30" in found["MDL010"]["message"], sorted(found)
+    assert f"{config}:" in found["MDL010"]["message"] or "line" in found["MDL010"]["evidence"]
