@@ -48,3 +48,24 @@ def test_gwdoctor_sends_what_the_client_sends(case: Case, version: str,
             f"{version} {case.id}: header {name}: client {client.headers.get(name)!r}, "
             f"gwdoctor {mine.headers.get(name)!r}")
     assert facts["model.checks"], "the model probe recorded nothing"
+
+
+NONESSENTIAL = Case("nonessential-traffic-allowed", (), env={"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": None})
+
+
+@pytest.mark.client
+@pytest.mark.parametrize("version", ["2.1.332", "2.1.197"])
+@pytest.mark.parametrize("case", [CASES[0], NONESSENTIAL], ids=lambda c: c.id)
+def test_print_mode_needs_only_the_messages_route(case: Case, version: str,
+                                                  captured: Callable[[Case, str], Capture]) -> None:
+    """Everything `claude -p` sends besides a HEAD connectivity check (2.1.332: HEAD /api/hello
+    unless nonessential traffic is off; 2.1.197: HEAD / always) is the Messages request gwdoctor
+    probes: no count_tokens, no /v1/models. A gateway without those routes serves -p."""
+    cap = captured(case, version)
+    assert cap.rc == 0, cap.stderr[-300:]
+    facts, _ = predict_live(cap, probes=("client.version",))
+    path, _, query = str(facts["client.behaviour"]["messages_path"]).partition("?")
+    other = [(e.method, e.path, e.query) for e in cap.exchanges if e.method != "HEAD"]
+    assert other and set(other) == {("POST", path, query)}, other
+    heads = {e.path for e in cap.exchanges if e.method == "HEAD"}
+    assert heads <= {"/", "/api/hello"}, heads
