@@ -11,6 +11,7 @@ from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
 __all__ = [
     "bedrock_prefix_for_region",
+    "route_endpoint",
     "gcp_region_valid",
     "providers",
     "suggest_gcp_region",
@@ -63,3 +64,16 @@ def vertex_model_for(model: str) -> dict[str, Any] | None:
         if any(bare == m.removeprefix("vertex_ai/") for m in entry["litellm_models"]):
             return entry
     return None
+
+
+def route_endpoint(facts: Any) -> dict[str, Any]:
+    """Where the client's requests go, for rule messages and fixes: ``host``, ``port``,
+    ``base_url`` and the variable that sets it (``var``). In Bedrock/Vertex/Mantle mode that is
+    the provider route (the ``route.target`` fact), not ANTHROPIC_BASE_URL, which the client
+    never contacts then; otherwise the ``gateway.*`` facts."""
+    route = facts.get("route.target")
+    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex", "mantle"):
+        return {"host": route.get("host"), "port": route.get("port"), "base_url": route.get("base_url"),
+                "var": route.get("base_url_var") or "ANTHROPIC_BASE_URL"}
+    return {"host": facts.get("gateway.host"), "port": facts.get("gateway.port"),
+            "base_url": facts.get("gateway.base_url"), "var": "ANTHROPIC_BASE_URL"}

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._gw import base_url_fix, checks
+from ._providers import route_endpoint
 from ._gw_http import (
     beta_header_rejected,
     count_tokens_unsupported,
@@ -30,12 +31,9 @@ def _transport(facts: Facts) -> str | None:
 
 
 def _where(facts: Facts) -> tuple[str, object]:
-    """Host and port the client connects to: in Bedrock/Vertex mode the provider route's
-    (``route.target``), not ANTHROPIC_BASE_URL's, which the client never contacts then."""
-    route = facts.get("route.target")
-    if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex", "mantle"):
-        return str(route.get("host") or ""), route.get("port")
-    return str(facts.get("gateway.host") or ""), facts.get("gateway.port")
+    """Host and port the client connects to (the provider route's in Bedrock/Vertex mode)."""
+    end = route_endpoint(facts)
+    return str(end["host"] or ""), end["port"]
 
 
 def _hostport(facts: Facts) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._netfix import is_internal, is_loopback, no_proxy_with, set_env_fixes, shq
+from ._providers import route_endpoint
 from ._proxy_connect import CONNECT_RULES
 
 _ROUTE = ("proxy.route", "gateway.host")
@@ -58,7 +59,7 @@ def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
     ## Fix safety
     Safe: only traffic that could never work through the proxy changes route.
     """
-    route, host = facts["proxy.route"] or {}, str(facts["gateway.host"] or "")
+    route, host = facts["proxy.route"] or {}, str(route_endpoint(facts)["host"] or "")
     if not route.get("used") or not is_loopback(host) or route.get("no_proxy_match"):
         return None  # a matching entry that this version ignores is PRX011's finding
     connect = facts.get("proxy.connect") or {}
@@ -98,7 +99,7 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
     ## Fix safety
     Review: if the gateway is reachable only through the proxy, bypassing breaks it.
     """
-    route, host = facts["proxy.route"] or {}, str(facts["gateway.host"] or "")
+    route, host = facts["proxy.route"] or {}, str(route_endpoint(facts)["host"] or "")
     if not route.get("used") or is_loopback(host) or not is_internal(host) or route.get("no_proxy_match"):
         return None
     connect = facts.get("proxy.connect") or {}
@@ -145,7 +146,7 @@ def no_proxy_ignored_by_client_version(facts: Facts) -> Finding | None:
     version = facts["client.version"]
     return Finding(
         message=(f"{route.get('no_proxy_variable')} entry {route['no_proxy_match']!r} covers "
-                 f"{facts['gateway.host']}, but Claude Code {version} ignores NO_PROXY: the request goes "
+                 f"{route_endpoint(facts)['host']}, but Claude Code {version} ignores NO_PROXY: the request goes "
                  f"through {route.get('host')}:{route.get('port')}"),
         evidence={"proxy.route": route, "client.version": version},
         fixes=(Fix(title="Update Claude Code to a version that honours NO_PROXY", safety="review",

@@ -7,6 +7,7 @@ from typing import Any
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._netfix import set_env_fixes, shq
+from ._providers import route_endpoint
 from ._tls_config import CONFIG_RULES
 
 _GENERIC_VENDORS = {"Unnamed TLS-inspection CA", "Squid ssl-bump"}
@@ -36,7 +37,8 @@ def _ca_fixes(facts: Facts, title: str) -> tuple[Fix, ...]:
         extra = facts.get("tls.extra_ca") or {}
         return set_env_fixes("NODE_EXTRA_CA_CERTS", found["path"], safety="review", source=extra.get("source"),
                              title=f"{title}: trust the CA file {found['name']} already names")
-    host, port = facts.get("gateway.host"), facts.get("gateway.port")
+    end = route_endpoint(facts)
+    host, port = end["host"], end["port"]
     proxy = (facts.get("proxy.route") or {})
     via = f" -proxy {proxy['host']}:{proxy['port']}" if proxy.get("used") else ""
     grab = (f"openssl s_client -showcerts -connect {host}:{port} -servername {host}{via} </dev/null 2>/dev/null \\\n"
@@ -191,13 +193,14 @@ def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
         return None
     leaf = (facts["tls.chain"] or [{}])[0]
     sans = [s for s in leaf.get("sans") or [] if not s.startswith("*")]
-    host = facts["gateway.host"]
+    end = route_endpoint(facts)
+    host = end["host"] or facts["gateway.host"]
     fixes = []
     if sans:
         name = sans[0].removeprefix("IP:")
-        base = str(facts.get("gateway.base_url") or "").replace(f"//{host}", f"//{name}", 1)
+        base = str(end["base_url"] or "").replace(f"//{host}", f"//{name}", 1)
         fixes.append(Fix(title=f"Use a name the certificate lists ({', '.join(leaf.get('sans') or [])})",
-                         snippet=f"export ANTHROPIC_BASE_URL={shq(base)}", safety="review"))
+                         snippet=f"export {end['var']}={shq(base)}", safety="review"))
     fixes.append(Fix(title="Or reissue the certificate with this name", lang="text", safety="manual",
                      snippet=f"Add DNS:{host} (or IP:{host}) to the certificate's subjectAltName."))
     names = ", ".join(leaf.get("sans") or []) or str(leaf.get("subject"))
