@@ -122,8 +122,9 @@ def run_helper(command: str, env: Mapping[str, str], cwd: Path, timeout: float,
                   output_shape=shape, output=describe_secret(value or None))
     stderr = _scrub(err.decode("utf-8", "replace"), stdout).strip()
     result["stderr_excerpt"] = stderr[:300] or None
-    # Since v2.1.227 (strict) a banner line fails the helper outright; before, the whole
-    # trimmed output was sent as the key, which no gateway accepts either.
+    # A banner line fails the helper on 2.1.197 and 2.1.332 (captured: tests/capture/
+    # test_helper.py); before, the docs say the whole trimmed output was sent as the key, which
+    # no gateway accepts either.
     result["usable"] = not timed_out and done.exit_code == 0 and shape == "token"
     vault.put("auth.helper_output", value)
     result["duration_ms"] = int((time.monotonic() - start) * 1000)

@@ -269,8 +269,9 @@ def api_key_helper_failed(facts: Facts) -> Finding | None:
     a single printable token (a banner, several lines, nothing).
 
     ## Why it matters
-    Claude Code shows `Your apiKeyHelper script is failing` (or "returned output that
-    cannot be used as an API key" since 2.1.227) and sends no credential.
+    Claude Code shows `Your apiKeyHelper script is failing` (2.1.332: "returned output that
+    cannot be used as an API key", then an empty credential; 2.1.197: `Invalid API key · Fix
+    external API key` and no request; captured in tests/capture/test_helper.py).
 
     ## Example
     A helper that prints `Fetching token…` before the token.

@@ -30,7 +30,8 @@ CAPTURE_ENTRIES = [(i, e) for i, e in enumerate(DATA["behaviours"]) if e["source
 MODULES = {"tests/capture/test_models.py": "test_models",
            "tests/capture/test_requests.py": "test_requests",
            "tests/capture/test_routes.py": "test_routes",
-           "tests/capture/test_trust.py": "test_trust"}
+           "tests/capture/test_trust.py": "test_trust",
+           "tests/capture/test_helper.py": "test_helper"}
 
 
 def _cases(path: str) -> list[Case]:
@@ -92,6 +93,10 @@ def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> boo
                 predicted_retirement(cap, facts) == retirement_said(cap)
         if path.endswith("test_routes.py"):
             return bool(predict(cap, behaviour=behaviour)["proxy.route"]["used"]) == went_through_proxy(cap)
+        if path.endswith("test_helper.py"):
+            from test_helper import client_sent_the_key, predicts_the_key_is_sent
+
+            return predicts_the_key_is_sent(predict(cap, behaviour=behaviour)) == client_sent_the_key(cap)
         if path.endswith("test_trust.py"):
             facts, _ = predict_live(cap, behaviour=behaviour, pki=pki, probes=("tls.gateway",))
             return bool((facts.get("tls.verify.client") or {}).get("trusted")) == \
