@@ -41,8 +41,12 @@ def lookup(facts: Facts, path: str) -> Any:
     ``proxy.route.used`` is the ``used`` field of the fact ``proxy.route``.
     Returns :data:`MISSING` when the path does not exist."""
     parts = path.split(".")
+    # A rule's facts are a view that refuses undeclared keys: try only the declared prefixes.
+    declares = getattr(facts, "declares", None)
     for cut in range(len(parts), 0, -1):
         key = ".".join(parts[:cut])
+        if declares is not None and not declares(key):
+            continue
         if key in facts:
             value: Any = facts[key]
             for part in parts[cut:]:

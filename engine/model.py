@@ -8,7 +8,7 @@ import inspect
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 Facts = Mapping[str, Any]
 """Fact key (``area.subject[.detail]``) to a JSON-safe value. A missing key means
@@ -207,6 +207,52 @@ def probe(
     return wrap
 
 
+class UndeclaredFactError(Exception):
+    """A rule read a fact it declares in neither ``needs`` nor ``reads``.
+
+    Not a ``KeyError``: ``facts.get(key)`` must not turn a hidden input into a silent ``None``."""
+
+    def __init__(self, rule_id: str, key: str) -> None:
+        super().__init__(f"rule {rule_id} read fact {key!r}, which is in neither its needs nor "
+                         f"its reads")
+        self.rule_id, self.key = rule_id, key
+
+
+class FactView(Mapping[str, Any]):
+    """What a rule sees: the facts it declares, read-only. Reading (``[]``, ``get``, ``in``)
+    any other key raises :class:`UndeclaredFactError`; iteration yields only declared keys
+    that are present, so a hidden input cannot slip in through ``items()`` either."""
+
+    __slots__ = ("_facts", "_rule_id", "_declared")
+
+    def __init__(self, facts: Facts, rule_id: str, declared: Iterable[str]) -> None:
+        self._facts, self._rule_id, self._declared = facts, rule_id, frozenset(declared)
+
+    def declares(self, key: str) -> bool:
+        return key in self._declared
+
+    def _check(self, key: str) -> None:
+        if key not in self._declared:
+            raise UndeclaredFactError(self._rule_id, key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._check(key)
+        return self._facts[key]
+
+    def __contains__(self, key: object) -> bool:
+        self._check(str(key))
+        return key in self._facts
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self._facts if k in self._declared)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"FactView({self._rule_id}, {sorted(self._declared)})"
+
+
 AREAS = {
     "CFG": "config",
     "DNS": "dns",
@@ -235,13 +281,17 @@ class Rule:
     # A fallback rule reports a failure no other rule explained: the engine drops its
     # finding when a non-fallback finding at least as severe fired in one of these areas.
     fallback_after: tuple[str, ...] = ()
+    # Facts the rule may read when present (``needs`` are the ones it cannot do without).
+    reads: tuple[str, ...] = ()
 
     @property
     def area(self) -> str:
         return AREAS.get(self.id[:3], "other")
 
     def evaluate(self, facts: Facts) -> list[Finding]:
-        result = self.check(facts)
+        """Run the check on a read-only view of ``facts`` limited to ``needs`` and ``reads``:
+        reading any other fact raises :class:`UndeclaredFactError`."""
+        result = self.check(FactView(facts, self.id, (*self.needs, *self.reads)))
         if result is None:
             return []
         if isinstance(result, Finding):
@@ -258,8 +308,13 @@ def rule(
     needs: Iterable[str] = (),
     confidence: float = 0.8,
     fallback_after: Iterable[str] = (),
+    reads: Iterable[str] = (),
 ) -> Callable[[RuleFunc], Rule]:
     """Wrap a rule function with literal metadata. Registers nothing.
+
+    ``needs``: the facts the rule cannot judge without (it is not evaluated when one is
+    missing). ``reads``: the facts it also looks at when they are present. Together they are
+    everything the rule may read; any other fact raises :class:`UndeclaredFactError`.
 
     ``fallback_after``: the areas (values of ``AREAS``) whose findings explain what this
     rule reports; a finding of this rule is kept only when none of them fired at its
@@ -276,6 +331,7 @@ def rule(
             confidence=confidence,
             doc=inspect.getdoc(func) or "",
             fallback_after=tuple(fallback_after),
+            reads=tuple(reads),
         )
 
     return wrap

@@ -155,7 +155,8 @@ def gateway_config_shell_style_reference(facts: Facts) -> Finding | None:
 
 
 @rule(id="CFG010", name="gateway-master-key-publicly-known", cause="config.gateway_config_invalid",
-      severity=Severity.WARNING, needs=("gateway_config.master_key",), confidence=0.95)
+      severity=Severity.WARNING, needs=("gateway_config.master_key",), confidence=0.95,
+      reads=("gateway_config.path",))
 def gateway_master_key_publicly_known(facts: Facts) -> Finding | None:
     """## What it checks
     The LiteLLM master key is a publicly known default (`sk-1234`, from the docs).

@@ -83,7 +83,8 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY007", name="stream-broken-or-buffered", cause="gateway.streaming_broken",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.85)
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.85,
+      reads=("gateway.base_url", "gateway.kind"))
 def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     """## What it checks
     A 200 streaming answer that ends before `message_stop`, carries an `error` event or an
@@ -199,7 +200,8 @@ def _not_a_stream(facts: Facts, c: dict) -> Finding:
 
 
 @rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.9)
+      needs=("model.checks",), confidence=0.9,
+      reads=("engine.options", "gateway.base_url", "gateway.kind", "gateway.models"))
 def upstream_provider_failed(facts: Facts) -> list[Finding]:
     """## What it checks
     The gateway answers a model request with an error it relays from its upstream
@@ -263,7 +265,8 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
 
 
 @rule(id="GWY009", name="gateway-rate-limited", cause="gateway.rate_limited", severity=Severity.WARNING,
-      needs=("model.checks",), confidence=0.9)
+      needs=("model.checks",), confidence=0.9,
+      reads=("gateway.count_tokens", "gateway.models"))
 def gateway_rate_limited(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway answers 429 to a model request or to `/v1/models`.
@@ -300,7 +303,8 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY010", name="count-tokens-unsupported", cause="gateway.api_format", severity=Severity.INFO,
-      needs=("gateway.count_tokens",), confidence=0.8)
+      needs=("gateway.count_tokens",), confidence=0.8,
+      reads=("gateway.path", "model.checks"))
 def count_tokens_unsupported(facts: Facts) -> Finding | None:
     """## What it checks
     `POST /v1/messages/count_tokens` answers 404/405/501 while the Messages route itself exists.
@@ -332,7 +336,8 @@ def count_tokens_unsupported(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY011", name="html-instead-of-api-response", cause="gateway.intercepted", severity=Severity.ERROR,
-      needs=("gateway.base_url",), confidence=0.9)
+      needs=("gateway.base_url",), confidence=0.9,
+      reads=("gateway.count_tokens", "gateway.kind", "gateway.models", "model.checks"))
 def html_instead_of_api_response(facts: Facts) -> Finding | None:
     """## What it checks
     An API route (`/v1/models`, `/v1/messages`, count_tokens) answers with an HTML page or a

@@ -27,7 +27,8 @@ def _encode_fix() -> Fix:
 
 
 @rule(id="PRX001", name="proxy-unreachable", cause="proxy.unreachable",
-      severity=Severity.CRITICAL, needs=("proxy.tcp", "proxy.route"), confidence=0.95)
+      severity=Severity.CRITICAL, needs=("proxy.tcp", "proxy.route"), confidence=0.95,
+      reads=("engine.options", "gateway.base_url", "proxy.connect"))
 def proxy_unreachable(facts: Facts) -> Finding | None:
     """## What it checks
     A TCP connection to the proxy the client uses for the gateway is refused, times
@@ -206,7 +207,8 @@ def proxy_requires_ntlm(facts: Facts) -> Finding | None:
 
 
 @rule(id="PRX005", name="proxy-refuses-destination", cause="proxy.blocked",
-      severity=Severity.ERROR, needs=("proxy.connect", "proxy.route"), confidence=0.85)
+      severity=Severity.ERROR, needs=("proxy.connect", "proxy.route"), confidence=0.85,
+      reads=("gateway.host", "gateway.port"))
 def proxy_refuses_destination(facts: Facts) -> Finding | None:
     """## What it checks
     The proxy answers 403 to the CONNECT (https gateway) or to the proxied request

@@ -34,7 +34,9 @@ def _fixes(var: str, source: dict[str, Any],
 
 @rule(id="CFG013", name="untrusted-repository-sets-route", cause="config.untrusted_route",
       severity=Severity.WARNING, needs=("config.workspace_trusted", "gateway.base_url_source"),
-      confidence=0.95)
+      confidence=0.95,
+      reads=("gateway.base_url", "gateway.models", "gateway.scheme", "provider.mode",
+             "proxy.route"))
 def untrusted_repository_sets_route(facts: Facts) -> list[Finding]:
     """## What it checks
     The project or local settings (`.claude/settings.json`, `.claude/settings.local.json`)
@@ -156,7 +158,8 @@ def _repo_tls(facts: Facts) -> list[tuple[str, dict[str, Any], str]]:
 
 
 @rule(id="CFG014", name="untrusted-repository-weakens-tls", cause="config.untrusted_tls",
-      severity=Severity.WARNING, needs=("config.workspace_trusted", "config.env"), confidence=1.0)
+      severity=Severity.WARNING, needs=("config.workspace_trusted", "config.env"), confidence=1.0,
+      reads=("client.behaviour", "gateway.models", "gateway.scheme", "proxy.route", "tls.extra_ca"))
 def untrusted_repository_weakens_tls(facts: Facts) -> list[Finding]:
     """## What it checks
     The project or local settings (`.claude/settings.json`, `.claude/settings.local.json`)

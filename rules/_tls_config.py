@@ -64,7 +64,8 @@ def extra_ca_file_invalid(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS006", name="client-certificate-unusable", cause="tls.client_cert",
-      severity=Severity.ERROR, needs=("tls.client_cert",), confidence=0.9)
+      severity=Severity.ERROR, needs=("tls.client_cert",), confidence=0.9,
+      reads=("gateway.models", "model.checks", "tls.handshake"))
 def client_certificate_unusable(facts: Facts) -> Finding | None:
     """## What it checks
     `CLAUDE_CODE_CLIENT_CERT`/`CLAUDE_CODE_CLIENT_KEY` are set but the certificate
@@ -112,7 +113,8 @@ def _swap_scheme(facts: Facts, to: str) -> str:
 
 
 @rule(id="TLS007", name="https-to-plain-http-port", cause="tls.scheme_mismatch",
-      severity=Severity.ERROR, needs=("tls.scheme_mismatch",), confidence=0.95)
+      severity=Severity.ERROR, needs=("tls.scheme_mismatch",), confidence=0.95,
+      reads=("gateway.base_url", "gateway.host", "gateway.port", "tls.handshake"))
 def https_to_plain_http_port(facts: Facts) -> Finding | None:
     """## What it checks
     `ANTHROPIC_BASE_URL` says `https://` but the port answers in plain HTTP; or the TLS
@@ -171,7 +173,8 @@ def _handshake_failed(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS008", name="http-to-tls-port", cause="tls.scheme_mismatch",
-      severity=Severity.ERROR, needs=("tls.scheme_mismatch",), confidence=0.95)
+      severity=Severity.ERROR, needs=("tls.scheme_mismatch",), confidence=0.95,
+      reads=("gateway.base_url",))
 def http_to_tls_port(facts: Facts) -> Finding | None:
     """## What it checks
     `ANTHROPIC_BASE_URL` says `http://` but the port speaks TLS.

@@ -29,7 +29,8 @@ def _credential_var(facts: Facts) -> str:
 
 
 @rule(id="AUT001", name="no-credentials", cause="auth.missing", severity=Severity.ERROR,
-      needs=("gateway.custom", "auth.credential_source"), confidence=0.9)
+      needs=("gateway.custom", "auth.credential_source"), confidence=0.9,
+      reads=("auth.login", "gateway.base_url", "gateway.kind", "gateway.models", "provider.mode"))
 def no_credentials(facts: Facts) -> Finding | None:
     """## What it checks
     None of `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, `apiKeyHelper` or
@@ -82,7 +83,9 @@ def no_credentials(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT002", name="credential-rejected", cause="auth.rejected", severity=Severity.ERROR,
-      needs=("gateway.models", "http.faults"), confidence=0.9)
+      needs=("gateway.models", "http.faults"), confidence=0.9,
+      reads=("auth.api_key", "auth.credential_source", "auth.token", "gateway.base_url",
+             "gateway.kind", "model.checks"))
 def credential_rejected(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway answers `GET /v1/models` (or a model request), sent with exactly the
@@ -137,7 +140,8 @@ def credential_rejected(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT003", name="litellm-key-needs-database", cause="auth.rejected", severity=Severity.ERROR,
-      needs=("gateway.models", "http.faults"), confidence=0.95)
+      needs=("gateway.models", "http.faults"), confidence=0.95,
+      reads=("auth.credential_source", "gateway.count_tokens"))
 def litellm_key_needs_database(facts: Facts) -> Finding | None:
     """## What it checks
     LiteLLM answers 400 `No connected db.` (`no_db_connection`): the key sent is not the
@@ -183,7 +187,8 @@ def litellm_key_needs_database(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT004", name="credential-in-unread-header", cause="auth.wrong_header", severity=Severity.ERROR,
-      needs=("gateway.models", "http.faults"), confidence=0.85)
+      needs=("gateway.models", "http.faults"), confidence=0.85,
+      reads=("auth.headers",))
 def credential_in_unread_header(facts: Facts) -> Finding | None:
     """## What it checks
     The client sends a credential, yet the gateway says none was passed (401 `No api key
@@ -226,7 +231,8 @@ def credential_in_unread_header(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT005", name="token-and-api-key-both-set", cause="auth.conflicting_credentials",
-      severity=Severity.WARNING, needs=("auth.token", "auth.api_key"), confidence=0.8)
+      severity=Severity.WARNING, needs=("auth.token", "auth.api_key"), confidence=0.8,
+      reads=("gateway.kind",))
 def token_and_api_key_both_set(facts: Facts) -> Finding | None:
     """## What it checks
     Both `ANTHROPIC_AUTH_TOKEN` and `ANTHROPIC_API_KEY` are set.
@@ -262,7 +268,8 @@ def token_and_api_key_both_set(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT006", name="api-key-helper-failed", cause="auth.helper_failed", severity=Severity.ERROR,
-      needs=("config.api_key_helper",), confidence=0.95)
+      needs=("config.api_key_helper",), confidence=0.95,
+      reads=("auth.credential_source",))
 def api_key_helper_failed(facts: Facts) -> Finding | None:
     """## What it checks
     The `apiKeyHelper` command exits non-zero, times out, or prints something that is not
@@ -312,7 +319,8 @@ def api_key_helper_failed(facts: Facts) -> Finding | None:
 
 
 @rule(id="AUT007", name="custom-headers-invalid", cause="auth.custom_headers_invalid",
-      severity=Severity.ERROR, needs=("auth.custom_headers",), confidence=0.9)
+      severity=Severity.ERROR, needs=("auth.custom_headers",), confidence=0.9,
+      reads=("gateway.kind",))
 def custom_headers_invalid(facts: Facts) -> Finding | None:
     """## What it checks
     `ANTHROPIC_CUSTOM_HEADERS` has lines that are not `Name: Value`, or lacks a header the

@@ -7,7 +7,8 @@ from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 
 @rule(id="CFG015", name="client-version-not-captured", cause="config.client_not_captured",
-      severity=Severity.INFO, needs=("client.behaviour_source",), confidence=0.9)
+      severity=Severity.INFO, needs=("client.behaviour_source",), confidence=0.9,
+      reads=("client.version",))
 def client_version_not_captured(facts: Facts) -> Finding | None:
     """## What it checks
     The installed Claude Code version is not one whose requests the capture tier recorded

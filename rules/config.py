@@ -98,7 +98,8 @@ def settings_env_overrides_shell(facts: Facts) -> list[Finding]:
 
 
 @rule(id="CFG006", name="empty-value-does-not-unset", cause="config.ignored_setting",
-      severity=Severity.WARNING, needs=("config.empty_overrides", "config.env"), confidence=0.85)
+      severity=Severity.WARNING, needs=("config.empty_overrides", "config.env"), confidence=0.85,
+      reads=("gateway.host",))
 def empty_value_does_not_unset(facts: Facts) -> list[Finding]:
     """## What it checks
     A settings `env` entry set to `""` to cancel a variable the shell exports.
@@ -144,7 +145,8 @@ def empty_value_does_not_unset(facts: Facts) -> list[Finding]:
 
 
 @rule(id="CFG007", name="extra-ca-in-settings-not-applied", cause="config.ignored_setting",
-      severity=Severity.ERROR, needs=("config.env", "client.behaviour"), confidence=0.9)
+      severity=Severity.ERROR, needs=("config.env", "client.behaviour"), confidence=0.9,
+      reads=("client.version",))
 def extra_ca_in_settings_not_applied(facts: Facts) -> Finding | None:
     """## What it checks
     `NODE_EXTRA_CA_CERTS` set only in a settings `env` block, on a client version
@@ -203,7 +205,8 @@ _PASS_THROUGH = {"bedrock": "/bedrock", "vertex": "/vertex_ai/v1"}
 
 
 @rule(id="CFG008", name="provider-mode-overrides-base-url", cause="config.provider_mode_conflict",
-      severity=Severity.ERROR, needs=("provider.mode", "gateway.custom", "config.env"), confidence=0.9)
+      severity=Severity.ERROR, needs=("provider.mode", "gateway.custom", "config.env"), confidence=0.9,
+      reads=("gateway.base_url", "provider.mode_source"))
 def provider_mode_overrides_base_url(facts: Facts) -> Finding | None:
     """## What it checks
     `ANTHROPIC_BASE_URL` names a gateway while a `CLAUDE_CODE_USE_*` variable selects
@@ -266,7 +269,8 @@ def _host_port(url: str) -> tuple[str, str, str]:
 
 
 @rule(id="CFG012", name="base-url-unusable", cause="config.base_url_invalid",
-      severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"), confidence=0.95)
+      severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"), confidence=0.95,
+      reads=("gateway.base_url", "gateway.custom"))
 def base_url_unusable(facts: Facts) -> Finding | None:
     """## What it checks
     An `ANTHROPIC_BASE_URL` the client cannot use as an HTTP endpoint: no `http://` or

@@ -8,7 +8,8 @@ from ._netfix import shq
 
 
 @rule(id="DNS001", name="gateway-host-unresolvable", cause="dns.unresolvable",
-      severity=Severity.CRITICAL, needs=("dns.gateway",), confidence=0.95)
+      severity=Severity.CRITICAL, needs=("dns.gateway",), confidence=0.95,
+      reads=("gateway.base_url",))
 def gateway_host_unresolvable(facts: Facts) -> Finding | None:
     """## What it checks
     The system resolver answers "no such name" (NXDOMAIN) for the gateway host in
@@ -42,7 +43,8 @@ def gateway_host_unresolvable(facts: Facts) -> Finding | None:
 
 
 @rule(id="DNS002", name="resolver-failure", cause="dns.resolver_failure",
-      severity=Severity.ERROR, needs=("dns.gateway",), confidence=0.85)
+      severity=Severity.ERROR, needs=("dns.gateway",), confidence=0.85,
+      reads=("dns.proxy", "proxy.route"))
 def resolver_failure(facts: Facts) -> list[Finding]:
     """## What it checks
     The system resolver fails or times out (EAI_AGAIN, SERVFAIL, no answer) for the

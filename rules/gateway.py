@@ -42,7 +42,9 @@ def _hostport(facts: Facts) -> str:
 
 
 @rule(id="GWY001", name="gateway-connection-refused", cause="gateway.unreachable",
-      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.95)
+      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.95,
+      reads=("connect.gateway", "gateway.host", "gateway.port", "gateway.transport_error",
+             "proxy.route", "route.target"))
 def gateway_connection_refused(facts: Facts) -> Finding | None:
     """## What it checks
     A direct TCP connection to the gateway's host and port is refused.
@@ -76,7 +78,9 @@ def gateway_connection_refused(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY002", name="gateway-not-answering", cause="gateway.unreachable",
-      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.85)
+      severity=Severity.CRITICAL, needs=("gateway.base_url",), confidence=0.85,
+      reads=("connect.gateway", "gateway.host", "gateway.port", "gateway.root",
+             "gateway.transport_error", "proxy.route", "route.target"))
 def gateway_not_answering(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway does not answer in time: the TCP connection or the first HTTP response
@@ -105,7 +109,8 @@ def gateway_not_answering(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY003", name="base-url-ends-in-v1", cause="gateway.base_url_path", severity=Severity.ERROR,
-      needs=("gateway.base_url", "gateway.path"), confidence=0.9)
+      needs=("gateway.base_url", "gateway.path"), confidence=0.9,
+      reads=("gateway.base_url_source", "gateway.models", "model.checks"))
 def base_url_ends_in_v1(facts: Facts) -> Finding | None:
     """## What it checks
     The path of `ANTHROPIC_BASE_URL` ends in `/v1`.
@@ -139,7 +144,8 @@ def base_url_ends_in_v1(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY004", name="messages-route-not-found", cause="gateway.base_url_path", severity=Severity.ERROR,
-      needs=("gateway.base_url", "model.checks"), confidence=0.85)
+      needs=("gateway.base_url", "model.checks"), confidence=0.85,
+      reads=("gateway.base_url_source", "gateway.path"))
 def messages_route_not_found(facts: Facts) -> Finding | None:
     """## What it checks
     `POST {ANTHROPIC_BASE_URL}/v1/messages` answers 404 about the route (not about a model),
@@ -219,7 +225,8 @@ def gateway_lacks_messages_api(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY012", name="gateway-connection-reset", cause="gateway.unreachable", severity=Severity.ERROR,
-      needs=("gateway.transport_error",), confidence=0.8)
+      needs=("gateway.transport_error",), confidence=0.8,
+      reads=("gateway.base_url", "gateway.root", "tls.scheme_mismatch"))
 def gateway_connection_reset(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway (or something in front of it) accepts the connection and then resets or

@@ -138,7 +138,9 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
 
 
 @rule(id="MDL001", name="model-not-served", cause="model.not_found", severity=Severity.ERROR,
-      needs=("model.requested",), confidence=0.9)
+      needs=("model.requested",), confidence=0.9,
+      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+             "model.checks"))
 def model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     A model id the client will send for its main model (what `ANTHROPIC_MODEL`, `--model`,
@@ -167,7 +169,9 @@ def model_not_served(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.WARNING,
-      needs=("model.requested",), confidence=0.9)
+      needs=("model.requested",), confidence=0.9,
+      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+             "model.checks"))
 def background_model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     The haiku-class model the client uses for background work is not served by the gateway,
@@ -196,7 +200,9 @@ def background_model_not_served(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL008", name="unselected-alias-not-served", cause="model.alias_missing",
-      severity=Severity.INFO, needs=("model.requested",), confidence=0.9)
+      severity=Severity.INFO, needs=("model.requested",), confidence=0.9,
+      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+             "model.checks"))
 def unselected_alias_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     A model alias (opus, sonnet, haiku) that nothing in this configuration selects resolves to
@@ -226,7 +232,8 @@ def unselected_alias_not_served(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL009", name="retired-model-in-use", cause="model.retired", severity=Severity.WARNING,
-      needs=("model.requested",), confidence=0.9)
+      needs=("model.requested",), confidence=0.9,
+      reads=("client.behaviour", "client.version"))
 def retired_model_in_use(facts: Facts) -> list[Finding]:
     """## What it checks
     A model the configuration makes the client send (main or background) is one this client
@@ -286,7 +293,8 @@ def _provider_neutral(model: str) -> str:
 
 
 @rule(id="MDL010", name="gateway-serves-retired-model", cause="model.retired",
-      severity=Severity.WARNING, needs=("gateway_config.models", "client.retired_now"), confidence=0.85)
+      severity=Severity.WARNING, needs=("gateway_config.models", "client.retired_now"), confidence=0.85,
+      reads=("client.version", "gateway_config.path"))
 def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
     """## What it checks
     A LiteLLM config (`--gateway-config`, `gwdoctor validate`) serves a model name from an
@@ -328,7 +336,8 @@ def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL003", name="model-access-denied", cause="model.access_denied", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.9)
+      needs=("model.checks",), confidence=0.9,
+      reads=("gateway.base_url",))
 def model_access_denied(facts: Facts) -> list[Finding]:
     """## What it checks
     The gateway knows the model but refuses it to this key (LiteLLM `key_model_access_denied`,
@@ -361,7 +370,8 @@ def model_access_denied(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL004", name="model-region-unavailable", cause="model.region_unavailable", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.8)
+      needs=("model.checks",), confidence=0.8,
+      reads=("gateway_config.path",))
 def model_region_unavailable(facts: Facts) -> list[Finding]:
     """## What it checks
     The model request fails because the provider region the gateway calls does not offer
@@ -395,7 +405,8 @@ def model_region_unavailable(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL005", name="legacy-model-remapped", cause="model.remapped", severity=Severity.INFO,
-      needs=("model.requested",), confidence=0.95)
+      needs=("model.requested",), confidence=0.95,
+      reads=("gateway.models",))
 def legacy_model_remapped(facts: Facts) -> list[Finding]:
     """## What it checks
     The client rewrites a configured legacy model id before sending it
@@ -431,7 +442,8 @@ def legacy_model_remapped(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL006", name="model-output-limit-too-small", cause="model.output_limit", severity=Severity.WARNING,
-      needs=("gateway.models", "model.requested"), confidence=0.75)
+      needs=("gateway.models", "model.requested"), confidence=0.75,
+      reads=("config.env",))
 def model_output_limit_too_small(facts: Facts) -> list[Finding]:
     """## What it checks
     `/v1/models` reports an output limit for a requested model below the `max_tokens` the

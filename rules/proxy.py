@@ -36,7 +36,9 @@ def _bypass_hosts(host: str) -> list[str]:
 
 
 @rule(id="PRX002", name="loopback-gateway-via-proxy", cause="proxy.bypass_missing",
-      severity=Severity.ERROR, needs=_ROUTE, confidence=0.95)
+      severity=Severity.ERROR, needs=_ROUTE, confidence=0.95,
+      reads=("gateway.base_url", "gateway.port", "proxy.connect", "proxy.tcp", "proxy.variables",
+             "route.target"))
 def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway is on a loopback address, a proxy variable applies, and no
@@ -78,7 +80,9 @@ def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
 
 
 @rule(id="PRX010", name="internal-gateway-via-proxy", cause="proxy.bypass_missing",
-      severity=Severity.WARNING, needs=_ROUTE, confidence=0.6)
+      severity=Severity.WARNING, needs=_ROUTE, confidence=0.6,
+      reads=("gateway.base_url", "gateway.port", "proxy.connect", "proxy.variables",
+             "route.target"))
 def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway host is internal (a private IP, a single-label name or an internal
@@ -121,7 +125,8 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
 
 
 @rule(id="PRX011", name="no-proxy-ignored-by-client-version", cause="proxy.bypass_missing",
-      severity=Severity.ERROR, needs=_ROUTE + ("client.version",), confidence=0.85)
+      severity=Severity.ERROR, needs=_ROUTE + ("client.version",), confidence=0.85,
+      reads=("gateway.base_url", "gateway.port", "route.target"))
 def no_proxy_ignored_by_client_version(facts: Facts) -> Finding | None:
     """## What it checks
     A `NO_PROXY` entry covers the gateway host, but this Claude Code version ignores

@@ -49,7 +49,9 @@ def _ca_fixes(facts: Facts, title: str) -> tuple[Fix, ...]:
 
 
 @rule(id="TLS001", name="certificate-untrusted-by-client", cause="tls.untrusted_ca",
-      severity=Severity.ERROR, needs=_VERIFY, confidence=0.85)
+      severity=Severity.ERROR, needs=_VERIFY, confidence=0.85,
+      reads=("gateway.base_url", "gateway.host", "gateway.port", "proxy.route", "route.target",
+             "tls.extra_ca", "tls.reject_unauthorized_disabled"))
 def certificate_untrusted_by_client(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway's certificate chain does not lead to a CA the client trusts (its
@@ -91,7 +93,9 @@ def certificate_untrusted_by_client(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS002", name="tls-inspection-ca-untrusted", cause="tls.untrusted_ca",
-      severity=Severity.ERROR, needs=_VERIFY, confidence=0.97)
+      severity=Severity.ERROR, needs=_VERIFY, confidence=0.97,
+      reads=("gateway.base_url", "gateway.host", "gateway.port", "proxy.route", "route.target",
+             "tls.extra_ca", "tls.inspection_issuer", "tls.reject_unauthorized_disabled"))
 def tls_inspection_ca_untrusted(facts: Facts) -> Finding | None:
     """## What it checks
     The certificate the client receives was issued by a TLS-inspection CA (Zscaler,
@@ -128,7 +132,8 @@ def tls_inspection_ca_untrusted(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS009", name="incomplete-certificate-chain", cause="tls.untrusted_ca",
-      severity=Severity.ERROR, needs=_VERIFY, confidence=0.8)
+      severity=Severity.ERROR, needs=_VERIFY, confidence=0.8,
+      reads=("tls.reject_unauthorized_disabled",))
 def incomplete_certificate_chain(facts: Facts) -> Finding | None:
     """## What it checks
     The server sends its certificate without the intermediate that links it to a
@@ -169,7 +174,9 @@ def incomplete_certificate_chain(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS003", name="certificate-hostname-mismatch", cause="tls.hostname_mismatch",
-      severity=Severity.ERROR, needs=("tls.hostname_match", "tls.chain", "gateway.host"), confidence=0.9)
+      severity=Severity.ERROR, needs=("tls.hostname_match", "tls.chain", "gateway.host"), confidence=0.9,
+      reads=("gateway.base_url", "gateway.port", "route.target",
+             "tls.reject_unauthorized_disabled"))
 def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway's certificate does not name the host in `ANTHROPIC_BASE_URL` (its
@@ -216,7 +223,8 @@ def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
 
 
 @rule(id="TLS004", name="certificate-expired", cause="tls.expired",
-      severity=Severity.ERROR, needs=("tls.expired", "tls.chain"), confidence=0.95)
+      severity=Severity.ERROR, needs=("tls.expired", "tls.chain"), confidence=0.95,
+      reads=("tls.reject_unauthorized_disabled",))
 def certificate_expired(facts: Facts) -> Finding | None:
     """## What it checks
     A certificate in the chain the gateway (or an inspecting proxy) presents is

@@ -159,7 +159,9 @@ def _model_findings(facts: Facts, area: str) -> list[Finding]:
 
 @rule(id="GWY013", name="gateway-answer-unexplained", cause="gateway.unexplained",
       severity=Severity.ERROR, needs=("gateway.base_url",), confidence=0.6,
-      fallback_after=_ROUTE)
+      fallback_after=_ROUTE,
+      reads=("gateway.kind", "gateway.models", "gateway.root", "gateway.transport_error",
+             "http.faults", "model.checks", "model.requested", "proxy.route"))
 def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
     """## What it checks
     The request the client sends for each prompt (`POST /v1/messages` with its model)
@@ -208,7 +210,9 @@ def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
 
 
 @rule(id="MDL007", name="model-answer-unexplained", cause="model.unexplained",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE)
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE,
+      reads=("gateway.base_url", "gateway.kind", "gateway.models", "http.faults",
+             "model.requested", "proxy.route"))
 def model_answer_unexplained(facts: Facts) -> list[Finding]:
     """## What it checks
     A model request was refused as a bad request (400, 404, 422), or answered 200 with
@@ -233,7 +237,9 @@ def model_answer_unexplained(facts: Facts) -> list[Finding]:
 
 
 @rule(id="AUT008", name="auth-refusal-unexplained", cause="auth.unexplained",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE)
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE,
+      reads=("gateway.base_url", "gateway.kind", "gateway.models", "http.faults",
+             "model.requested", "proxy.route"))
 def auth_refusal_unexplained(facts: Facts) -> list[Finding]:
     """## What it checks
     A model request got 401, 403 or 407 and no specific rule (missing, rejected or misplaced
@@ -257,7 +263,8 @@ def auth_refusal_unexplained(facts: Facts) -> list[Finding]:
 
 @rule(id="PRX012", name="proxy-answer-unexplained", cause="proxy.unexplained",
       severity=Severity.ERROR, needs=("proxy.route", "proxy.connect"), confidence=0.7,
-      fallback_after=("dns", "proxy"))
+      fallback_after=("dns", "proxy"),
+      reads=("gateway.base_url", "gateway.host", "gateway.port"))
 def proxy_answer_unexplained(facts: Facts) -> Finding | None:
     """## What it checks
     The proxy the client uses for the gateway answered the tunnel (`CONNECT`) or the request
@@ -312,7 +319,9 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
 
 @rule(id="TLS011", name="tls-handshake-unexplained", cause="tls.unexplained",
       severity=Severity.ERROR, needs=("tls.handshake",), confidence=0.6,
-      fallback_after=("dns", "proxy", "tls", "gateway"))
+      fallback_after=("dns", "proxy", "tls", "gateway"),
+      reads=("gateway.host", "gateway.port", "gateway.transport_error", "proxy.route",
+             "tls.chain", "tls.reject_unauthorized_disabled", "tls.verify.client"))
 def tls_handshake_unexplained(facts: Facts) -> Finding | None:
     """## What it checks
     The TLS handshake on the client's route failed, timed out or was dropped, or ended with
@@ -368,7 +377,8 @@ def tls_handshake_unexplained(facts: Facts) -> Finding | None:
 
 
 @rule(id="DNS004", name="dns-answer-unexplained", cause="dns.unresolvable",
-      severity=Severity.ERROR, needs=("dns.gateway",), confidence=0.6, fallback_after=("dns",))
+      severity=Severity.ERROR, needs=("dns.gateway",), confidence=0.6, fallback_after=("dns",),
+      reads=("dns.proxy", "proxy.route"))
 def dns_answer_unexplained(facts: Facts) -> list[Finding]:
     """## What it checks
     A host on the client's route (the gateway, or the proxy when one applies) did not
