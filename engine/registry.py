@@ -89,14 +89,15 @@ def builtin_rules() -> list[Rule]:
 
 
 def with_prerequisites(probes: list[Probe], chosen: list[Probe]) -> list[Probe]:
-    """``chosen`` plus every probe that provides a fact one of them needs, transitively, in
-    registration order: ``--only tls`` must still run what tells the TLS probes the route."""
+    """``chosen`` plus every probe that provides a fact one of them needs or requires,
+    transitively, in registration order: ``--only tls`` must still run what tells the TLS
+    probes the route."""
     provider = {key: p for p in probes for key in p.provides}
     keep = {p.name for p in chosen}
     todo = list(chosen)
     while todo:
         probe = todo.pop()
-        for key in probe.needs:
+        for key in (*probe.needs, *probe.requires):
             dep = provider.get(key)
             if dep is not None and dep.name not in keep:
                 keep.add(dep.name)
