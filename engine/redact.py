@@ -31,6 +31,7 @@ MIN_EMBEDDED_LEN = 12
 # least MIN_FRAGMENT characters is scrubbed too (regardless of case). 8 characters of a
 # 32-character token are ~48 bits of it; shorter runs mangle reports for nothing.
 MIN_FRAGMENTED_LEN = 16
+MAX_FRAGMENTED_LEN = 4096  # a credential is at most a few KB (a JWT); longer is not a token
 MIN_FRAGMENT = 8
 MIN_WORDLESS = 12
 # A file path or URL in a secret-named variable (AWS_SHARED_CREDENTIALS_FILE) is scrubbed
@@ -76,7 +77,8 @@ def _looks_like_token(user: str) -> bool:
             and any(c.isalpha() for c in user))
 
 
-def _url_credentials(value: str, proxy: bool = False) -> tuple[set[str], set[str]]:
+def _url_credentials(value: str, proxy: bool = False,
+                     url_valued: bool = False) -> tuple[set[str], set[str]]:
     """Secrets in the URLs of value, and the "user:password" strings a client sends as Basic auth.
 
     The password is the secret. A user name alone is one only in a proxy URL with no ':'
@@ -86,8 +88,14 @@ def _url_credentials(value: str, proxy: bool = False) -> tuple[set[str], set[str
     secrets: set[str] = set()
     basic: set[str] = set()
     for token in re.split(r"[\s,]+", value):
-        if "@" not in token or "://" not in token:
+        if "@" not in token:
             continue
+        if "://" not in token:
+            if not url_valued:
+                continue
+            # A URL variable without its scheme ("bob:pw@proxy:3128"): the client repairs
+            # it to http://, so its userinfo is credentials all the same.
+            token = "http://" + token
         for userinfo in _userinfos(token):
             user, colon, password = userinfo.partition(":")
             if password:
@@ -162,8 +170,9 @@ def secret_values(env: Mapping[str, str], vault: Vault | None = None) -> list[st
         elif name.startswith(("auth.", "proxy.url")) or _SECRET_NAME.search(name):
             if name != "proxy.url":
                 found.add(value)
-        in_urls, userinfos = _url_credentials(value, proxy=name == "proxy.url"
-                                              or name.lower().endswith("_proxy"))
+        is_proxy = name == "proxy.url" or name.lower().endswith("_proxy")
+        in_urls, userinfos = _url_credentials(value, proxy=is_proxy, url_valued=is_proxy
+                                              or name.upper().endswith("_URL"))
         found |= in_urls
         basic |= userinfos
     forms: set[str] = set()
@@ -191,21 +200,43 @@ def _strings(obj: Any, out: list[str]) -> list[str]:
 
 
 def _fragments(secret: str, lowered: str) -> set[str]:
-    """The prefixes and suffixes of a long secret whose first/last MIN_FRAGMENT characters
-    occur in ``lowered`` (caselessly): only those can be in the text."""
+    """The prefixes and suffixes (MIN_FRAGMENT+ characters) of a long secret that occur in
+    ``lowered``, each as long as it runs there (the secret's own characters: the pattern
+    matches regardless of case, and ``str.lower`` may shift offsets in ``text``)."""
     # unquote: the URL-encoded form of a path ("%2Fhome%2Fdev...") is still a path.
-    if len(secret) < MIN_FRAGMENTED_LEN or _PATH_LIKE.search(unquote(secret)):
+    if not MIN_FRAGMENTED_LEN <= len(secret) <= MAX_FRAGMENTED_LEN \
+            or _PATH_LIKE.search(unquote(secret)):
         return set()
     low = secret.lower()
     out: set[str] = set()
-    if low[:MIN_FRAGMENT] in lowered:
-        out.update(secret[:k] for k in range(MIN_FRAGMENT, len(secret)))
-    if low[-MIN_FRAGMENT:] in lowered:
-        out.update(secret[-k:] for k in range(MIN_FRAGMENT, len(secret)))
+    head, tail = low[:MIN_FRAGMENT], low[-MIN_FRAGMENT:]
+    # Grow each anchored occurrence as far as it matches, rather than list every prefix:
+    # listing them costs len(secret)^2 characters (a 70,000-character value took 2.7 GB).
+    for start in _occurrences(lowered, head):
+        end = start + MIN_FRAGMENT
+        while end < len(lowered) and end - start < len(low) and lowered[end] == low[end - start]:
+            end += 1
+        out.add(secret[:end - start])
+    for start in _occurrences(lowered, tail):
+        begin, end = start, start + MIN_FRAGMENT
+        while begin > 0 and end - begin < len(low) and lowered[begin - 1] == low[-(end - begin) - 1]:
+            begin -= 1
+        out.add(secret[-(end - begin):])
     # NOTE: a hand-made key starts with a word ("sk-gwdoctor-lab-..." without its prefix
     # is "gwdoctor-..."): a run of letters alone is a fragment only from MIN_WORDLESS
     # characters on, or "gwdoctor" would vanish from every report.
     return {f for f in out if len(f) >= MIN_WORDLESS or not f.isalpha()}
+
+
+def _occurrences(text: str, needle: str, limit: int = 64) -> list[int]:
+    """Where ``needle`` starts in ``text``: at most ``limit`` places (a report repeats an echo
+    a few times; thousands means the needle is a run like "xxxxxxxx", not an echo)."""
+    found: list[int] = []
+    at = text.find(needle)
+    while at >= 0 and len(found) < limit:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
 
 
 def scrub(obj: Any, secrets: Iterable[str]) -> Any:

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-__all__ = ["LIMITS", "MAX_JSON_DEPTH", "FileRead", "ProcessResult", "json_depth", "kill_marked", "parse_json",
-           "read_file", "run_process"]
+__all__ = ["LIMITS", "MAX_JSON_DEPTH", "FileRead", "ProcessResult", "file_type", "json_depth",
+           "kill_marked", "parse_json", "read_file", "run_process"]
 
 # Bytes per kind of file. Each is far above a real file of that kind and far below memory.
 LIMITS = {
@@ -73,6 +73,17 @@ def _file_type(mode: int) -> str:
     return "not a regular file"
 
 
+def file_type(path: str | Path) -> str | None:
+    """``"file"``, ``"dir"``, ``"other"`` (FIFO, device, socket), or None when there is nothing
+    there or the path cannot name anything (too long, a NUL byte): never raises, unlike
+    ``Path.exists()``, which raised ENAMETOOLONG from inside two probes."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
+
+
 def read_file(path: str | Path, kind: str) -> FileRead:
     """The whole file, if it is a regular file of at most ``LIMITS[kind]`` bytes."""
     limit = LIMITS[kind]
@@ -84,6 +95,8 @@ def read_file(path: str | Path, kind: str) -> FileRead:
         return FileRead(where, problem="no such file", missing=True)
     except OSError as exc:
         return FileRead(where, problem=f"unreadable: {exc.strerror or exc}")
+    except ValueError:  # a NUL byte in the path (a settings value can hold "\u0000")
+        return FileRead(where, problem="unreadable: the path holds a NUL byte")
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+
 from ._io import MAX_JSON_DEPTH, json_depth, read_file
 
-__all__ = ["Layer", "load_layers", "merge_env", "merged_key", "source", "truthy"]
+__all__ = ["Layer", "known_variables", "load_layers", "merge_env", "merged_key", "source", "truthy"]
 
 # Claude Code rejects bigger files: "Error: Settings file exceeds the 2MiB limit" (_io.LIMITS).
 MAX_SETTINGS_BYTES = 2 * 1024 * 1024
 
 # String-valued keys the client types strictly; a wrong type makes the file invalid.
 STRING_KEYS = ("apiKeyHelper", "model", "awsAuthRefresh", "awsCredentialExport", "gcpAuthRefresh")
+
+
+@functools.lru_cache(maxsize=None)
+def known_variables() -> dict[str, dict[str, Any]]:
+    """Variable name -> its entry in knowledge/variables.yaml (the client's variables, which are
+    secret). Read here, not through rules._providers: a probe imports no rule module."""
+    data = read_yaml(builtin_dir(), "variables.yaml")
+    return {v["name"]: v for v in data["variables"]}
 
 
 def truthy(value: str | None) -> bool:

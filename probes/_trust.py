@@ -27,7 +27,7 @@ import certifi
 
 from gwdoctor.engine import ProbeContext
 
-from ._io import read_file
+from ._io import file_type, read_file
 from ._lazy import crypto_utils, serialization, x509  # imported on first use
 from ._netenv import behaviour, cert_stores, env_source, env_value, shell_value
 
@@ -104,7 +104,10 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> tuple[str, tuple[x509.C
 
 def load_cert_file(path: str | Path) -> tuple[str, list[x509.Certificate]]:
     """``(kind, certs)``: kind is ``pem``, ``der`` or ``invalid``. Raises OSError."""
-    st = os.stat(path)
+    try:
+        st = os.stat(path)
+    except ValueError:  # a NUL byte in the path
+        raise OSError(errno.EINVAL, "invalid path", str(path)) from None
     if not stat.S_ISREG(st.st_mode):  # a FIFO named *.pem would block the open() for ever
         raise OSError(errno.EINVAL, "not a regular file", str(path))
     kind, certs = _load_cached(str(path), st.st_mtime_ns, st.st_size)
@@ -146,7 +149,7 @@ def _load_dir_cached(path: str, mtime_ns: int) -> tuple[x509.Certificate, ...]:
 def _load_dir(path: Path) -> list[x509.Certificate]:
     try:
         return list(_load_dir_cached(str(path), path.stat().st_mtime_ns))
-    except OSError:
+    except (OSError, ValueError):
         return []
 
 
@@ -188,11 +191,12 @@ def extra_ca_info(ctx: ProbeContext) -> dict[str, Any] | None:
                             "relative": not Path(value).is_absolute(),
                             "tilde": value.startswith("~"), "resolved": str(_resolve(ctx, value))}
     path = _resolve(ctx, value)
-    if not path.exists():
+    kind = file_type(path)  # never raises (a 70,000-character value: ENAMETOOLONG)
+    if kind is None:
         info["error"] = "no such file" + (" (the client does not expand ~)" if info["tilde"] else "")
         return info
     info["exists"] = True
-    if path.is_dir():
+    if kind == "dir":
         info["error"] = "is a directory, not a PEM file"
         return info
     try:
@@ -262,7 +266,8 @@ def other_trust(ctx: ProbeContext) -> list[tuple[str, str, list[x509.Certificate
         value = env_value(ctx, var)
         if value:
             path = _resolve(ctx, value)
-            out.append((var, str(path), _pem_certs(path) if path.is_file() else _load_dir(path)))
+            out.append((var, str(path), _pem_certs(path) if file_type(path) == "file"
+                        else _load_dir(path)))
     file, directory = system_default_paths(ctx)
     if file is not None:
         out.append(("system", str(file), _pem_certs(file)))

@@ -21,7 +21,7 @@ from gwdoctor.rules._providers import variables
 
 from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
 from ._helper import run_helper
-from ._io import parse_json, read_file, run_process
+from ._io import file_type, parse_json, read_file, run_process
 from ._litellm_config import parse_litellm_config
 from ._settings import load_layers, merge_env, merged_key
 
@@ -234,7 +234,7 @@ def _login(ctx: ProbeContext, raw: dict[str, Any]) -> dict[str, Any]:
     path = path / ".credentials.json"
     if sys.platform == "darwin":
         return {"stored": None, "path": str(path), "store": "keychain"}
-    return {"stored": path.is_file(), "path": str(path), "store": "file"}
+    return {"stored": file_type(path) == "file", "path": str(path), "store": "file"}
 
 
 @probe(name="gateway_config.litellm", provides=(

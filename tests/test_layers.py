@@ -1,0 +1,166 @@
+"""The layers and the direction of every dependency (docs/engine.md, "Layers"), read from the
+code with `ast`: every import counts, lazy ones inside functions and TYPE_CHECKING ones too.
+
+    engine  <-  probes, rules, knowledge        (nothing in the engine imports them)
+
+- the engine imports no other layer;
+- no module imports another layer's private module (``gwdoctor.rules._x`` from probes);
+- no import cycle among modules.
+
+Today's breaches that are too large to fix in one change are listed below by name, each with
+its reason. The lists only shrink: a listed breach that is gone fails the test too, so the
+entry is removed with the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("engine", "probes", "rules", "knowledge")
+
+_SETUP_PLUGIN = ("issue 10 point 5: the setup side becomes a built-in plugin that adds its "
+                 "commands through a hook, so the engine's CLI no longer imports it")
+_PROVIDER_TABLES = ("the provider tables and their lookups (bedrock_prefix_for_region, providers) "
+                    "live in rules/_providers.py, owned by the provider-mode work: they move to a "
+                    "public module of the layer that owns them")
+
+# (importer, imported): an engine module that imports a domain layer.
+ENGINE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge.setup"): _SETUP_PLUGIN,
+    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
+    ("gwdoctor.engine.knowledge", "gwdoctor.knowledge"):
+        "builtin_dir() finds the packaged knowledge/ (the engine's own schemas, client.yaml) by "
+        "importing it; issue 10 point 3 moves client.yaml's reader to its users and the engine "
+        "should get knowledge directories only from gwdoctor_register_knowledge",
+}
+
+# (importer, imported): a module that imports another layer's private module.
+PRIVATE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
+    ("gwdoctor.probes.provider", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
+    ("gwdoctor.knowledge._setup_client", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
+    ("gwdoctor.knowledge._setup_data", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
+    ("gwdoctor.knowledge._setup_litellm", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
+    ("gwdoctor.knowledge._setup_provider_gateway", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
+    ("gwdoctor.knowledge._setup_validate", "gwdoctor.probes._settings"):
+        "validate reads the settings files as the probe does; " + _SETUP_PLUGIN
+        + " (validate merges facts from the probes and runs one evaluation)",
+}
+
+# Import cycles, each as the sorted tuple of its modules.
+CYCLE_EXCEPTIONS: dict[tuple[str, ...], str] = {
+    ("gwdoctor.engine.cli", "gwdoctor.engine.cli_setup"):
+        "cli.py registers cli_setup's commands and cli_setup borrows cli.py's output helpers "
+        "(_check_output, _write, exit_code, _plain); cli.py is being hardened in another change: "
+        "the helpers move to a module both import, then point 5 turns registration into a hook",
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(["gwdoctor", *parts])
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for layer in LAYERS for p in sorted((ROOT / layer).rglob("*.py"))}
+
+
+MODULES = _modules()
+
+
+def _resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = importer.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _target(name: str) -> str | None:
+    """The gwdoctor module ``name`` refers to (``gwdoctor.rules._providers.route`` ->
+    ``gwdoctor.rules._providers``), or None outside the four layers."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def import_graph() -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for mod, path in MODULES.items():
+        graph.add_node(mod)
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _resolve(mod, is_package, node)
+                # `from . import cli_setup` imports the submodule; `from .x import name`, module x.
+                names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
+                         for a in node.names]
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "import_module" and node.args
+                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                names = [node.args[0].value]       # importlib.import_module("gwdoctor.x.y")
+            for name in names:
+                target = _target(name)
+                if target and target != mod:
+                    graph.add_edge(mod, target, line=node.lineno)
+    return graph
+
+
+GRAPH = import_graph()
+
+
+def _layer(mod: str) -> str:
+    return mod.split(".")[1]
+
+
+def _private(mod: str) -> bool:
+    return any(part.startswith("_") and part != "__init__" for part in mod.split(".")[2:])
+
+
+def _where(a: str, b: str) -> str:
+    return f"{MODULES[a].relative_to(ROOT)}:{GRAPH.edges[a, b]['line']} imports {b}"
+
+
+def test_the_graph_sees_every_layer() -> None:
+    # A parser that found nothing would pass every test below.
+    assert {_layer(m) for m in MODULES} == set(LAYERS)
+    assert GRAPH.number_of_edges() > 100
+    assert ("gwdoctor.rules.proxy", "gwdoctor.engine") in GRAPH.edges
+
+
+def test_the_engine_imports_no_domain_layer() -> None:
+    found = {(a, b) for a, b in GRAPH.edges if _layer(a) == "engine" and _layer(b) != "engine"}
+    new = sorted(found - set(ENGINE_IMPORT_EXCEPTIONS))
+    assert not new, "\n".join(_where(a, b) for a, b in new)
+    assert not set(ENGINE_IMPORT_EXCEPTIONS) - found, "fixed: drop from ENGINE_IMPORT_EXCEPTIONS"
+
+
+def test_no_module_imports_another_layers_private_module() -> None:
+    found = {(a, b) for a, b in GRAPH.edges if _layer(a) != _layer(b) and _private(b)}
+    new = sorted(found - set(PRIVATE_IMPORT_EXCEPTIONS))
+    assert not new, "\n".join(_where(a, b) for a, b in new)
+    assert not set(PRIVATE_IMPORT_EXCEPTIONS) - found, "fixed: drop from PRIVATE_IMPORT_EXCEPTIONS"
+
+
+def test_no_import_cycles() -> None:
+    cycles = {tuple(sorted(c)): c for c in nx.simple_cycles(GRAPH)}
+    found = set(cycles)
+    new = sorted(found - set(CYCLE_EXCEPTIONS))
+    assert not new, "import cycles:\n" + "\n".join(
+        " -> ".join([*cycles[c], cycles[c][0]]) for c in new)
+    assert not set(CYCLE_EXCEPTIONS) - found, "fixed: drop from CYCLE_EXCEPTIONS"
