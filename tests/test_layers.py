@@ -15,6 +15,7 @@ entry is removed with the fix.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -164,3 +165,46 @@ def test_no_import_cycles() -> None:
     assert not new, "import cycles:\n" + "\n".join(
         " -> ".join([*cycles[c], cycles[c][0]]) for c in new)
     assert not set(CYCLE_EXCEPTIONS) - found, "fixed: drop from CYCLE_EXCEPTIONS"
+
+
+DOC = (ROOT / "docs" / "engine.md").read_text()
+EXCEPTED = set(ENGINE_IMPORT_EXCEPTIONS) | set(PRIVATE_IMPORT_EXCEPTIONS)
+
+
+def _documented_layer_edges() -> set[tuple[str, str]]:
+    block = re.search(r"```layers\n(.*?)```", DOC, re.S)
+    assert block, "docs/engine.md has no ```layers block"
+    edges = {tuple(part.strip() for part in line.split("->")) for line in block[1].splitlines() if line.strip()}
+    assert all(len(e) == 2 and set(e) <= set(LAYERS) for e in edges), edges
+    return edges  # type: ignore[return-value]
+
+
+def test_layer_dependencies_are_exactly_the_documented_ones() -> None:
+    """Probes, rules and knowledge depend on the engine and on nothing else of gwdoctor's; the
+    list in docs/engine.md is the one the code has, no more (a new arrow) and no less (stale)."""
+    actual: dict[tuple[str, str], list[str]] = {}
+    for a, b in GRAPH.edges:
+        if _layer(a) != _layer(b) and (a, b) not in EXCEPTED:
+            actual.setdefault((_layer(a), _layer(b)), []).append(_where(a, b))
+    documented = _documented_layer_edges()
+    extra = {e: v for e, v in actual.items() if e not in documented}
+    assert not extra, f"undocumented layer dependencies: {extra}"
+    assert documented <= set(actual), f"documented but unused: {documented - set(actual)}"
+
+
+def test_nothing_imports_the_cli() -> None:
+    importers = {a for a, b in GRAPH.edges if b == "gwdoctor.engine.cli"}
+    excepted = {m for cycle in CYCLE_EXCEPTIONS for m in cycle if "gwdoctor.engine.cli" in cycle}
+    assert importers <= excepted, importers - excepted
+
+
+def _path(mod: str) -> str:
+    rel = MODULES[mod].relative_to(ROOT)
+    return f"{rel.parent}/" if rel.name == "__init__.py" else str(rel)
+
+
+@pytest.mark.parametrize("pair", sorted(EXCEPTED | set(CYCLE_EXCEPTIONS)), ids=" ".join)
+def test_every_listed_breach_is_in_the_docs_table(pair: tuple[str, ...]) -> None:
+    rows = [line for line in DOC.splitlines() if line.startswith("| `")]
+    assert any(all(_path(m) in row for m in pair) for row in rows), (
+        f"docs/engine.md's table of breaches lacks {[_path(m) for m in pair]}")
