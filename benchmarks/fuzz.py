@@ -1,6 +1,6 @@
 """Fuzz gwdoctor with hostile environments, settings files and LiteLLM YAML: one command, one line of figures.
 
-    .venv/bin/python benchmarks/fuzz.py [--cases 100000] [--seed 1] [--jobs 2] [--json out.json]
+    .venv/bin/python benchmarks/fuzz.py [--cases 100000] [--seed 1] [--jobs 2] [--render-every 10] [--json out.json]
 
 Each case is a whole offline scan in process, rendered in all five formats plus the facts
 bundle (benchmarks/fuzz_cases.py says what is generated and counted). Prints the counts of
@@ -25,15 +25,15 @@ sys.path.insert(0, str(HERE))
 from fuzz_cases import fuzz  # noqa: E402
 
 
-def _worker(args: tuple[int, int, int]) -> dict:
-    cases, seed, index = args
+def _worker(args: tuple[int, int, int, int]) -> dict:
+    cases, seed, index, render_every = args
     with tempfile.TemporaryDirectory(prefix=f"gwdoctor-fuzz-{index}-") as tmp:
 
         def progress(done: int, tally) -> None:  # type: ignore[no-untyped-def]
             print(f"worker {index}: {done}/{cases} cases, {tally.bad()} bad", file=sys.stderr,
                   flush=True)
 
-        return fuzz(cases, seed, Path(tmp), progress).as_dict()
+        return fuzz(cases, seed, Path(tmp), progress, render_every).as_dict()
 
 
 def main() -> int:
@@ -41,12 +41,14 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--render-every", type=int, default=10,
+                        help="render text/markdown/SARIF/JUnit every Nth case (JSON: every case)")
     parser.add_argument("--json", dest="json_out")
     args = parser.parse_args()
     jobs = max(1, min(args.jobs, args.cases))
     shares = [args.cases // jobs + (1 if i < args.cases % jobs else 0) for i in range(jobs)]
     # Worker i uses seed*1000+i: the run is reproducible for a given --seed and --jobs.
-    work = [(n, args.seed * 1000 + i, i) for i, n in enumerate(shares)]
+    work = [(n, args.seed * 1000 + i, i, max(1, args.render_every)) for i, n in enumerate(shares)]
     start = time.monotonic()
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         results = pool.map(_worker, work)
@@ -54,7 +56,7 @@ def main() -> int:
                                                        "non_json", "leak")}
     total["wall_s"] = round(time.monotonic() - start, 1)
     total["cases_per_s"] = round(total["cases"] / max(total["wall_s"], 0.1), 1)
-    total["seed"], total["jobs"] = args.seed, jobs
+    total["seed"], total["jobs"], total["render_every"] = args.seed, jobs, args.render_every
     examples = [e for r in results for e in r["examples"]][:10]
     print(json.dumps(total))
     for example in examples:
