@@ -39,6 +39,8 @@ def render_rule_markdown(rule: Rule) -> str:
         ("Confidence", f"{rule.confidence:g}"),
         ("Needs", _code_list(rule.needs)),
     ]
+    if rule.reads:
+        rows.append(("Reads when present", _code_list(rule.reads)))
     if rule.fallback_after:
         rows.append(("Quiet after", "a finding at its severity or above in " + _code_list(rule.fallback_after)))
     table = "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
