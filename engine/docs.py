@@ -1,7 +1,9 @@
 """Render rule documentation as Markdown from the registered rules, so docs/rules/ cannot drift from the code.
 
 Regenerate the checked-in pages with ``python -m gwdoctor.engine.docs docs/rules``
-(``--check`` only compares and exits 1 on drift).
+(``--check`` only compares and exits 1 on drift). ``--facts docs/facts.md`` does the same for
+the fact index in that page, from the fact catalogues (``facts.yaml``) of the knowledge
+directories.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .model import AREAS, Rule
 
-__all__ = ["render_all_markdown", "render_index_markdown", "render_rule_markdown", "write_docs"]
+__all__ = ["fact_catalogue", "render_all_markdown", "render_fact_index", "render_index_markdown",
+           "render_rule_markdown", "write_docs", "write_fact_index"]
 
 # Area order for the index: the order a request travels (config first, model last).
 AREA_ORDER = ("config", "provider", "dns", "proxy", "tls", "gateway", "auth", "model", "engine")
@@ -119,18 +122,69 @@ def write_docs(rules: Iterable[Rule], outdir: Path, *, check: bool = False) -> l
     return sorted(changed)
 
 
+FACT_INDEX_BEGIN = ("<!-- Fact index: generated from the fact catalogue (knowledge/facts.yaml) by "
+                    "`python -m gwdoctor.engine.docs --facts docs/facts.md`. Do not edit. -->")
+FACT_INDEX_END = "<!-- End of the fact index. -->"
+
+
+def fact_catalogue(dirs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Fact key -> ``{type, provider}`` from the ``facts.yaml`` of each knowledge directory."""
+    from .knowledge import read_yaml
+
+    facts: dict[str, dict[str, Any]] = {}
+    for directory in dirs:
+        if (directory / "facts.yaml").is_file():
+            facts.update((read_yaml(directory, "facts.yaml") or {}).get("facts") or {})
+    return facts
+
+
+def render_fact_index(facts: Mapping[str, Mapping[str, Any]]) -> str:
+    """The index block of docs/facts.md: every fact, its JSON types and who provides it."""
+    rows = ["| fact | type | provided by |", "|---|---|---|"]
+    for key in sorted(facts, key=lambda k: (k.split(".")[0], k)):
+        entry = facts[key]
+        who = "the engine" if entry["provider"] == "engine" else f"probe `{entry['provider']}`"
+        types = " \\| ".join(entry["type"])  # `\|`: a pipe inside a table cell
+        rows.append(f"| `{key}` | {types} | {who} |")
+    return "\n".join([FACT_INDEX_BEGIN, "", *rows, "", FACT_INDEX_END])
+
+
+def write_fact_index(page: Path, facts: Mapping[str, Mapping[str, Any]], *,
+                     check: bool = False) -> bool:
+    """Replace the fact index block in ``page``; return whether it changed (or would)."""
+    text = page.read_text(encoding="utf-8")
+    start, end = text.find(FACT_INDEX_BEGIN), text.find(FACT_INDEX_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{page}: no fact index block ({FACT_INDEX_BEGIN!r} ... {FACT_INDEX_END!r})")
+    new = text[:start] + render_fact_index(facts) + text[end + len(FACT_INDEX_END):]
+    if new != text and not check:
+        page.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gwdoctor.engine.docs",
                                      description="Generate docs/rules/ from the built-in rules.")
-    parser.add_argument("outdir", type=Path, help="usually docs/rules")
+    parser.add_argument("outdir", type=Path, nargs="?", help="usually docs/rules")
+    parser.add_argument("--facts", type=Path, metavar="PAGE",
+                        help="regenerate the fact index in PAGE (docs/facts.md)")
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     args = parser.parse_args(argv)
-    from .registry import builtin_rules  # built-ins only: local plugins must not change the docs
+    from .plugins import get_plugin_manager
+    from .registry import build_registry
 
-    changed = write_docs(builtin_rules(), args.outdir, check=args.check)
+    # Built-ins only: local plugins must not change the docs.
+    registry = build_registry(get_plugin_manager(load_entrypoints=False, env={}))
     verb = "out of date" if args.check else "written"
-    for name in changed:
-        print(f"{args.outdir / name}: {verb}")
+    changed = []
+    if args.outdir is not None:
+        changed = [args.outdir / name
+                   for name in write_docs(registry.rules, args.outdir, check=args.check)]
+    if args.facts is not None and write_fact_index(
+            args.facts, fact_catalogue(registry.knowledge_dirs), check=args.check):
+        changed.append(args.facts)
+    for path in changed:
+        print(f"{path}: {verb}")
     return 1 if (args.check and changed) else 0
 
 
