@@ -38,7 +38,7 @@ def rules(fmt: str, no_plugins: bool) -> None:
     reg = _registry(no_plugins)
     items = [
         {"id": r.id, "name": r.name, "cause": r.cause, "severity": r.severity.label,
-         "area": r.area, "confidence": r.confidence, "needs": list(r.needs),
+         "area": r.area, "confidence": r.confidence, "needs": list(r.needs), "reads": list(r.reads),
          "fallback_after": list(r.fallback_after), "plugin": reg.owner.get(r.id, "")}
         for r in sorted(reg.rules, key=lambda r: r.id)
     ]
@@ -80,7 +80,8 @@ def explain(target: str | None, all_: bool, markdown: bool, fmt: str) -> None:
 def _plain_doc(rule: Any) -> str:
     head = (f"{rule.id} {rule.name}\n"
             f"cause: {rule.cause}   severity: {rule.severity.label}   area: {rule.area}\n"
-            f"needs: {', '.join(rule.needs) or '-'}\n\n")
+            f"needs: {', '.join(rule.needs) or '-'}\n"
+            f"reads when present: {', '.join(rule.reads) or '-'}\n\n")
     return head + rule.doc.replace("## ", "") + "\n"
 
 
