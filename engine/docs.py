@@ -155,7 +155,8 @@ def write_fact_index(page: Path, facts: Mapping[str, Mapping[str, Any]], *,
     text = page.read_text(encoding="utf-8")
     start, end = text.find(FACT_INDEX_BEGIN), text.find(FACT_INDEX_END)
     if start < 0 or end < start:
-        raise ValueError(f"{page}: no fact index block ({FACT_INDEX_BEGIN!r} ... {FACT_INDEX_END!r})")
+        raise ValueError(f"{page}: no fact index block "
+                         f"({FACT_INDEX_BEGIN!r} ... {FACT_INDEX_END!r})")
     new = text[:start] + render_fact_index(facts) + text[end + len(FACT_INDEX_END):]
     if new != text and not check:
         page.write_text(new, encoding="utf-8")

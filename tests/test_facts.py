@@ -56,7 +56,8 @@ def _scan(tmp_path: Path, env: dict[str, str], **options: object) -> dict:
 # Loopback ports nothing listens on: every network probe runs and fails fast, offline.
 SETUPS = {
     "gateway-offline": ({"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, {"offline": True}),
-    "gateway-refused": ({"ANTHROPIC_BASE_URL": "https://127.0.0.1:9", "ANTHROPIC_AUTH_TOKEN": "sk-t-0123456789",
+    "gateway-refused": ({"ANTHROPIC_BASE_URL": "https://127.0.0.1:9",
+                         "ANTHROPIC_AUTH_TOKEN": "sk-t-0123456789",
                          "HTTPS_PROXY": "http://127.0.0.1:8"}, {}),
     "bedrock": ({"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "eu-west-1",
                  "ANTHROPIC_BEDROCK_BASE_URL": "http://127.0.0.1:9"}, {}),

@@ -113,7 +113,8 @@ def import_graph() -> nx.DiGraph:
                          for a in node.names]
             elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                   and node.func.attr == "import_module" and node.args
-                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                  and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str)):
                 names = [node.args[0].value]       # importlib.import_module("gwdoctor.x.y")
             for name in names:
                 target = _target(name)
@@ -174,7 +175,8 @@ EXCEPTED = set(ENGINE_IMPORT_EXCEPTIONS) | set(PRIVATE_IMPORT_EXCEPTIONS)
 def _documented_layer_edges() -> set[tuple[str, str]]:
     block = re.search(r"```layers\n(.*?)```", DOC, re.S)
     assert block, "docs/engine.md has no ```layers block"
-    edges = {tuple(part.strip() for part in line.split("->")) for line in block[1].splitlines() if line.strip()}
+    edges = {tuple(part.strip() for part in line.split("->"))
+             for line in block[1].splitlines() if line.strip()}
     assert all(len(e) == 2 and set(e) <= set(LAYERS) for e in edges), edges
     return edges  # type: ignore[return-value]
 

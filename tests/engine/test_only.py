@@ -24,8 +24,10 @@ def _facts_bundle(area: str, offline: bool, home) -> dict:  # noqa: ANN001
     # A gateway on a loopback port nothing listens on: every network probe gets a fast refusal,
     # never the internet.
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "NO_COLOR": "1", "LANG": "C.UTF-8",
-           "ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_AUTH_TOKEN": "sk-only-test-0123456789"}
-    args = ["facts", "--no-plugins", "--timeout", "2", "--only", area] + (["--offline"] if offline else [])
+           "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+           "ANTHROPIC_AUTH_TOKEN": "sk-only-test-0123456789"}
+    args = ["facts", "--no-plugins", "--timeout", "2", "--only", area]
+    args += ["--offline"] if offline else []
     out = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", *args], capture_output=True,
                          text=True, env=env, cwd=home, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -34,7 +36,8 @@ def _facts_bundle(area: str, offline: bool, home) -> dict:  # noqa: ANN001
 
 @pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
 @pytest.mark.parametrize("area", AREAS)
-def test_only_area_runs_its_probes_with_what_they_need(area: str, offline: bool, tmp_path) -> None:  # noqa: ANN001
+def test_only_area_runs_its_probes_with_what_they_need(
+        area: str, offline: bool, tmp_path) -> None:  # noqa: ANN001
     bundle = _facts_bundle(area, offline, tmp_path)
     records = {r["name"]: r for r in bundle["probes"]}
     ran = set(records)

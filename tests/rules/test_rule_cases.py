@@ -122,7 +122,7 @@ class _RecordingView(FactView):
 
 
 def _undeclared_reads(rule: Rule) -> set[str]:
-    """Every fact ``rule`` reads, over all its cases, that it declares in neither needs nor reads."""
+    """Every fact ``rule`` reads over all its cases and declares in neither needs nor reads."""
     data = yaml.safe_load((CASES_DIR / f"{rule.id}.yaml").read_text())
     seen: set[str] = set()
     for case in (data.get("cases") or {}).values():
