@@ -195,7 +195,12 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
     background_vars = behaviour.get("background_variables") or []
     default_alias = str(behaviour.get("default_main_alias") or "sonnet")
 
+    provider_defaults = (behaviour.get("provider_default_models") or {}).get(mode) or {}
+
     def default(role: str) -> str:
+        # Provider mode has its own default ids for some aliases (captured per version).
+        if role in provider_defaults:
+            return str(provider_defaults[role])
         value = str(defaults.get(role, ""))
         return _vertex_id(value) if mode == "vertex" and behaviour.get("vertex_at_model_ids") else value
 

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from ._route import redact_url
 
-__all__ = ["BEDROCK_CONTROL", "PROVIDER_DEFAULTS", "VERTEX_REGION_VARS", "from_default", "bedrock_host", "bedrock_model_id",
+__all__ = ["BEDROCK_CONTROL", "VERTEX_REGION_VARS", "from_default", "bedrock_host", "bedrock_model_id",
            "provider_route", "split_base", "vertex_host", "vertex_region_var"]
 
 Getter = Callable[[str], "str | None"]
@@ -81,12 +81,6 @@ def vertex_region_var(model: str) -> str | None:
 # What 2.1.332 sends for the built-in aliases in provider mode where it differs from the
 # Anthropic-mode default (captured: tests/capture/test_provider_capture.py::test_provider_default_models).
 # Bedrock ids get the region's inference-profile prefix in front.
-PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {
-    "bedrock": {"claude-sonnet-5-5": "anthropic.claude-sonnet-4-5-20250929-v1:0",
-                "claude-haiku-5-5": "anthropic.claude-haiku-4-5-20251001-v1:0"},
-    "vertex": {"claude-haiku-5-5": "claude-haiku-4-5@20251001"},
-    "mantle": {"claude-sonnet-5-5": "claude-sonnet-5", "claude-haiku-5-5": "claude-haiku-4-5"},
-}
 _ALIASES = {"opus", "sonnet", "haiku", "default", "opusplan"}
 
 
@@ -100,7 +94,7 @@ def bedrock_model_id(sent: str, default: bool, prefix: str | None) -> str:
     """What goes into the Bedrock path: a built-in default gets the inference-profile prefix
     (``claude-opus-5-5`` -> ``us.anthropic.claude-opus-5-5``); a configured id goes as it is."""
     if default:
-        sent = PROVIDER_DEFAULTS["bedrock"].get(sent, sent)
+        # model.requested already holds the provider-mode default ids (knowledge, captured).
         if sent.startswith("claude-"):
             sent = f"anthropic.{sent}"
         return f"{prefix or 'us'}.{sent}" if sent.startswith("anthropic.") else sent
@@ -135,8 +129,6 @@ def _roles(requested: Iterable[Mapping[str, Any]], mode: str) -> list[tuple[str,
         if not sent:
             continue
         default = from_default(entry)
-        if default and mode == "vertex":
-            sent = PROVIDER_DEFAULTS["vertex"].get(sent, sent)
         if sent not in seen:
             seen[sent] = ([], default)
         seen[sent][0].append(str(entry.get("role")))
@@ -204,8 +196,7 @@ def _mantle(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[str
     for model, roles, default in _roles(requested, "mantle"):
         mid = model
         if default:
-            mid = PROVIDER_DEFAULTS["mantle"].get(model, model)
-            mid = mid if mid.startswith("anthropic.") else f"anthropic.{mid}"
+            mid = model if model.startswith("anthropic.") else f"anthropic.{model}"
         requests.append({"model": mid, "roles": roles, "region": region, "method": "POST", "host": parts["host"],
                          "path": parts["path"] + "/v1/messages", "url": redact_url(base) + "/v1/messages?beta=true"})
     return {"base": base, "base_url_var": "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if override else None,

@@ -40,6 +40,7 @@ class Case:
     tls: str | None = None                         # the recorder speaks TLS with this PKI name
     versions: tuple[str, ...] = VERSIONS
     base_host: str = "127.0.0.1"                   # the host name in ANTHROPIC_BASE_URL
+    provider: str | None = None                    # the recorder answers as Bedrock/Vertex ("/bedrock", "/vertex_ai/v1")
 
 
 @dataclass
@@ -100,12 +101,27 @@ class Setup:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _responder(case: Case) -> Any:
+    """The provider fakes of the lab (tests/live/_provider_fake.py) answer in Bedrock's and
+    Vertex's wire formats behind the case's path prefix, so the client completes normally."""
+    if not case.provider:
+        return None
+    import sys
+
+    live = str(Path(__file__).resolve().parents[1] / "live")
+    if live not in sys.path:
+        sys.path.insert(0, live)
+    from _provider_fake import ProviderFake
+
+    return ProviderFake(require_auth=False, prefix=case.provider.removesuffix("/v1")).respond
+
+
 def capture(case: Case, version: str, pki: Any = None) -> Capture:
     """Run the real client on ``case`` and record what it sends."""
     binary = CLIENTS[version]
     assert binary.exists(), f"Claude Code {version} not installed at {binary}: run bash .ci/install"
     tls = pki.server_context("valid") if case.tls and pki is not None else None
-    with Recorder(tls=tls, host="127.0.0.1") as rec, RecordingProxy() as proxy:
+    with Recorder(responder=_responder(case), tls=tls, host="127.0.0.1") as rec, RecordingProxy() as proxy:
         url = rec.url if case.base_host == "127.0.0.1" else rec.url.replace("127.0.0.1", case.base_host)
         values = {"recorder": url, "proxy": proxy.url, "recorder_port": str(rec.port)}
         if pki is not None:

@@ -31,7 +31,8 @@ MODULES = {"tests/capture/test_models.py": "test_models",
            "tests/capture/test_requests.py": "test_requests",
            "tests/capture/test_routes.py": "test_routes",
            "tests/capture/test_trust.py": "test_trust",
-           "tests/capture/test_helper.py": "test_helper"}
+           "tests/capture/test_helper.py": "test_helper",
+           "tests/capture/test_provider_aliases.py": "test_provider_aliases"}
 
 
 def _cases(path: str) -> list[Case]:
@@ -93,6 +94,10 @@ def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> boo
                 predicted_retirement(cap, facts) == retirement_said(cap)
         if path.endswith("test_routes.py"):
             return bool(predict(cap, behaviour=behaviour)["proxy.route"]["used"]) == went_through_proxy(cap)
+        if path.endswith("test_provider_aliases.py"):
+            from test_provider_aliases import agrees
+
+            return agrees(cap, behaviour)
         if path.endswith("test_helper.py"):
             from test_helper import client_sent_the_key, predicts_the_key_is_sent
 

@@ -178,7 +178,7 @@ VERTEX_SKIP = {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1
     ("vertex", "haiku", "claude-haiku-4-5@20251001"),
 ])
 def test_provider_default_models(mode: str, alias: str, sent: str) -> None:
-    """The built-in aliases in provider mode (probes/_provider_route.PROVIDER_DEFAULTS)."""
+    """The built-in aliases in provider mode (knowledge/client.yaml provider_default_models)."""
     extra, var, base = ((BEDROCK_SKIP, "ANTHROPIC_BEDROCK_BASE_URL", "/bedrock") if mode == "bedrock"
                         else (VERTEX_SKIP, "ANTHROPIC_VERTEX_BASE_URL", "/vertex_ai/v1"))
     done, seen, route = _capture(extra, alias, base_var=var, base_path=base)

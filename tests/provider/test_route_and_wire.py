@@ -27,6 +27,15 @@ DEFAULTS = [_req("main", "claude-opus-5-5"), _req("opus", "claude-opus-5-5"), _r
             _req("haiku", "claude-haiku-5-5"), _req("background", "claude-haiku-5-5")]
 
 
+def _defaults(mode: str) -> list[dict]:
+    """What config.settings predicts for 2.1.332 with no model set, in ``mode``: provider-mode
+    default ids come from knowledge (provider_default_models, captured)."""
+    from gwdoctor.engine.knowledge import client_behaviour
+    from gwdoctor.probes._effective import model_facts
+
+    return model_facts({}, (None, None), client_behaviour("2.1.332"), mode)["model.requested"]
+
+
 @pytest.mark.parametrize(("region", "host"), [
     ("global", "aiplatform.googleapis.com"), ("us", "aiplatform.us.rep.googleapis.com"),
     ("eu", "aiplatform.eu.rep.googleapis.com"), ("europe-west1", "europe-west1-aiplatform.googleapis.com")])
@@ -50,7 +59,7 @@ def test_vertex_region_table_takes_the_first_match() -> None:
 def test_bedrock_direct_route_per_region_with_defaults_prefixed() -> None:
     bedrock = {"region": "eu-west-1", "region_prefix": "eu", "skip_auth": False, "base_url": None,
                "credentials": {"kind": "env"}}
-    route = provider_route("bedrock", lambda v: None, bedrock, None, DEFAULTS)
+    route = provider_route("bedrock", lambda v: None, bedrock, None, _defaults("bedrock"))
     assert route["host"] == "bedrock-runtime.eu-west-1.amazonaws.com" and route["override"] is False
     assert [r["model"] for r in route["requests"]] == [
         "eu.anthropic.claude-opus-5-5", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
@@ -77,7 +86,7 @@ def test_vertex_override_keeps_its_path_and_per_model_location() -> None:
     env = {"VERTEX_REGION_CLAUDE_HAIKU_4_5": "global"}
     vertex = {"region": "us-east5", "project_id": "acme", "skip_auth": True,
               "base_url": "http://127.0.0.1:4000/vertex_ai/v1"}
-    route = provider_route("vertex", env.get, None, vertex, DEFAULTS)
+    route = provider_route("vertex", env.get, None, vertex, _defaults("vertex"))
     assert route["host"] == "127.0.0.1" and route["port"] == 4000 and route["path"] == "/vertex_ai/v1"
     paths = {r["model"]: r["path"] for r in route["requests"]}
     assert paths["claude-opus-5-5"] == ("/vertex_ai/v1/projects/acme/locations/us-east5/publishers/anthropic/"
