@@ -8,6 +8,21 @@ from typing import Any
 import pytest
 
 from _harness import all_scenarios, load, materialise, scan
+from gwdoctor.engine.docs import fact_catalogue
+from gwdoctor.engine.knowledge import builtin_dir
+
+CATALOGUE = fact_catalogue([builtin_dir()])
+JSON_TYPES = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
+              "string": str, "array": list, "object": dict}
+
+
+def check_facts(facts: dict[str, Any]) -> None:
+    """Every fact of the scan is in the catalogue (knowledge/facts.yaml) with one of its types."""
+    assert set(facts) <= set(CATALOGUE), f"uncatalogued facts: {sorted(set(facts) - set(CATALOGUE))}"
+    wrong = {k: (type(v).__name__, CATALOGUE[k]["type"]) for k, v in facts.items()
+             if not any(isinstance(v, JSON_TYPES[t]) and (t == "boolean") == isinstance(v, bool)
+                        for t in CATALOGUE[k]["type"])}
+    assert not wrong, f"facts of a type the catalogue does not give: {wrong}"
 
 
 def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
@@ -51,6 +66,7 @@ def test_scenario(path: Path, parts: Any, tmp_path: Path) -> None:
     data = load(path)
     setup = materialise(data, tmp_path, parts(data.get("parts") or []))
     report = scan(setup, data.get("options") or {})
+    check_facts(report["facts"])
     check(report, data.get("expect") or {})
 
 
