@@ -17,13 +17,12 @@ from gwdoctor.engine.knowledge import (
     client_behaviour,
     parse_version,
 )
-from gwdoctor.rules._providers import variables
 
 from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
 from ._helper import run_helper
 from ._io import file_type, parse_json, read_file, run_process
 from ._litellm_config import parse_litellm_config
-from ._settings import load_layers, merge_env, merged_key
+from ._settings import known_variables, load_layers, merge_env, merged_key
 
 __all__ = ["client_version", "gateway_config_litellm", "parse_version_output", "settings"]
 
@@ -178,7 +177,7 @@ def settings(ctx: ProbeContext) -> Facts:
     layers = load_layers(ctx.env, ctx.home, ctx.cwd, ctx.root)
     eff, empties = merge_env(ctx.env, layers,
                              empty_unsets=bool(behaviour.get("settings_empty_value_unsets")))
-    known = variables()
+    known = known_variables()
     settings_vars = {v for layer in layers if layer.valid for v in (layer.data.get("env") or {})}
     env = env_fact(eff, known, settings_vars)
     for var in env:

@@ -140,7 +140,8 @@ def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
 
 
 @rule(id="PRV008", name="vertex-model-outside-its-regions", cause="model.region_unavailable",
-      severity=Severity.WARNING, needs=("gateway_config.models",), confidence=0.8)
+      severity=Severity.WARNING, needs=("gateway_config.models",), confidence=0.8,
+      reads=("gateway_config.path",))
 def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
     """## What it checks
     A LiteLLM `vertex_ai/...` deployment whose `vertex_location` is not a region where

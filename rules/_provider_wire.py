@@ -40,7 +40,8 @@ def _evidence(check: dict[str, Any], route: dict[str, Any]) -> dict[str, Any]:
 
 
 @rule(id="PRV009", name="provider-route-not-found", cause="gateway.base_url_path",
-      severity=Severity.ERROR, needs=_NEEDS, confidence=0.85)
+      severity=Severity.ERROR, needs=_NEEDS, confidence=0.85,
+      reads=("provider.route_check",))
 def provider_route_not_found(facts: Facts) -> Finding | None:
     """## What it checks
     In Bedrock or Vertex mode, every model request on the client's route
@@ -82,7 +83,8 @@ def provider_route_not_found(facts: Facts) -> Finding | None:
 
 
 @rule(id="PRV010", name="gateway-lacks-provider-passthrough", cause="gateway.api_format",
-      severity=Severity.ERROR, needs=_NEEDS, confidence=0.8)
+      severity=Severity.ERROR, needs=_NEEDS, confidence=0.8,
+      reads=("provider.route_check",))
 def gateway_lacks_provider_passthrough(facts: Facts) -> Finding | None:
     """## What it checks
     In Bedrock or Vertex mode with a base-URL override, the provider route is missing (404/405)

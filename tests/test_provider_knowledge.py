@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -73,10 +72,7 @@ def test_provider_rules_read_the_knowledge() -> None:
     qwen = _providers.vertex_model_for("vertex_ai/qwen/qwen3-235b-a22b-instruct-2507-maas")
     assert qwen is not None
     wrong = next(r for r in ("us-central1", "europe-west4") if r not in qwen["regions"])
-    # PRV008 reads gateway_config.path without declaring it yet: PENDING_READS in
-    # tests/rules/test_rule_cases.py; drop this replace() when the rule declares it.
-    prv008 = dataclasses.replace(rules["PRV008"], reads=(*rules["PRV008"].reads, "gateway_config.path"))
-    [finding] = prv008.evaluate({"gateway_config.path": "c.yaml", "gateway_config.models": [
+    [finding] = rules["PRV008"].evaluate({"gateway_config.path": "c.yaml", "gateway_config.models": [
         {"model_name": "q", "provider": "vertex_ai", "model": qwen["litellm_models"][0],
          "params": {"vertex_location": wrong}, "line": 1}]})
     assert f"vertex_location: {qwen['regions'][0]}" in finding.fixes[0].snippet

@@ -22,11 +22,7 @@ FILE_KEYS = {"rule", "facts", "cases"}
 # Reads found in rules whose files another change owns (the provider-mode work): each id maps to
 # the facts its rule reads without declaring them. The owner adds them to the rule's `reads=`;
 # then the entry goes (test_pending_reads_are_still_pending fails until it does). Only shrinks.
-PENDING_READS: dict[str, tuple[str, ...]] = {
-    "PRV008": ("gateway_config.path",),     # rules/_provider_models.py: the fix names the file
-    "PRV009": ("provider.route_check",),    # rules/_provider_wire.py: what the route check saw
-    "PRV010": ("provider.route_check",),    # rules/_provider_wire.py: likewise
-}
+PENDING_READS: dict[str, tuple[str, ...]] = {}
 
 
 def _rules() -> dict[str, Rule]:
