@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -20,10 +22,13 @@ class Result:
     root_cause: bool = True
     caused_by: tuple[str, ...] = ()
     layer: int = 0
+    # The worst severity among this finding and the findings it causes (set by rank()): a root
+    # cause behind an error outranks a root cause that is only a warning itself.
+    impact: int = 0
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (not self.root_cause, -int(self.severity), -self.confidence, self.layer,
-                self.rule.id, self.finding.message)
+        return (not self.root_cause, -max(self.impact, int(self.severity)), -int(self.severity),
+                -self.confidence, self.layer, self.rule.id, self.finding.message)
 
 
 @dataclass
@@ -90,7 +95,8 @@ def drop_explained(raw: list[tuple[Rule, Finding]]) -> list[tuple[Rule, Finding]
 
 
 def rank(raw: Iterable[tuple[Rule, Finding]], index: GraphIndex) -> list[Result]:
-    """Root causes first; then severity, confidence, graph layer, id."""
+    """Root causes first, the one behind the worst failure first; then severity, confidence,
+    graph layer, id."""
     raw = list(raw)
     placement = index.place({r.id for r, _ in raw})
     results = []
@@ -102,4 +108,20 @@ def rank(raw: Iterable[tuple[Rule, Finding]], index: GraphIndex) -> list[Result]
             confidence=_clamp(f.confidence if f.confidence is not None else r.confidence),
             root_cause=where.root_cause, caused_by=where.caused_by, layer=where.layer,
         ))
+    worst: dict[str, int] = {}
+    for res in results:
+        worst[res.rule.id] = max(worst.get(res.rule.id, 0), int(res.severity))
+    # Carry each finding's severity up to the causes placed above it (the graph is a DAG and
+    # caused_by names the nearest fired causes, so a few passes reach the roots).
+    for _ in range(len(results)):
+        changed = False
+        for res in results:
+            for cause in res.caused_by:
+                if worst.get(res.rule.id, 0) > worst.get(cause, 0):
+                    worst[cause] = worst[res.rule.id]
+                    changed = True
+        if not changed:
+            break
+    results = [dataclasses.replace(res, impact=worst.get(res.rule.id, int(res.severity)))
+               for res in results]
     return sorted(results, key=Result.sort_key)

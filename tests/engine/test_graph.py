@@ -46,12 +46,24 @@ def _rule(rid, sev, conf=0.8):
 
 def test_ranking_puts_root_causes_first_then_severity_confidence_layer_id():
     index = GraphIndex(build_graph([frag([("DNS001", "GWY001")],
-                                         nodes=["DNS001", "GWY001", "AUT001", "AUT002"])]))
+                                         nodes=["DNS001", "GWY001", "AUT001", "AUT002", "AUT003"])]))
     rules = [_rule("GWY001", Severity.CRITICAL), _rule("DNS001", Severity.ERROR),
-             _rule("AUT002", Severity.ERROR, 0.9), _rule("AUT001", Severity.ERROR, 0.9)]
+             _rule("AUT002", Severity.ERROR, 0.9), _rule("AUT001", Severity.ERROR, 0.9),
+             _rule("AUT003", Severity.ERROR, 0.95)]
     ev = evaluate(rules, {}, index)
-    assert [r.rule.id for r in ev.results] == ["AUT001", "AUT002", "DNS001", "GWY001"]
+    # DNS001 explains a critical failure, so it leads the root causes; the rest by severity,
+    # then confidence, then id.
+    assert [r.rule.id for r in ev.results] == ["DNS001", "AUT003", "AUT001", "AUT002", "GWY001"]
     assert ev.results[-1].caused_by == ("DNS001",) and not ev.results[-1].root_cause
+
+
+def test_a_warning_behind_an_error_outranks_a_lone_warning():
+    index = GraphIndex(build_graph([frag([("CFG009", "AUT003")],
+                                         nodes=["CFG009", "AUT003", "MDL010"])]))
+    rules = [_rule("MDL010", Severity.WARNING, 0.99), _rule("CFG009", Severity.WARNING, 0.5),
+             _rule("AUT003", Severity.ERROR)]
+    ev = evaluate(rules, {}, index)
+    assert [r.rule.id for r in ev.results] == ["CFG009", "MDL010", "AUT003"]
 
 
 def test_rule_with_missing_needs_is_not_evaluated_and_a_raising_rule_is_reported():
