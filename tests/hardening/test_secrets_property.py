@@ -8,6 +8,7 @@ proxy passwords with raw '@', '#', '/', '?' and ':' in them."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import string
 import tempfile
@@ -37,15 +38,34 @@ def _echo(token: str, how: str, cut: int) -> str:
     }[how]
 
 
-def leaked(text: str, echo: str) -> list[str]:
+def leaked(text: str, echo: str, baseline: str = "") -> list[str]:
     """Runs of the echo that survived: 8+ characters with a non-letter, or any 12+.
 
     A run of letters alone shorter than 12 is kept on purpose (engine.redact MIN_WORDLESS):
-    a hand-made key that starts with a word must not erase that word from the report."""
-    low, sec = text.lower(), echo.lower()
-    out = [sec[i:i + 8] for i in range(len(sec) - 7)
-           if sec[i:i + 8] in low and not sec[i:i + 8].isalpha()]
-    return out + [sec[i:i + 12] for i in range(len(sec) - 11) if sec[i:i + 12] in low]
+    a hand-made key that starts with a word must not erase that word from the report. A run
+    the same scan shows with another token (``baseline``: rule docs, model names such as
+    "-5-haiku") is the report's own text, not an echo."""
+    low, sec, base = text.lower(), echo.lower(), baseline.lower()
+    runs = [sec[i:i + 8] for i in range(len(sec) - 7) if not sec[i:i + 8].isalpha()]
+    runs += [sec[i:i + 12] for i in range(len(sec) - 11)]
+    return [r for r in runs if r in low and r not in base]
+
+
+@functools.lru_cache(maxsize=1)
+def _baseline() -> dict[str, str]:
+    """The same scan with a token that shares nothing with generated ones."""
+    return _scan_with("Zz~~baseline~~Zz", "Zz~~baseline~~Zz")
+
+
+def _scan_with(token: str, echo: str, pad: int = 0) -> dict[str, str]:
+    body = json.dumps({"error": {"type": "authentication_error",
+                                 "message": "x" * pad + " key " + echo}}).encode()
+    with tempfile.TemporaryDirectory() as tmp, \
+            serve(lambda conn, head: respond(conn, "401 Unauthorized",
+                                             {"content-type": "application/json"}, body)) as port:
+        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "NO_PROXY": "*",
+               "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}", "ANTHROPIC_AUTH_TOKEN": token}
+        return scan_outputs(env, Path(tmp), no_inference=True)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,18 +77,10 @@ def test_no_echo_of_a_generated_token_reaches_any_output(token: str, how: str, c
                                                          pad: int) -> None:
     echo = _echo(token, how, cut)
     # `pad` characters before it: from 0 to past the 300-character excerpt limit.
-    body = json.dumps({"error": {"type": "authentication_error",
-                                 "message": "x" * pad + " key " + echo}}).encode()
-    with tempfile.TemporaryDirectory() as tmp, \
-            serve(lambda conn, head: respond(conn, "401 Unauthorized",
-                                             {"content-type": "application/json"}, body)) as port:
-        home = Path(tmp)
-        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "NO_PROXY": "*",
-               "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}", "ANTHROPIC_AUTH_TOKEN": token}
-        outputs = scan_outputs(env, home, no_inference=True)
+    outputs = _scan_with(token, echo, pad)
     for name, text in outputs.items():
         for form in {echo, token}:
-            assert not leaked(text, form), (name, how, leaked(text, form))
+            assert not leaked(text, form, _baseline()[name]), (name, how, leaked(text, form))
 
 
 chunks = st.from_regex(r"[A-Z][a-z0-9]{5,10}[0-9]", fullmatch=True)
