@@ -61,6 +61,11 @@ def fire(facts: dict[str, Any], rule_id: str) -> list[Any]:
     from gwdoctor.engine.registry import builtin_rules
 
     rule = next(r for r in builtin_rules() if r.id == rule_id)
+    if "http.faults" not in facts:  # what the faults.http probe adds after the HTTP probes in a scan
+        from gwdoctor.probes.faults import answers, classify
+
+        facts = {**facts, "http.faults": {name: ids for name, result in answers(facts)
+                                          if (ids := classify(result))}}
     missing = [k for k in rule.needs if k not in facts]
     assert not missing, f"{rule_id} needs {missing}"
     return rule.evaluate(facts)
