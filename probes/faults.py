@@ -25,7 +25,8 @@ def catalogue() -> tuple[dict[str, Any], ...]:
 def classify(result: Mapping[str, Any]) -> list[str]:
     """The ids of every catalogue entry whose conditions all hold for one HTTP answer
     (``status``, ``error_type``, ``error_message``, ``body_excerpt`` as the probes record it)."""
-    text = f"{result.get('error_message') or ''}\n{result.get('body_excerpt') or ''}"
+    text = (f"{result.get('error_type') or ''}\n{result.get('error_message') or ''}\n"
+            f"{result.get('body_excerpt') or ''}")
     out = []
     for fault in catalogue():
         if "status" in fault and result.get("status") not in fault["status"]:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Iterable, Mapping
 
 from gwdoctor.engine import Facts, Fix
 
 __all__ = [
-    "INVALID_MODEL", "ROLE_VARS", "UPSTREAM", "base_url_fix", "checks", "env_fix", "family",
+    "ROLE_VARS", "faults_of", "base_url_fix", "checks", "env_fix", "family",
     "first_line", "http_results", "is_html", "served_alternative", "served_ids", "serves",
 ]
 
-# NOTE: INVALID_MODEL and UPSTREAM are the last text patterns in rules/; they stay only for
-# rules/_gw_http.py and rules/model.py, which are to match the faults http.invalid_model_name and
-# http.upstream_error (knowledge/faults.yaml, fact http.faults) instead, then these go.
-# LiteLLM: "Invalid model name passed in model=claude-haiku-4-5-20251001. Call `/v1/models` ..."
-INVALID_MODEL = re.compile(r"Invalid model name passed in model=(\S+?)\.?(\s|$)")
-# An error the gateway relays from its upstream provider rather than one about the client:
-# "litellm.AuthenticationError: AnthropicException - ...", "model group 'x' failed".
-UPSTREAM = re.compile(
-    r"litellm\.\w+(Error|Timeout)|\w+Exception - |model group '[^']*' failed|upstream|"
-    r"Cannot connect to host|Server disconnected|provider returned", re.I)
 ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
              "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL", "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
              "background": "ANTHROPIC_DEFAULT_HAIKU_MODEL"}
@@ -108,3 +97,10 @@ def env_fix(var: str, value: str, source: Any, *, title: str, safety: str = "rev
 def base_url_fix(facts: Facts, new_base: str, title: str) -> Fix:
     return env_fix("ANTHROPIC_BASE_URL", new_base, facts.get("gateway.base_url_source"),
                    title=title, safety="safe")
+
+
+def faults_of(facts: Facts, check: Mapping[str, Any]) -> set[str]:
+    """The catalogue faults (knowledge/faults.yaml) the faults.http probe found in one model
+    check's answer: rules match these, never the error text."""
+    found = (facts.get("http.faults") or {}).get(f"model.checks[{check.get('model')}]") or []
+    return {str(f) for f in found}

@@ -3,20 +3,16 @@ answers), registered by rules/gateway.py. Pure functions of facts."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
 
-from ._gw import INVALID_MODEL, UPSTREAM, checks, first_line, http_results, is_html
+from ._gw import checks, faults_of, first_line, http_results, is_html
 
 __all__ = ["beta_header_rejected", "count_tokens_unsupported", "gateway_rate_limited",
            "html_instead_of_api_response", "route_404s", "stream_broken_or_buffered",
            "upstream_provider_failed"]
 
-_BETA_REJECTED = re.compile(r"invalid beta flag|anthropic-beta|Extra inputs are not permitted|"
-                            r"Unexpected value\(s\)", re.I)
-_MODEL_404 = re.compile(r"\bmodel\b", re.I)
 
 
 def route_404s(facts: Facts) -> list[dict[str, Any]]:
@@ -25,17 +21,15 @@ def route_404s(facts: Facts) -> list[dict[str, Any]]:
     for c in checks(facts):
         if c.get("status") != 404:
             continue
-        msg = f"{c.get('error_type') or ''} {c.get('error_message') or ''}"
-        if c.get("error_type") == "not_found_error" and _MODEL_404.search(c.get("error_message") or ""):
-            continue  # Anthropic-style "model: X" not found: MDL001
-        if INVALID_MODEL.search(msg):
-            continue
+        if faults_of(facts, c) & {"http.model_named_not_found", "http.invalid_model_name"}:
+            continue  # Anthropic-style "model: X" not found, LiteLLM's invalid model: MDL001
         out.append(c)
     return out
 
 
 @rule(id="GWY006", name="beta-header-rejected", cause="gateway.header_rejected", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.85)
+      needs=("model.checks",), confidence=0.85,
+      reads=("http.faults",))
 def beta_header_rejected(facts: Facts) -> Finding | None:
     """## What it checks
     A model request with the client's `anthropic-beta` header fails with 4xx, and the same
@@ -63,7 +57,7 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
         # A retry that streamed to message_stop: a flaky upstream that merely answered
         # differently the second time is not evidence against the header.
         retry_ok = retry.get("status") is not None and retry["status"] < 400 and retry.get("complete") is True
-        named = bool(_BETA_REJECTED.search(c.get("error_message") or ""))
+        named = "http.beta_rejected" in faults_of(facts, c)
         if retry_ok or (named and c["status"] == 400):
             hits.append((c, retry_ok))
     if not hits:
@@ -201,7 +195,7 @@ def _not_a_stream(facts: Facts, c: dict) -> Finding:
 
 @rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error", severity=Severity.ERROR,
       needs=("model.checks",), confidence=0.9,
-      reads=("engine.options", "gateway.base_url", "gateway.kind", "gateway.models"))
+      reads=("http.faults", "engine.options", "gateway.base_url", "gateway.kind", "gateway.models"))
 def upstream_provider_failed(facts: Facts) -> list[Finding]:
     """## What it checks
     The gateway answers a model request with an error it relays from its upstream
@@ -245,7 +239,7 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
             continue
         if status is None or status < 400 or status == 429:
             continue
-        relayed = bool(UPSTREAM.search(msg))
+        relayed = "http.upstream_error" in faults_of(facts, c)
         retry = c.get("without_beta") or {}
         if (not relayed and status < 500) or ((retry.get("status") or 999) < 400 and retry.get("complete")):
             continue  # a client-side 4xx, or a beta-header rejection (GWY006)
@@ -304,7 +298,7 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
 
 @rule(id="GWY010", name="count-tokens-unsupported", cause="gateway.api_format", severity=Severity.INFO,
       needs=("gateway.count_tokens",), confidence=0.8,
-      reads=("gateway.path", "model.checks"))
+      reads=("http.faults", "gateway.path", "model.checks"))
 def count_tokens_unsupported(facts: Facts) -> Finding | None:
     """## What it checks
     `POST /v1/messages/count_tokens` answers 404/405/501 while the Messages route itself exists.

@@ -110,7 +110,7 @@ def gateway_not_answering(facts: Facts) -> Finding | None:
 
 @rule(id="GWY003", name="base-url-ends-in-v1", cause="gateway.base_url_path", severity=Severity.ERROR,
       needs=("gateway.base_url", "gateway.path"), confidence=0.9,
-      reads=("gateway.base_url_source", "gateway.models", "model.checks"))
+      reads=("http.faults", "gateway.base_url_source", "gateway.models", "model.checks"))
 def base_url_ends_in_v1(facts: Facts) -> Finding | None:
     """## What it checks
     The path of `ANTHROPIC_BASE_URL` ends in `/v1`.
@@ -145,7 +145,7 @@ def base_url_ends_in_v1(facts: Facts) -> Finding | None:
 
 @rule(id="GWY004", name="messages-route-not-found", cause="gateway.base_url_path", severity=Severity.ERROR,
       needs=("gateway.base_url", "model.checks"), confidence=0.85,
-      reads=("gateway.base_url_source", "gateway.path"))
+      reads=("http.faults", "gateway.base_url_source", "gateway.path"))
 def messages_route_not_found(facts: Facts) -> Finding | None:
     """## What it checks
     `POST {ANTHROPIC_BASE_URL}/v1/messages` answers 404 about the route (not about a model),
@@ -187,7 +187,8 @@ def messages_route_not_found(facts: Facts) -> Finding | None:
 
 
 @rule(id="GWY005", name="gateway-lacks-messages-api", cause="gateway.api_format", severity=Severity.ERROR,
-      needs=("gateway.base_url", "model.checks"), confidence=0.85)
+      needs=("gateway.base_url", "model.checks"), confidence=0.85,
+      reads=("http.faults",))
 def gateway_lacks_messages_api(facts: Facts) -> Finding | None:
     """## What it checks
     `/v1/messages` answers 404 while `/v1/chat/completions` exists: the gateway speaks only

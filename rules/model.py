@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
-from ._gw import INVALID_MODEL, ROLE_VARS, checks, env_fix, first_line, served_alternative, served_ids, serves
+from ._gw import ROLE_VARS, checks, env_fix, faults_of, first_line, served_alternative, served_ids, serves
 
-_NOT_FOUND = re.compile(r"model[_ ]not[_ ]found|does not exist|not_found_error|Publisher Model|"
-                        r"unknown model|no such model|model: \S+", re.I)
-_DENIED = re.compile(r"not allowed to access model|model_access_denied|is not available for this API key|"
-                     r"don't have access to the model|AccessDenied|PERMISSION_DENIED|explicit deny", re.I)
-_REGION = re.compile(r"not (available|supported|servable|found) in (this |the )?(region|location)|"
-                     r"in region|in location|Publisher Model .* (was )?not found", re.I)
 BACKGROUND = ("haiku", "background")
 DEFAULT_MAX_OUTPUT = 32000  # the client's max_tokens for ids it does not recognise (docs: env-vars)
 
@@ -30,12 +23,12 @@ def _requested(facts: Facts) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _check_says_unserved(check: dict[str, Any]) -> bool:
-    status, msg = check.get("status"), f"{check.get('error_type') or ''} {check.get('error_message') or ''}"
-    if INVALID_MODEL.search(msg):
+def _check_says_unserved(facts: Facts, check: dict[str, Any]) -> bool:
+    faults = faults_of(facts, check)
+    if "http.invalid_model_name" in faults:
         return True
-    return status in (400, 404) and bool(_NOT_FOUND.search(msg)) and not _REGION.search(msg) \
-        and not _DENIED.search(msg)
+    return check.get("status") in (400, 404) and "http.model_not_found" in faults \
+        and not faults & {"http.model_region_unavailable", "http.model_access_denied"}
 
 
 def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
@@ -44,7 +37,7 @@ def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
     out: dict[str, tuple[str, float]] = {}
     by_model = {c.get("model"): c for c in checks(facts)}
     for model, check in by_model.items():
-        if model in requested and _check_says_unserved(check):
+        if model in requested and _check_says_unserved(facts, check):
             out[model] = (f"{check.get('status')} {first_line(check.get('error_message'), 160)}", 0.97)
     ids = served_ids(facts)
     if ids:
@@ -139,7 +132,7 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
 
 @rule(id="MDL001", name="model-not-served", cause="model.not_found", severity=Severity.ERROR,
       needs=("model.requested",), confidence=0.9,
-      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
              "model.checks"))
 def model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -170,7 +163,7 @@ def model_not_served(facts: Facts) -> list[Finding]:
 
 @rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.WARNING,
       needs=("model.requested",), confidence=0.9,
-      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
              "model.checks"))
 def background_model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -201,7 +194,7 @@ def background_model_not_served(facts: Facts) -> list[Finding]:
 
 @rule(id="MDL008", name="unselected-alias-not-served", cause="model.alias_missing",
       severity=Severity.INFO, needs=("model.requested",), confidence=0.9,
-      reads=("gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
              "model.checks"))
 def unselected_alias_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -337,7 +330,7 @@ def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
 
 @rule(id="MDL003", name="model-access-denied", cause="model.access_denied", severity=Severity.ERROR,
       needs=("model.checks",), confidence=0.9,
-      reads=("gateway.base_url",))
+      reads=("http.faults", "gateway.base_url",))
 def model_access_denied(facts: Facts) -> list[Finding]:
     """## What it checks
     The gateway knows the model but refuses it to this key (LiteLLM `key_model_access_denied`,
@@ -358,7 +351,7 @@ def model_access_denied(facts: Facts) -> list[Finding]:
     """
     out = []
     for c in checks(facts):
-        if c.get("status") in (401, 403) and _DENIED.search(c.get("error_message") or ""):
+        if c.get("status") in (401, 403) and "http.model_access_denied" in faults_of(facts, c):
             out.append(Finding(
                 message=f"The gateway refuses {c['model']} to this key: {first_line(c.get('error_message'), 160)}",
                 evidence={"model": c["model"], "status": c["status"], "error_message": c.get("error_message")},
@@ -371,7 +364,7 @@ def model_access_denied(facts: Facts) -> list[Finding]:
 
 @rule(id="MDL004", name="model-region-unavailable", cause="model.region_unavailable", severity=Severity.ERROR,
       needs=("model.checks",), confidence=0.8,
-      reads=("gateway_config.path",))
+      reads=("http.faults", "gateway_config.path",))
 def model_region_unavailable(facts: Facts) -> list[Finding]:
     """## What it checks
     The model request fails because the provider region the gateway calls does not offer
@@ -392,7 +385,7 @@ def model_region_unavailable(facts: Facts) -> list[Finding]:
     """
     out = []
     for c in checks(facts):
-        if (c.get("status") or 0) >= 400 and _REGION.search(c.get("error_message") or ""):
+        if (c.get("status") or 0) >= 400 and "http.model_region_unavailable" in faults_of(facts, c):
             out.append(Finding(
                 message=f"{c['model']} is not offered in the region the gateway calls: "
                         f"{first_line(c.get('error_message'), 160)}",

@@ -25,6 +25,18 @@ FILE_KEYS = {"rule", "facts", "cases"}
 PENDING_READS: dict[str, tuple[str, ...]] = {}
 
 
+def with_faults(facts: dict[str, Any]) -> dict[str, Any]:
+    """A case gives HTTP answers as the probes record them; in a scan the faults.http probe
+    classifies them into ``http.faults`` with the catalogue, so the runner does the same (with
+    the real classifier) unless the case gives ``http.faults`` itself."""
+    if "http.faults" in facts:
+        return facts
+    from gwdoctor.probes.faults import answers, classify
+
+    derived = {name: ids for name, result in answers(facts) if (ids := classify(result))}
+    return {**facts, "http.faults": derived} if derived else facts
+
+
 def _rules() -> dict[str, Rule]:
     return {r.id: r for r in builtin_rules()}
 
@@ -73,7 +85,7 @@ def test_rule_case(rule_id: str, base: dict, name: str, case: dict) -> None:
     unknown = set(case) - CASE_KEYS
     assert not unknown, f"unknown case keys {sorted(unknown)}"
     rule = _as_declared(_rules()[rule_id])
-    facts = {**base, **(case.get("facts") or {})}
+    facts = with_faults({**base, **(case.get("facts") or {})})
     missing = [k for k in rule.needs if k not in facts]
     assert not missing, f"case lacks needed facts {missing}"
     findings = rule.evaluate(facts)
