@@ -67,7 +67,36 @@ def _src(eff: Mapping[str, dict[str, Any]], var: str) -> dict[str, Any] | None:
     return item["source"] if item else None
 
 
+_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def url_suggestion(url: str) -> dict[str, str]:
+    """Best-effort scheme, host and port of an unusable base URL, placeholders where unreadable
+    (what CFG012's fix proposes)."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        scheme, rest = "", url.strip()
+    rest = re.split(r"[/?#]", rest.rpartition("@")[2] if "@" in rest.split("/")[0] else rest)[0]
+    if rest.startswith("[") and "]" in rest:
+        host, _, port = rest.partition("]")
+        host, port = host + "]", port.lstrip(":")
+    else:
+        host, _, port = rest.partition(":")
+    host = host if _HOST.fullmatch(host) else "<host>"
+    port = port if port.isdigit() and 0 < int(port) < 65536 else "<port>"
+    return {"scheme": "http" if scheme.lower() == "http" else "https", "host": host, "port": port}
+
+
 def gateway_facts(eff: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    facts = _gateway_facts(eff)
+    url = str(facts["gateway.base_url"] or "")
+    if not facts["gateway.url_error"] and facts["gateway.custom"] and re.search(r"\s", url):
+        facts["gateway.url_error"] = "it contains a space"
+    facts["gateway.url_suggestion"] = url_suggestion(url) if facts["gateway.url_error"] else None
+    return facts
+
+
+def _gateway_facts(eff: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     raw = _raw(eff, "ANTHROPIC_BASE_URL")
     url = raw.strip() if raw else "https://api.anthropic.com"
     facts: dict[str, Any] = {

@@ -166,7 +166,7 @@ def _helper_trusted(ctx: ProbeContext) -> bool:
     "config.settings_files", "config.invalid_settings", "config.env", "config.empty_overrides",
     "config.api_key_helper", "config.workspace_trusted",
     "gateway.base_url", "gateway.custom", "gateway.base_url_source", "gateway.scheme",
-    "gateway.host", "gateway.port", "gateway.path", "gateway.url_error",
+    "gateway.host", "gateway.port", "gateway.path", "gateway.url_error", "gateway.url_suggestion",
     "auth.token", "auth.api_key", "auth.oauth_token", "auth.custom_headers", "auth.headers",
     "auth.credential_source", "auth.login", "provider.mode", "provider.mode_source",
     "model.requested", "model.distinct"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
@@ -249,28 +248,9 @@ def provider_mode_overrides_base_url(facts: Facts) -> Finding | None:
     )
 
 
-_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
-
-
-def _host_port(url: str) -> tuple[str, str, str]:
-    """Best-effort scheme, host and port of an unusable base URL, placeholders where unreadable."""
-    scheme, sep, rest = url.strip().partition("://")
-    if not sep:
-        scheme, rest = "", url.strip()
-    rest = re.split(r"[/?#]", rest.rpartition("@")[2] if "@" in rest.split("/")[0] else rest)[0]
-    if rest.startswith("[") and "]" in rest:
-        host, _, port = rest.partition("]")
-        host, port = host + "]", port.lstrip(":")
-    else:
-        host, _, port = rest.partition(":")
-    host = host if _HOST.fullmatch(host) else "<host>"
-    port = port if port.isdigit() and 0 < int(port) < 65536 else "<port>"
-    return ("http" if scheme.lower() == "http" else "https"), host, port
-
-
 @rule(id="CFG012", name="base-url-unusable", cause="config.base_url_invalid",
       severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"), confidence=0.95,
-      reads=("gateway.base_url", "gateway.custom"))
+      reads=("gateway.base_url", "gateway.url_suggestion"))
 def base_url_unusable(facts: Facts) -> Finding | None:
     """## What it checks
     An `ANTHROPIC_BASE_URL` the client cannot use as an HTTP endpoint: no `http://` or
@@ -298,13 +278,12 @@ def base_url_unusable(facts: Facts) -> Finding | None:
     """
     reason = facts["gateway.url_error"]
     url = str(facts.get("gateway.base_url") or "")
-    if not reason and facts.get("gateway.custom") and re.search(r"\s", url):
-        reason = "it contains a space"
     if not reason:
         return None
     src = facts["gateway.base_url_source"]
-    scheme, host, port = _host_port(url)
-    fixed = f"{scheme}://{host}:{port}"
+    parts = facts.get("gateway.url_suggestion") or {}
+    fixed = (f"{parts.get('scheme') or 'https'}://{parts.get('host') or '<host>'}:"
+             f"{parts.get('port') or '<port>'}")
     return Finding(
         message=(f"ANTHROPIC_BASE_URL {url!r} from {where(src)} is not a usable URL ({reason}): "
                  f"no request can reach a gateway"),

@@ -272,3 +272,21 @@ def test_workspace_trusted_fact(box: Box) -> None:
         {"projects": {str(box.cwd): {"hasTrustDialogAccepted": True}}}))
     facts, _ = box.run()
     assert facts["config.workspace_trusted"] is True
+
+
+@pytest.mark.parametrize(("url", "error", "suggestion"), [
+    ("litellm.corp:4000", "scheme 'litellm.corp' is not http or https",
+     {"scheme": "https", "host": "litellm.corp", "port": "4000"}),
+    ("http://127.0.0.1:99999", "cannot parse the URL", {"scheme": "http", "host": "127.0.0.1", "port": "<port>"}),
+    ("file:///etc/passwd", "scheme 'file'", {"scheme": "https", "host": "<host>", "port": "<port>"}),
+    ("http://gw.corp:4000/ v1", "it contains a space", {"scheme": "http", "host": "gw.corp", "port": "4000"}),
+    ("http://user:pw@[::1]:4000/x", None, None),
+])
+def test_an_unusable_base_url_gets_a_reason_and_a_suggested_fix(
+        box: Box, url: str, error: str | None, suggestion: dict | None) -> None:
+    facts, _ = box.run({"ANTHROPIC_BASE_URL": url})
+    if error is None:
+        assert facts["gateway.url_error"] is None and facts["gateway.url_suggestion"] is None
+    else:
+        assert error in facts["gateway.url_error"]
+        assert facts["gateway.url_suggestion"] == suggestion
