@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from gwdoctor.engine import Facts, ProbeContext, hookimpl, probe
 from gwdoctor.engine.knowledge import client_behaviour
-from gwdoctor.rules._providers import bedrock_prefix_for_region, gcp_region_valid, providers
 
 from ._cloud import adc_file, aws_profile, expired_at, sso_cache_expiry
+from ._provider_ids import (
+    bedrock_fix,
+    bedrock_prefix_for_region,
+    gcp_region_valid,
+    providers,
+    suggest_gcp_region,
+    vertex_model_for,
+    vertex_spelling,
+)
 from ._provider_route import provider_route
 from ._settings import truthy
 
@@ -166,6 +174,10 @@ def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
             "region": region, "region_raw": raw_region, "region_valid": valid,
             "model_regions": model_regions,
             "invalid_model_regions": sorted(v for v, r in model_regions.items() if not gcp_region_valid(r)),
+            # GCP spellings of mistyped locations (AWS-style us-east-1 -> us-east1), for the fixes
+            "region_suggestion": suggest_gcp_region(raw_region) if raw_region and not valid else None,
+            "model_region_suggestions": {v: suggest_gcp_region(r) for v, r in model_regions.items()
+                                         if not gcp_region_valid(r)},
             "adc": {**{k: adc[k] for k in ("path", "source", "exists", "type", "error")},
                     # whose credentials: a gcloud user login, a service-account key, federation
                     "kind": _ADC_KINDS.get(str(adc["type"])), "project": adc["project_id"]},
@@ -190,6 +202,52 @@ def cloud(ctx: ProbeContext) -> Facts:
 
 _GATEWAY = ("gateway.base_url", "gateway.custom", "gateway.scheme", "gateway.host", "gateway.port",
             "gateway.path", "gateway.url_error")
+
+
+_ROLE_VARS = ("main", "opus", "sonnet", "haiku")
+
+
+@probe(name="provider.ids", needs=("model.requested",),
+       after=("gateway_config.models", "provider.bedrock"),
+       provides=("provider.model_ids", "provider.gateway_vertex_locations"))
+def provider_ids(ctx: ProbeContext) -> Facts:
+    """Read the model ids and locations the user configured the way the provider reads them:
+    the Vertex spelling and the Bedrock inference-profile id of each configured model, and for
+    each `vertex_ai/` deployment of a LiteLLM config whether its location is a GCP location
+    where that model is offered (knowledge/providers.yaml). No I/O."""
+    return ids_facts(ctx.facts)
+
+
+def ids_facts(facts: Mapping[str, Any]) -> Facts:
+    """provider.ids as a pure function of the facts it reads (the rule-case runner uses it too)."""
+    bedrock = facts.get("provider.bedrock") or {}
+    prefix = bedrock.get("region_prefix") or bedrock_prefix_for_region(bedrock.get("region"))
+    ids = []
+    for entry in facts.get("model.requested") or []:
+        sent = entry.get("sent")
+        if entry.get("source") == "default" or entry.get("role") not in _ROLE_VARS or not sent:
+            continue
+        ids.append({"role": entry["role"], "sent": sent, "vertex_spelling": vertex_spelling(str(sent)),
+                    "bedrock_profile": bedrock_fix(str(sent), prefix), "bedrock_prefix": prefix,
+                    "bedrock_geo": str(sent).split(".", 1)[0] if "." in str(sent) else None,
+                    "bedrock_geo_known": (str(sent).split(".", 1)[0]
+                                          in providers()["claude_on_bedrock"]["valid_prefixes"])})
+    locations = []
+    for m in facts.get("gateway_config.models") or []:
+        if not isinstance(m, dict) or m.get("provider") != "vertex_ai" or not m.get("model"):
+            continue
+        known = vertex_model_for(str(m["model"]))
+        params = m.get("params") or {}
+        key = "vertex_location" if "vertex_location" in params else "vertex_ai_location"
+        loc = params.get(key)
+        if not known or not isinstance(loc, str) or loc.startswith("os.environ/"):
+            continue
+        locations.append({"model_name": m.get("model_name"), "model": m["model"], "line": m.get("line"),
+                          "key": key, "location": loc, "valid": gcp_region_valid(loc),
+                          "name": known["name"], "regions": known["regions"],
+                          "regions_confirmed": known["regions_confirmed"],
+                          "regions_exhaustive": known.get("regions_exhaustive", True)})
+    return {"provider.model_ids": ids, "provider.gateway_vertex_locations": locations}
 
 
 @probe(name="route.target", needs=("provider.mode", "provider.bedrock", "provider.vertex",
@@ -223,4 +281,4 @@ def route_target(ctx: ProbeContext) -> Facts:
 def gwdoctor_register_probes() -> list:
     from .provider_model import provider_models
 
-    return [cloud, route_target, provider_models]
+    return [cloud, provider_ids, route_target, provider_models]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterator
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
 
-from ._providers import bedrock_prefix_for_region, gcp_region_valid, providers, vertex_model_for
 
 __all__ = ["MODEL_RULES"]
 
@@ -15,25 +13,15 @@ ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
              "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL", "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL"}
 
 
-def _configured(facts: Facts) -> Iterator[dict[str, Any]]:
-    """Requested models the user chose (not built-in defaults); background duplicates haiku."""
-    for entry in facts["model.requested"] or []:
-        if entry.get("source") != "default" and entry.get("role") in ROLE_VARS and entry.get("sent"):
+def _ids(facts: Facts) -> Iterator[dict[str, Any]]:
+    """The configured (not built-in) models, read the provider's way by the provider.ids probe."""
+    for entry in facts.get("provider.model_ids") or []:
+        if isinstance(entry, dict) and entry.get("role") in ROLE_VARS and entry.get("sent"):
             yield entry
 
 
-def _vertex_spelling(model: str) -> str | None:
-    know = providers()["claude_on_vertex"]
-    bare = re.sub(r"^(?:[a-z-]+\.)?anthropic\.", "", model)
-    bare = re.sub(r"-v\d+(:\d+)?$", "", bare)
-    match = re.fullmatch(know["api_style_dated_pattern"], bare)
-    if match:
-        return f"{match.group(1)}@{match.group(2)}"
-    return bare if bare != model else None
-
-
 @rule(id="PRV003", name="vertex-model-id-format", cause="provider.vertex_model_id",
-      severity=Severity.ERROR, needs=("model.requested", "provider.mode"), confidence=0.9)
+      severity=Severity.ERROR, needs=("provider.model_ids", "provider.mode"), confidence=0.9)
 def vertex_model_id_format(facts: Facts) -> list[Finding]:
     """## What it checks
     In Vertex mode, a configured model id spelled the Anthropic-API way
@@ -58,8 +46,8 @@ def vertex_model_id_format(facts: Facts) -> list[Finding]:
     if facts["provider.mode"] != "vertex":
         return []
     out = []
-    for entry in _configured(facts):
-        fixed = _vertex_spelling(entry["sent"])
+    for entry in _ids(facts):
+        fixed = entry.get("vertex_spelling")
         if not fixed:
             continue
         var = ROLE_VARS[entry["role"]]
@@ -72,21 +60,9 @@ def vertex_model_id_format(facts: Facts) -> list[Finding]:
     return out
 
 
-def _bedrock_fix(model: str, prefix: str) -> str | None:
-    know = providers()["claude_on_bedrock"]
-    if re.match(know["arn_pattern"], model) or re.fullmatch(know["profile_id_pattern"], model):
-        return None
-    if re.fullmatch(know["base_id_pattern"], model):
-        return f"{prefix}.{model}"
-    match = re.fullmatch(r"(claude-[a-z0-9-]+?)(?:[-@](\d{8}))?", model)
-    if match:
-        return f"{prefix}.anthropic.{match.group(1)}-{match.group(2)}-v1:0" if match.group(2) \
-            else f"{prefix}.anthropic.{match.group(1)}"
-    return None
-
-
 @rule(id="PRV006", name="bedrock-model-id-needs-profile", cause="provider.bedrock_model_id",
-      severity=Severity.ERROR, needs=("model.requested", "provider.mode", "provider.bedrock"), confidence=0.85)
+      severity=Severity.ERROR, needs=("provider.model_ids", "provider.mode", "provider.bedrock"),
+      confidence=0.85)
 def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
     """## What it checks
     In Bedrock mode, a configured model that is a bare foundation-model id
@@ -115,14 +91,14 @@ def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
     if facts["provider.mode"] != "bedrock" or not bedrock:
         return []
     region = bedrock.get("region")
-    prefix = bedrock.get("region_prefix") or bedrock_prefix_for_region(region)
     via_gateway = bool(bedrock.get("base_url"))
     out = []
-    for entry in _configured(facts):
+    for entry in _ids(facts):
         model, var = entry["sent"], ROLE_VARS[entry["role"]]
-        fixed = _bedrock_fix(model, prefix)
-        geo = model.split(".", 1)[0]
-        if fixed is None and "." in model and geo in providers()["claude_on_bedrock"]["valid_prefixes"] \
+        prefix = entry.get("bedrock_prefix") or "global"
+        fixed = entry.get("bedrock_profile")
+        geo = entry.get("bedrock_geo")
+        if fixed is None and geo and entry.get("bedrock_geo_known") \
                 and geo not in (prefix, "global") and not model.startswith("arn:"):
             fixed = f"{prefix}.{model.split('.', 1)[1]}"
             why = f"its {geo}. profile does not serve region {region}"
@@ -140,7 +116,7 @@ def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
 
 
 @rule(id="PRV008", name="vertex-model-outside-its-regions", cause="model.region_unavailable",
-      severity=Severity.WARNING, needs=("gateway_config.models",), confidence=0.8,
+      severity=Severity.WARNING, needs=("provider.gateway_vertex_locations",), confidence=0.8,
       reads=("gateway_config.path",))
 def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -161,18 +137,12 @@ def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
     Review: a region change can move data and change quotas.
     """
     out = []
-    for m in facts["gateway_config.models"] or []:
-        if m.get("provider") != "vertex_ai" or not m.get("model"):
-            continue
-        known = vertex_model_for(m["model"])
-        params = m.get("params") or {}
-        key = "vertex_location" if "vertex_location" in params else "vertex_ai_location"
-        loc = params.get(key)
-        if not known or not isinstance(loc, str) or loc.startswith("os.environ/"):
-            continue
-        valid = gcp_region_valid(loc)
+    # provider.ids read each vertex_ai/ deployment's location against knowledge/providers.yaml.
+    for known in facts["provider.gateway_vertex_locations"] or []:
+        loc, valid, key = known["location"], known["valid"], known["key"]
         if valid and (loc in known["regions"] or not known.get("regions_exhaustive", True)):
             continue
+        m = {k: known.get(k) for k in ("model_name", "model", "line")}
         best = known["regions"][0]
         confidence = 0.9 if not valid else (0.8 if known["regions_confirmed"] else 0.5)
         out.append(Finding(

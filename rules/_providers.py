@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import re
 from typing import Any
 
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
@@ -12,11 +11,8 @@ from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 __all__ = [
     "bedrock_prefix_for_region",
     "route_endpoint",
-    "gcp_region_valid",
     "providers",
-    "suggest_gcp_region",
     "variables",
-    "vertex_model_for",
 ]
 
 
@@ -35,16 +31,6 @@ def variables() -> dict[str, dict[str, Any]]:
     return {v["name"]: v for v in data["variables"]}
 
 
-def gcp_region_valid(region: str | None) -> bool:
-    return bool(region) and re.fullmatch(providers()["gcp"]["region_pattern"], region) is not None
-
-
-def suggest_gcp_region(region: str) -> str:
-    """A GCP spelling of a likely mistyped location: AWS-style us-east-1 -> us-east1."""
-    candidate = re.sub(r"-(\d+)$", r"\1", region.strip().lower())
-    return candidate if gcp_region_valid(candidate) else "global"
-
-
 def bedrock_prefix_for_region(region: str | None) -> str:
     """Claude Code's default inference-profile prefix for an AWS region."""
     table = providers()["claude_on_bedrock"]["region_prefixes"]
@@ -52,18 +38,6 @@ def bedrock_prefix_for_region(region: str | None) -> str:
         if fnmatch.fnmatchcase(region or "", row["region_glob"]):
             return str(row["prefix"])
     return "global"
-
-
-def vertex_model_for(model: str) -> dict[str, Any] | None:
-    """The knowledge entry for a LiteLLM model string (``vertex_ai/...``) or a bare model id."""
-    wanted = model.strip()
-    bare = wanted.removeprefix("vertex_ai/")
-    for entry in providers()["vertex_models"]:
-        if wanted in entry["litellm_models"] or bare == entry["model_id"]:
-            return entry
-        if any(bare == m.removeprefix("vertex_ai/") for m in entry["litellm_models"]):
-            return entry
-    return None
 
 
 def route_endpoint(facts: Any) -> dict[str, Any]:

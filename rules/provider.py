@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
-from ._providers import suggest_gcp_region
 from ._provider_models import MODEL_RULES
 from ._provider_wire import WIRE_RULES
 
@@ -213,14 +212,16 @@ def vertex_region_invalid(facts: Facts) -> list[Finding]:
         out.append(Finding(
             message=f"CLOUD_ML_REGION={raw!r} is not a Google Cloud location{tail}",
             evidence={"region_raw": raw, "region": used},
-            fixes=(Fix(title="Use a GCP location", snippet=f"export CLOUD_ML_REGION={suggest_gcp_region(raw)}"),),
+            fixes=(Fix(title="Use a GCP location",
+                       snippet=f"export CLOUD_ML_REGION={vertex.get('region_suggestion') or 'global'}"),),
         ))
     for var in vertex.get("invalid_model_regions") or []:
         value = (vertex.get("model_regions") or {}).get(var, "")
         out.append(Finding(
             message=f"{var}={value!r} is not a Google Cloud location",
             evidence={var: value},
-            fixes=(Fix(title="Use a GCP location", snippet=f"export {var}={suggest_gcp_region(value)}"),),
+            fixes=(Fix(title="Use a GCP location", snippet=(
+                f"export {var}={(vertex.get('model_region_suggestions') or {}).get(var) or 'global'}")),),
         ))
     return out
 

@@ -43,7 +43,6 @@ ENGINE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
 # (importer, imported): a module that imports another layer's private module.
 PRIVATE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
-    ("gwdoctor.probes.provider", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
     ("gwdoctor.knowledge._setup_client", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
     ("gwdoctor.knowledge._setup_data", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
     ("gwdoctor.knowledge._setup_litellm", "gwdoctor.rules._providers"): _PROVIDER_TABLES,

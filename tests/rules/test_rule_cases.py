@@ -26,15 +26,23 @@ PENDING_READS: dict[str, tuple[str, ...]] = {}
 
 
 def with_faults(facts: dict[str, Any]) -> dict[str, Any]:
-    """A case gives HTTP answers as the probes record them; in a scan the faults.http probe
-    classifies them into ``http.faults`` with the catalogue, so the runner does the same (with
-    the real classifier) unless the case gives ``http.faults`` itself."""
-    if "http.faults" in facts:
-        return facts
+    """A case gives what the probes observe (HTTP answers, configured models, gateway config
+    entries); in a scan two probes read those into derived facts with pure functions, so the
+    runner does the same with the same code unless the case gives them itself:
+    ``http.faults`` (faults.http, the catalogue's classifier) and ``provider.model_ids`` /
+    ``provider.gateway_vertex_locations`` (provider.ids)."""
     from gwdoctor.probes.faults import answers, classify
+    from gwdoctor.probes.provider import ids_facts
 
-    derived = {name: ids for name, result in answers(facts) if (ids := classify(result))}
-    return {**facts, "http.faults": derived} if derived else facts
+    out = dict(facts)
+    if "http.faults" not in out:
+        derived = {name: ids for name, result in answers(out) if (ids := classify(result))}
+        if derived:
+            out["http.faults"] = derived
+    if "model.requested" in out or "gateway_config.models" in out:
+        for key, value in ids_facts(out).items():
+            out.setdefault(key, value)
+    return out
 
 
 def _rules() -> dict[str, Rule]:
@@ -134,7 +142,7 @@ def _undeclared_reads(rule: Rule) -> set[str]:
     data = yaml.safe_load((CASES_DIR / f"{rule.id}.yaml").read_text())
     seen: set[str] = set()
     for case in (data.get("cases") or {}).values():
-        view = _RecordingView({**(data.get("facts") or {}), **(case.get("facts") or {})}, rule)
+        view = _RecordingView(with_faults({**(data.get("facts") or {}), **(case.get("facts") or {})}), rule)
         rule.check(view)
         seen |= view.seen
     return seen
