@@ -156,8 +156,11 @@ def probe_options(func: Any) -> Any:
                      help="A LiteLLM config.yaml to check statically."),
         click.option("--client-version", metavar="VERSION",
                      help="Claude Code version to model when `claude` is not on PATH."),
+        click.option("--observe-client", is_flag=True,
+                     help="Run the installed client against a local recorder (no network, no paid "
+                          "request, nothing of your settings) to learn what it sends."),
         click.option("--only", metavar="AREAS",
-                     help="Comma-separated probe areas to run (config,dns,proxy,tls,auth,gateway,model)."),
+                     help="Comma-separated probe areas to run (config,provider,dns,proxy,tls,auth,gateway,model)."),
         click.option("--no-plugins", is_flag=True, help="Load no third-party plugins."),
     ]
     for deco in reversed(decorators):
@@ -172,7 +175,8 @@ def _request(kw: dict[str, Any], bundle: Any = None, on_event: Any = None) -> An
     timeout = kw.get("timeout") or env_timeout()
     options = Options(offline=kw["offline"], no_inference=kw["no_inference"],
                       probe_timeout=timeout, gateway_config=kw.get("gateway_config"),
-                      client_version=kw.get("client_version"))
+                      client_version=kw.get("client_version"),
+                      observe_client=bool(kw.get("observe_client")))
     only = tuple(a.strip() for a in (kw.get("only") or "").split(",") if a.strip())
     return ScanRequest(env=dict(os.environ), options=options, budget=kw.get("budget"),
                        bundle=bundle, load_plugins=not kw["no_plugins"], only=only,

@@ -99,3 +99,22 @@ def test_uncaptured_version_is_said_and_observation_needs_the_real_binary(tmp_pa
     assert "another version" in basis["observation"]["error"]
     top = [f for f in report["findings"] if f["rule_id"] == "CFG015"]
     assert top and "2.1.250 was never captured" in top[0]["message"]
+
+
+@pytest.mark.client
+def test_the_cli_flag_observes_the_binary_on_path(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": f"{CLIENTS['2.1.197'].parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+           "HOME": str(home), "GWDOCTOR_CACHE_DIR": ""}
+    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "scan", "--observe-client",
+                           "--only", "config", "--offline", "--format", "json", "--fail-on", "never"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    facts = json.loads(done.stdout)["facts"]
+    assert facts["client.version"] == "2.1.197"
+    assert facts["client.behaviour_source"]["kind"] == "observed"
+    assert facts["client.behaviour"]["default_models"]["sonnet"] == "claude-sonnet-5"
