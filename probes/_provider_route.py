@@ -101,6 +101,20 @@ def bedrock_model_id(sent: str, default: bool, prefix: str | None) -> str:
     return sent
 
 
+def _quote(text: str, safe: str) -> str:
+    """Percent-encode a path segment; a value from the environment can hold lone surrogates
+    (undecodable bytes), which str quoting refuses (the fuzz tier found 26 such crashes)."""
+    return quote(text.encode("utf-8", "surrogateescape" if _escapable(text) else "replace"), safe=safe)
+
+
+def _escapable(text: str) -> bool:
+    try:
+        text.encode("utf-8", "surrogateescape")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def split_base(url: str) -> dict[str, Any]:
     """``scheme``, ``host``, ``port``, ``path`` (no trailing ``/``) and ``url_error`` of a base URL."""
     out: dict[str, Any] = {"scheme": None, "host": None, "port": None, "path": "", "url_error": None}
@@ -148,7 +162,7 @@ def _bedrock(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[st
         mid = bedrock_model_id(model, default, bedrock.get("region_prefix"))
         reg = small_region if small_applies and set(roles) <= {"haiku", "background"} else region
         base = str(override).rstrip("/") if override else f"https://{bedrock_host(str(reg))}"
-        path = f"{split_base(base)['path']}/model/{quote(mid, safe=':@')}/invoke-with-response-stream"
+        path = f"{split_base(base)['path']}/model/{_quote(mid, ':@')}/invoke-with-response-stream"
         requests.append({"model": mid, "roles": roles, "region": reg, "method": "POST",
                          "host": split_base(base)["host"], "path": path,
                          "url": redact_url(base) + path[len(split_base(base)["path"]):]})
@@ -170,8 +184,8 @@ def _vertex(get: Getter, vertex: Mapping[str, Any], requested: list[Mapping[str,
         var = vertex_region_var(model)
         reg = (get(var) if var else None) or region
         base = str(override).rstrip("/") if override else f"https://{vertex_host(reg)}/v1"
-        tail = (f"/projects/{quote(str(project), safe='')}/locations/{quote(reg, safe='')}"
-                f"/publishers/anthropic/models/{quote(model, safe='@')}:streamRawPredict")
+        tail = (f"/projects/{_quote(str(project), '')}/locations/{_quote(reg, '')}"
+                f"/publishers/anthropic/models/{_quote(model, '@')}:streamRawPredict")
         parts = split_base(base)
         requests.append({"model": model, "roles": roles, "region": reg, "region_var": var if var and get(var) else None,
                          "method": "POST", "host": parts["host"], "path": parts["path"] + tail,

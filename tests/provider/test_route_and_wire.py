@@ -162,3 +162,16 @@ print(auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req)
     assert done.returncode == 0, done.stderr
     assert mine["authorization"].endswith(f"Signature={done.stdout.strip()}")
     assert "SignedHeaders=host;x-amz-content-sha256;x-amz-date," in mine["authorization"]
+
+
+def test_a_model_id_with_undecodable_bytes_does_not_crash_the_route() -> None:
+    """Found by the fuzz tier: a Vertex or Bedrock model id from the environment that holds a lone
+    surrogate made route.target raise UnicodeEncodeError in quote()."""
+    vertex = {"region": "us-east5", "project_id": "p", "skip_auth": True, "base_url": None}
+    requested = [_req("main", "claude-\udcff-opus", {"layer": "shell"}), _req("haiku", "claude-\ud800", {"layer": "shell"})]
+    route = provider_route("vertex", lambda v: None, None, vertex, requested)
+    assert [r["path"].rsplit("/", 1)[1] for r in route["requests"]] == [
+        "claude-%FF-opus:streamRawPredict", "claude-%3F:streamRawPredict"]
+    bedrock = {"region": "us-east-1", "region_prefix": "us", "skip_auth": True, "base_url": None}
+    route = provider_route("bedrock", lambda v: None, bedrock, None, requested[:1])
+    assert "claude-%FF-opus" in route["requests"][0]["path"]
