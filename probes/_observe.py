@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
+from ._io import run_process
 from ._recorder import Recorder
 
 __all__ = ["ROUTE_VARIABLES", "managed_route_settings", "observe_client"]
@@ -41,24 +40,16 @@ def _run_once(binary: str, model: str | None, url: str, timeout: float) -> tuple
            "NO_PROXY": "127.0.0.1,localhost", "CLAUDE_CONFIG_DIR": os.path.join(home, ".claude")}
     args = [binary, "-p", "say hi"] + (["--model", model] if model else [])
     try:
-        proc = subprocess.Popen(args, env=env, cwd=home, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    except OSError as exc:
-        shutil.rmtree(home, ignore_errors=True)
-        return None, str(exc)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out[-400:].decode("utf-8", "replace")
-    except subprocess.TimeoutExpired:
-        return None, "timed out"
+        # Bounded in time and output, and the client and everything it started are gone after
+        # (probes/_io.run_process).
+        done = run_process(args, env=env, cwd=home, timeout=timeout, cap=16 * 1024)
     finally:
-        try:  # the client and anything it started: they are all in its session
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        proc.wait()
         shutil.rmtree(home, ignore_errors=True)
+    if done.error is not None:
+        return None, done.error
+    if done.timed_out:
+        return None, "timed out"
+    return done.exit_code, (done.stdout + done.stderr)[-400:].decode("utf-8", "replace")
 
 
 def observe_client(binary: str, version: str, timeout: float = 20.0) -> dict[str, Any]:

@@ -30,10 +30,6 @@ ALLOWED = {
     "_trust.py": {"load_cert_chain": 2},
     # Owned elsewhere, to move to _io (issue 13 follow-up): /etc/resolv.conf under ctx.root.
     "dns.py": {"read_text": 1},
-    # --observe-client runs the installed client against a local recorder with its own
-    # lifetime handling; owned elsewhere, to move to _io.run_process (issue 13 follow-up).
-    # Its descendants are still ended by the console script's subreaper (engine.reaper).
-    "_observe.py": {"import subprocess": 1},
 }
 
 
