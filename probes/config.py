@@ -150,21 +150,24 @@ def _ask_version(binary: str, ctx: ProbeContext) -> str | None:
     return version
 
 
-def _helper_trusted(ctx: ProbeContext) -> bool:
-    """Whether the user accepted this workspace's trust prompt (``~/.claude.json``)."""
+def _helper_trusted(ctx: ProbeContext) -> tuple[bool, dict[str, str] | None]:
+    """Whether the user accepted this workspace's trust prompt (``~/.claude.json``), and why
+    the file could not be read when it exists but could not be (a finding, not a silent loss)."""
     # Bounded (_io): a FIFO, /dev/zero or a 2 GB file here once hung or filled memory, and
     # deep nesting raised RecursionError inside the probe.
-    read = read_file(ctx.home / ".claude.json", "claude_json")
-    data, _problem = parse_json(read.data) if read.ok else (None, read.problem)
+    path = ctx.home / ".claude.json"
+    read = read_file(path, "claude_json")
+    data, problem = parse_json(read.data) if read.ok else (None, read.problem)
+    unreadable = None if read.missing or not problem else {"path": str(path), "problem": str(problem)}
     try:
-        return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"])
+        return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"]), unreadable
     except (KeyError, TypeError):
-        return False
+        return False, unreadable
 
 
 @probe(name="config.settings", needs=("client.behaviour",), provides=(
     "config.settings_files", "config.invalid_settings", "config.env", "config.empty_overrides",
-    "config.api_key_helper", "config.workspace_trusted",
+    "config.api_key_helper", "config.workspace_trusted", "config.claude_json_problem",
     "gateway.base_url", "gateway.custom", "gateway.base_url_source", "gateway.scheme",
     "gateway.host", "gateway.port", "gateway.path", "gateway.url_error", "gateway.url_suggestion",
     "auth.token", "auth.api_key", "auth.oauth_token", "auth.custom_headers", "auth.headers",
@@ -197,8 +200,9 @@ def settings(ctx: ProbeContext) -> Facts:
     facts.update(provider_facts(eff))
     mode = facts["provider.mode"]
 
-    trusted = _helper_trusted(ctx)
+    trusted, unreadable = _helper_trusted(ctx)
     facts["config.workspace_trusted"] = trusted
+    facts["config.claude_json_problem"] = unreadable
     command, helper_layer = merged_key(layers, "apiKeyHelper")
     helper = None
     if isinstance(command, str) and command.strip() and helper_layer is not None:

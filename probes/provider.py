@@ -130,7 +130,9 @@ def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) 
             "profile": profile["name"], "profile_exists": profile["exists"],
             "credentials": creds,
             "skip_auth": truthy(get(skip_var)), "base_url": get(base_var),
-            "region_prefix": prefix, "auth_refresh": "awsAuthRefresh" in _settings_keys(ctx)}
+            "region_prefix": prefix, "auth_refresh": "awsAuthRefresh" in _settings_keys(ctx),
+            # AWS config/credentials files that exist but could not be read (FIFO, device, size)
+            "file_problems": profile.get("file_problems") or []}
 
 
 _ADC_KINDS = {"authorized_user": "gcloud user login (gcloud auth application-default login)",

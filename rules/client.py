@@ -47,6 +47,50 @@ def client_version_not_captured(facts: Facts) -> Finding | None:
                    snippet="gwdoctor scan --observe-client"),))
 
 
+@rule(id="CFG016", name="client-file-unreadable", cause="config.settings_invalid",
+      severity=Severity.WARNING, needs=("config.claude_json_problem",), confidence=0.8,
+      reads=("provider.bedrock",))
+def client_file_unreadable(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A file the client reads at start-up exists but could not be read safely: `~/.claude.json`
+    (workspace trust, onboarding state), or in Bedrock mode the AWS config and credentials
+    files. A FIFO, a device such as `/dev/zero`, a socket, a file over the size cap or JSON
+    nested past 64 levels.
+
+    ## Why it matters
+    gwdoctor does not read such a file (a FIFO blocks, `/dev/zero` never ends), so what it
+    holds (whether this workspace is trusted, which AWS profile and keys apply) is missing from
+    the diagnosis; the client itself may hang or fail on it at start-up. Which, this check
+    cannot tell, so it is a warning that says what was not checked.
+
+    ## Example
+    `~/.claude.json` is a named pipe left by a sync tool; `AWS_CONFIG_FILE=/dev/zero`.
+
+    ## Fix
+    Replace it with the regular file it should be (or unset the variable that points at it).
+
+    ## Fix safety
+    Review: the file holds the client's state; move the odd one aside rather than deleting it.
+    """
+    out = []
+    problems = []
+    claude_json = facts.get("config.claude_json_problem")
+    if isinstance(claude_json, dict):
+        problems.append((claude_json, "workspace trust and the client's own state were not read"))
+    bedrock = facts.get("provider.bedrock")
+    if isinstance(bedrock, dict):
+        for problem in bedrock.get("file_problems") or []:
+            problems.append((problem, "the AWS profile, region and keys in it were not read"))
+    for problem, lost in problems:
+        path = problem.get("path")
+        out.append(Finding(
+            message=f"{path} could not be read safely ({problem.get('problem')}): {lost}",
+            evidence=dict(problem),
+            fixes=(Fix(title="Look at what the path really is", safety="safe",
+                       snippet=f"ls -l '{path}'; file '{path}'"),)))
+    return out
+
+
 @hookimpl
 def gwdoctor_register_rules() -> list:
-    return [client_version_not_captured]
+    return [client_version_not_captured, client_file_unreadable]

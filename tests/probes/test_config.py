@@ -290,3 +290,16 @@ def test_an_unusable_base_url_gets_a_reason_and_a_suggested_fix(
     else:
         assert error in facts["gateway.url_error"]
         assert facts["gateway.url_suggestion"] == suggestion
+
+
+def test_a_claude_json_that_cannot_be_read_safely_is_a_fact_not_a_silent_loss(box: Box) -> None:
+    import os as _os
+
+    facts, _ = box.run()
+    assert facts["config.claude_json_problem"] is None  # absent: nothing to say
+    fifo = box.home / ".claude.json"
+    _os.mkfifo(fifo)
+    facts, _ = box.run()
+    problem = facts["config.claude_json_problem"]
+    assert problem and problem["path"] == str(fifo) and "fifo" in problem["problem"].lower()
+    assert facts["config.workspace_trusted"] is False
