@@ -11,6 +11,7 @@ from typing import Any, Callable
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._gwhttp import target
+from ._io import read_file
 from ._tunnel import connect_tcp, socket_error_status
 
 __all__ = ["connect_gateway", "resolve", "resolve_gateway", "resolve_proxy"]
@@ -64,16 +65,18 @@ def resolve(host: str, timeout: float) -> dict[str, Any]:
         out.update(status="nxdomain", code="ENOTFOUND")
     else:
         out["status"] = "failure"
-        out["code"] = _CODES.get(getattr(exc, "errno", None), type(exc).__name__)
+        errno = getattr(exc, "errno", None)
+        out["code"] = (_CODES.get(errno) if isinstance(errno, int) else None) or type(exc).__name__
     out["error"] = str(exc)[:200]
     return out
 
 
 def _nameservers(ctx: ProbeContext) -> list[str]:
-    try:
-        text = (ctx.root / "etc/resolv.conf").read_text(errors="replace")
-    except OSError:
+    # Bounded (_io): a FIFO or a device planted at resolv.conf is not read.
+    read = read_file(ctx.root / "etc/resolv.conf", "text")
+    if not read.ok:
         return []
+    text = (read.data or b"").decode("utf-8", "replace")
     return [line.split()[1] for line in text.splitlines()
             if line.strip().startswith("nameserver") and len(line.split()) > 1]
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from gwdoctor.probes._io import LIMITS, parse_json, read_file, run_process
 
 from ._hostile import gw_env, run_gw
@@ -28,8 +27,6 @@ ALLOWED = {
     # OpenSSL reads the pair itself; client_cert_info first reads both through _io
     # (regular file, 1 MiB) and returns before this call when either is not.
     "_trust.py": {"load_cert_chain": 2},
-    # Owned elsewhere, to move to _io (issue 13 follow-up): /etc/resolv.conf under ctx.root.
-    "dns.py": {"read_text": 1},
 }
 
 
