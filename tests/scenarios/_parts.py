@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 from live._fake_upstream import FakeUpstream, Recorded, _Handler
 from live._squid import LIBEXEC, SQUID, Squid
@@ -242,17 +244,22 @@ SCENARIO_GATEWAY_MODES.update({
 # Each mode answers the client's model request with the status and body a user reported; /v1/models
 # lists the models the client sends, so only the reported answer differs from a working gateway.
 
-_CLIENT_MODELS = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+def _client_models() -> tuple[str, ...]:
+    """What the pinned client sends for its default and alias models, captured from it
+    (live/_client_truth.py): the lab never takes these names from knowledge/."""
+    from live._client_truth import client_models
+
+    return tuple(dict.fromkeys(client_models().values()))
 
 
 def _canned(status: int, body: bytes | str | dict, ctype: str = "application/json",
-            when: "Callable[[dict], bool] | None" = None, headers: tuple = ()) -> type:
+            when: Callable[[dict], bool] | None = None, headers: tuple = ()) -> type:
     """A gateway that answers POST /v1/messages with ``status``/``body`` (when ``when(request
     body)`` holds, else as the fake normally does) and lists the client's models."""
 
     class _Canned(_Handler):
         def _route(self, method: str) -> None:
-            self.fake.models = _CLIENT_MODELS
+            self.fake.models = _client_models()
             if method == "POST" and self.path.split("?", 1)[0] == "/v1/messages":
                 request = self._body() or {}
                 self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), request))
@@ -278,7 +285,7 @@ class _BodyLimitHandler(_Handler):
     LIMIT = 32 * 1024
 
     def _route(self, method: str) -> None:
-        self.fake.models = _CLIENT_MODELS
+        self.fake.models = _client_models()
         length = int(self.headers.get("content-length") or 0)
         if method == "POST" and length > self.LIMIT:
             self.rfile.read(length)
