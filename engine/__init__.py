@@ -32,8 +32,21 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:
     from .hookspecs import hookimpl
-    from .model import (Facts, Finding, Fix, Options, Probe, ProbeContext, ProbeSkipped, Rule,
-                        Severity, Vault, describe_secret, probe, rule)
+    from .model import (
+        Facts,
+        Finding,
+        Fix,
+        Options,
+        Probe,
+        ProbeContext,
+        ProbeSkipped,
+        Rule,
+        Severity,
+        Vault,
+        describe_secret,
+        probe,
+        rule,
+    )
 
 
 def __getattr__(name: str) -> object:

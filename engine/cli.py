@@ -11,8 +11,14 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .cli_input import (BUDGET_RANGE, TIMEOUT_RANGE, FiniteFloat, check_only, env_timeout,
-                        reopen_closed_std_streams)
+from .cli_input import (
+    BUDGET_RANGE,
+    TIMEOUT_RANGE,
+    FiniteFloat,
+    check_only,
+    env_timeout,
+    reopen_closed_std_streams,
+)
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
 FAIL_ON = ("critical", "error", "warning", "info", "never")
@@ -298,6 +304,7 @@ from . import cli_info  # noqa: E402  registers rules/explain/graph/schema on `m
 
 cli_info.register(main)
 from . import cli_setup  # noqa: E402
+
 cli_setup.register(main)
 
 

@@ -60,7 +60,8 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
       proxy           client behind a corporate proxy (--proxy-url, --gateway URL, --ca)
       bedrock/vertex  client talking to Amazon Bedrock / Vertex AI directly
     """
-    from gwdoctor.knowledge.setup import SetupError, generate as build, listing
+    from gwdoctor.knowledge.setup import SetupError, listing
+    from gwdoctor.knowledge.setup import generate as build
 
     if kind == "proxy":
         opts["gateway_url"], opts["gateway"] = opts.pop("gateway", None), None

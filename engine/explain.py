@@ -130,7 +130,7 @@ def parse_signatures(data: Any, name: str, text: str | None = None) -> list[Sign
         validate(data, "signatures", name)
     else:
         _validate_with_lines(data, root, name)
-    lines = [item.start_mark.line + 1 for item in root.value] if _is_seq(root) else []
+    lines = [item.start_mark.line + 1 for item in root.value] if root is not None and _is_seq(root) else []
     out = []
     for index, entry in enumerate(data):
         where = f"{name}:{lines[index]}" if index < len(lines) else f"{name}: entry {index + 1}"

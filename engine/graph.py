@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from .cache import read_json, write_json
 from .knowledge import KnowledgeError, load_yaml_text, validate
 
-
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
     import networkx as nx
 
 

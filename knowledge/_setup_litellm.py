@@ -7,8 +7,16 @@ from typing import Any
 
 from gwdoctor.engine.knowledge import assumed_client_version
 
-from ._setup_data import (CLAUDE_MODELS, SERVED_NAMES, SetupError, claude_defaults, litellm_string,
-                          output_budget, vertex_catalogue, vertex_region_for)
+from ._setup_data import (
+    CLAUDE_MODELS,
+    SERVED_NAMES,
+    SetupError,
+    claude_defaults,
+    litellm_string,
+    output_budget,
+    vertex_catalogue,
+    vertex_region_for,
+)
 from ._setup_render import Setup, Var
 
 __all__ = ["base_url", "litellm_multi", "litellm_vertex"]

@@ -106,7 +106,7 @@ def sso_cache_expiry(profile: dict[str, Any], home: Path) -> str | None:
         return None
     path = home / ".aws" / "sso" / "cache" / f"{hashlib.sha1(seed.encode()).hexdigest()}.json"
     read = read_file(path, "credentials")
-    data, _problem = parse_json(read.data) if read.ok else (None, read.problem)
+    data, _problem = parse_json(read.data or b"") if read.ok else (None, read.problem)
     value = data.get("expiresAt") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
 

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 
 from gwdoctor.engine import describe_secret
 
-from ._route import redact_url  # one redaction for every URL (an unencoded '#' in a password leaked here)
+from ._route import (
+    redact_url,  # one redaction for every URL (an unencoded '#' in a password leaked here)
+)
 from ._settings import truthy
 
 __all__ = ["auth_facts", "env_fact", "gateway_facts", "is_secret", "model_facts",

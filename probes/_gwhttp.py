@@ -10,13 +10,12 @@ import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from ._lazy import httpx  # imported on first use
-
 from gwdoctor.engine import ProbeContext, ProbeSkipped
 
 from ._effective import split_custom_headers
 from ._envelope import excerpt, parse_error
 from ._http import classify_transport_error, read_capped_info
+from ._lazy import httpx  # imported on first use
 from ._netenv import env_source, env_value, repo_chosen_untrusted, repo_tls_settings
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "provider_routed", "target", "client_headers", "credential_names",

@@ -34,10 +34,9 @@ import socket
 import ssl
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from ._lazy import httpx  # imported on first use
-
 from gwdoctor.engine import ProbeContext
 
+from ._lazy import httpx  # imported on first use
 from ._trust import client_ssl_context
 
 __all__ = ["DEFAULT_BODY_LIMIT", "classify_transport_error", "client_for", "proxy_url_for_httpx",

@@ -365,9 +365,9 @@ def parse_litellm_config(path: Path, env: Mapping[str, str], vault: Vault) -> di
     if not isinstance(data, dict):
         facts["gateway_config.error"] = _error("top level is not a mapping of settings", 1, 1)
         return facts
-    models, problem = _models(data, nodes)
+    models, model_problem = _models(data, nodes)
     facts.update({
-        "gateway_config.error": problem,
+        "gateway_config.error": model_problem,
         "gateway_config.models": models,
         "gateway_config.env_refs": _env_refs(nodes, env),
         "gateway_config.master_key": _master_key(data, nodes, env, vault),

@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 
@@ -63,7 +63,8 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 
 def anthropic_stream(model: str, text: str = TEXT) -> list[bytes]:
     """A complete Messages event stream (what api.anthropic.com sends, shortened)."""
-    msg = {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant",
+    msg: dict[str, Any] = {
+           "id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant",
            "model": model, "content": [], "stop_reason": None, "stop_sequence": None,
            "usage": {"input_tokens": 1, "output_tokens": 1}}
     return [

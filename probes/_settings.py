@@ -164,9 +164,9 @@ def load_layer(layer: str, path: Path) -> Layer:
         return _invalid(out, str(exc)[:200])
     if json_depth(data) > MAX_JSON_DEPTH:
         return _invalid(out, f"nested more than {MAX_JSON_DEPTH} levels deep")
-    problem = _check_types(data)
-    if problem:
-        return _invalid(out, problem)
+    type_problem = _check_types(data)
+    if type_problem:
+        return _invalid(out, type_problem)
     out.valid, out.data = True, data
     return out
 

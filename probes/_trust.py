@@ -13,8 +13,8 @@ import errno
 import functools
 import os
 import re
-import stat
 import ssl
+import stat
 import threading
 import warnings
 import weakref
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import certifi
-
 from gwdoctor.engine import ProbeContext
 
 from ._io import file_type, read_file
@@ -353,7 +352,7 @@ def _build_ssl_context(ctx: ProbeContext, trust: Trust) -> ssl.SSLContext:
     info = client_cert_info(ctx)
     if info and info["loadable"]:
         key = env_value(ctx, "CLAUDE_CODE_CLIENT_KEY")
-        context.load_cert_chain(str(_resolve(ctx, info["cert_path"])),  # noqa: see _no_prompt
+        context.load_cert_chain(str(_resolve(ctx, info["cert_path"])),  # see _no_prompt
                                 str(_resolve(ctx, key)) if key else None,
                                 password=_no_prompt(env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")))
     return context

@@ -13,7 +13,8 @@ from typing import Any
 
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
-from ._lazy import hashes, x509, x509_oid, x509_verification as verification  # first use
+from ._lazy import hashes, x509, x509_oid  # first use
+from ._lazy import x509_verification as verification
 
 __all__ = ["chain_incomplete", "describe", "expired", "hostname_matches", "inspection_vendor",
            "is_self_signed", "verify_chain"]
@@ -115,7 +116,7 @@ def _anchor(chain: list[x509.Certificate], store: list[x509.Certificate]) -> tup
         except ValueError:  # a subject cryptography cannot parse: it can anchor nothing
             continue
     current, presented = chain[0], chain[1:]
-    for depth in range(12):
+    for _depth in range(12):
         if current in members:
             return True, None, current
         anchor = next((s for s in by_subject.get(current.issuer, ()) if _issued_by(current, s)), None)

@@ -11,7 +11,15 @@ from typing import Any
 
 from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
 
-from ._gwhttp import base_url, client_headers, credentials_withheld, gate, get, provider_routed, secrets
+from ._gwhttp import (
+    base_url,
+    client_headers,
+    credentials_withheld,
+    gate,
+    get,
+    provider_routed,
+    secrets,
+)
 from ._http import client_for
 
 __all__ = ["gateway_models", "parse_models"]
@@ -36,7 +44,7 @@ def parse_models(body: bytes | None) -> tuple[list[str] | None, dict[str, int]]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
-        name = item.get("source_model") if isinstance(item.get("source_model"), str) else item["id"]
+        name = str(item["source_model"] if isinstance(item.get("source_model"), str) else item["id"])
         ids.append(name)
         limit = item.get("max_output_tokens", item.get("max_tokens"))
         if isinstance(limit, int) and limit > 0:

@@ -157,10 +157,10 @@ def _helper_trusted(ctx: ProbeContext) -> tuple[bool, dict[str, str] | None]:
     # deep nesting raised RecursionError inside the probe.
     path = ctx.home / ".claude.json"
     read = read_file(path, "claude_json")
-    data, problem = parse_json(read.data) if read.ok else (None, read.problem)
+    data, problem = parse_json(read.data or b"") if read.ok else (None, read.problem)
     unreadable = None if read.missing or not problem else {"path": str(path), "problem": str(problem)}
     try:
-        return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"]), unreadable
+        return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"]), unreadable  # type: ignore[index]
     except (KeyError, TypeError):
         return False, unreadable
 

@@ -15,13 +15,12 @@ import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from ._lazy import httpx  # imported on first use
-
 from gwdoctor.engine import ProbeContext, hookimpl, probe
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
 from ._gwhttp import client_headers, gate, get, provider_routed, secrets, target, user_agent
 from ._http import client_for
+from ._lazy import httpx  # imported on first use
 
 __all__ = ["detect_kind", "gateway_http", "gateways"]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._lazy import httpx  # imported on first use
-
 from gwdoctor.engine import ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._envelope import excerpt, looks_like_html, parse_error
 from ._gwhttp import base_url, client_headers, gate, secrets
-from ._netenv import behaviour
 from ._http import classify_transport_error, client_for, read_capped
+from ._lazy import httpx  # imported on first use
+from ._netenv import behaviour
 from ._sse import read_sse
 
 __all__ = ["check_model", "model_messages"]

@@ -14,17 +14,22 @@ import json
 import time
 from typing import Any
 
-from ._lazy import httpx  # imported on first use
-
 from gwdoctor.engine import ProbeContext, ProbeSkipped, probe
 
 from ._cloud import profile_keys
 from ._envelope import excerpt
 from ._gwhttp import client_headers, credentials_withheld, gate, parse_custom_headers, secrets
 from ._http import classify_transport_error, client_for, read_capped
+from ._lazy import httpx  # imported on first use
 from ._netenv import env_value
 from ._provider_route import vertex_region_var
-from ._provider_wire import classify, eventstream_events, provider_error, request_body, sigv4_headers
+from ._provider_wire import (
+    classify,
+    eventstream_events,
+    provider_error,
+    request_body,
+    sigv4_headers,
+)
 from ._sse import read_sse
 
 __all__ = ["provider_models"]

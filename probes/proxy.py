@@ -10,8 +10,16 @@ from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._gwhttp import target as route_goal
 from ._netenv import behaviour, env_source, env_value, repo_chosen_untrusted
-from ._route import (ALL_VARS, NO_PROXY_VARS, PROXY_VARS, no_proxy_match, redact_url, select_proxy,
-                     split_proxy_url, url_problems)
+from ._route import (
+    ALL_VARS,
+    NO_PROXY_VARS,
+    PROXY_VARS,
+    no_proxy_match,
+    redact_url,
+    select_proxy,
+    split_proxy_url,
+    url_problems,
+)
 from ._trust import client_ssl_context
 from ._tunnel import basic_credentials, connect_tcp, proxy_exchange, socket_error_status
 
@@ -49,6 +57,7 @@ def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
         route["reason"] = (f"{var} is set to an empty string: it masks the variables after it "
                            "and the client connects directly")
         return route
+    url = str(url)
     parts = split_proxy_url(url)
     route.update(url=redact_url(url if "://" in url else "http://" + url), scheme=parts["scheme"],
                  host=parts["host"], port=parts["port"], has_username=bool(parts["user"]),
@@ -83,7 +92,7 @@ def proxy_route(ctx: ProbeContext) -> Facts:
     if not _shp(ctx)[1]:
         raise ProbeSkipped("the gateway URL has no host")
     values = {v: env_value(ctx, v) for v in ALL_VARS}
-    variables = {}
+    variables: dict[str, dict[str, Any]] = {}
     for var, value in values.items():
         if value is not None:
             variables[var] = {"value": redact_url(value), "source": env_source(ctx, var)}
@@ -167,7 +176,7 @@ def proxy_connect(ctx: ProbeContext) -> Facts:
         result.update(status=reply.status, error=reply.error, body_title=reply.title,
                       authenticate=_schemes(reply.header("proxy-authenticate")),
                       error_header=squid[0] if squid else None,
-                      server=(reply.header("server") or [None])[0])
+                      server=next(iter(reply.header("server") or []), None))
         result["from_proxy"] = (method == "CONNECT" or reply.status == 407 or bool(squid)
                                 or bool(result["authenticate"]))
     result["duration_ms"] = int((time.monotonic() - started) * 1000)

@@ -15,8 +15,14 @@ from ._lazy import x509  # imported on first use
 from ._netenv import env_value
 from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust, quiet_serial_warning
 from ._tunnel import TunnelError, open_route
-from ._x509 import (chain_incomplete, describe, expired, hostname_matches, inspection_vendor,
-                    verify_chain)
+from ._x509 import (
+    chain_incomplete,
+    describe,
+    expired,
+    hostname_matches,
+    inspection_vendor,
+    verify_chain,
+)
 
 __all__ = ["tls_config", "tls_gateway", "tls_scheme", "handshake"]
 

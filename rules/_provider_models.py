@@ -6,7 +6,6 @@ from typing import Any, Iterator
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
 
-
 __all__ = ["MODEL_RULES"]
 
 ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",

@@ -76,7 +76,7 @@ def provider_route_not_found(facts: Facts) -> Finding | None:
                  snippet=f"export {var}={shq(hint['base_url'])}")] if hint else [
         Fix(title="Find the gateway's pass-through prefix", safety="safe",
             snippet=f"curl -si -X POST {shq(checks[0]['url'])} -d '{{}}' | head -5")]
-    return Finding(message=(f"The {_NAMES.get(route.get('mode'), 'provider')} route under {route.get('base_url')} "
+    return Finding(message=(f"The {_NAMES.get(str(route.get('mode')), 'provider')} route under {route.get('base_url')} "
                             f"is not found ({_said(checks[0])}){where}"),
                    evidence={"checks": checks, "provider.route_check": around, "route.base_url": route.get("base_url")},
                    fixes=tuple(fixes))
@@ -117,7 +117,7 @@ def gateway_lacks_provider_passthrough(facts: Facts) -> Finding | None:
     origin = f"{parts.scheme}://{parts.netloc}"
     use = "CLAUDE_CODE_USE_BEDROCK" if route.get("mode") == "bedrock" else "CLAUDE_CODE_USE_VERTEX"
     return Finding(
-        message=(f"The gateway at {origin} has no {_NAMES.get(route.get('mode'), 'provider')} pass-through "
+        message=(f"The gateway at {origin} has no {_NAMES.get(str(route.get('mode')), 'provider')} pass-through "
                  f"({_said(checks[0])}) but serves the Anthropic Messages API (POST /v1/messages: "
                  f"{around.get('anthropic_route')})"),
         evidence={"checks": checks, "provider.route_check": around},
@@ -324,7 +324,7 @@ def provider_credentials_rejected(facts: Facts) -> Finding | None:
                   snippet="gcloud auth application-default login")
     severity = Severity.ERROR if any("main" in (c.get("roles") or []) for c in bad) else Severity.WARNING
     return Finding(message=f"{who[0].upper() + who[1:]} rejects the credentials "
-                           f"on the {_NAMES.get(route.get('mode'), 'provider')} route ({_said(first)})",
+                           f"on the {_NAMES.get(str(route.get('mode')), 'provider')} route ({_said(first)})",
                    evidence={"checks": bad, "route.skip_auth": route.get("skip_auth"), "route.auth": route.get("auth")},
                    fixes=(fix,), severity=severity)
 

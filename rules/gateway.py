@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
 from ._gw import base_url_fix, checks
-from ._providers import route_endpoint
 from ._gw_http import (
     beta_header_rejected,
     count_tokens_unsupported,
@@ -17,6 +16,7 @@ from ._gw_http import (
     stream_broken_or_buffered,
     upstream_provider_failed,
 )
+from ._providers import route_endpoint
 
 
 def _transport(facts: Facts) -> str | None:

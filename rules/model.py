@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
 
-from ._gw import ROLE_VARS, checks, env_fix, faults_of, first_line, served_alternative, served_ids, serves
+from ._gw import (
+    ROLE_VARS,
+    checks,
+    env_fix,
+    faults_of,
+    first_line,
+    served_alternative,
+    served_ids,
+    serves,
+)
 
 BACKGROUND = ("haiku", "background")
 DEFAULT_MAX_OUTPUT = 32000  # the client's max_tokens for ids it does not recognise (docs: env-vars)
@@ -55,7 +64,7 @@ def _provider_entry(facts: Facts, model: str) -> dict[str, Any] | None:
     entries = [e for e in facts.get("gateway_config.models") or [] if isinstance(e, dict)]
     fam = next((f for f in ("opus", "sonnet", "haiku") if f in model), None)
     same = [e for e in entries if fam and fam in str(e.get("model_name", ""))]
-    return (same or entries or [None])[0]
+    return (same or entries)[0] if (same or entries) else None
 
 
 def _litellm_entry(facts: Facts, model: str) -> str:
@@ -423,7 +432,7 @@ def legacy_model_remapped(facts: Facts) -> list[Finding]:
     for e in facts["model.requested"] or []:
         if not isinstance(e, dict) or not e.get("remapped"):
             continue
-        legacy_served = bool(ids) and serves(ids, e["configured"]) and not serves(ids, e["sent"])
+        legacy_served = bool(ids) and serves(ids or [], e["configured"]) and not serves(ids or [], e["sent"])
         out.append(Finding(
             message=f"The client sends {e['sent']} for the configured {e['configured']} ({e.get('role')})"
                     + ("; the gateway serves only the configured id" if legacy_served else ""),

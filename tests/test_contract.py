@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gwdoctor.engine
 import pytest
 import yaml
-
-import gwdoctor.engine
 from gwdoctor.engine import hookspecs
 from gwdoctor.engine.docs import write_docs
 from gwdoctor.engine.model import Rule, Severity

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from gwdoctor.engine.declarative import MISSING, evaluate_condition, load_rules, lookup, parse_rules
 from gwdoctor.engine.knowledge import KnowledgeError
 from gwdoctor.engine.model import Severity

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from gwdoctor.engine.explain import Explanation, explain_text, load_signatures, parse_signatures
 from gwdoctor.engine.knowledge import KnowledgeError
 from gwdoctor.engine.registry import builtin_rules

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gwdoctor.engine.docs import fact_catalogue, write_fact_index
 from gwdoctor.engine.knowledge import builtin_dir
 from gwdoctor.engine.model import Options

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from gwdoctor.engine.explain import describe_parts, explain_text, load_faults, load_signatures, scan_hint
+from gwdoctor.engine.explain import (
+    describe_parts,
+    explain_text,
+    load_faults,
+    load_signatures,
+    scan_hint,
+)
 from gwdoctor.engine.registry import builtin_rules
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,6 @@ import re
 
 import pytest
 import yaml
-
 from gwdoctor.engine.knowledge import captured_versions, client_behaviour, parse_version
 from gwdoctor.knowledge.setup import generate
 from gwdoctor.probes._effective import retired_on

@@ -9,7 +9,6 @@ report` with the exit code the contract gives.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

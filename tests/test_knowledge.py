@@ -10,7 +10,6 @@ import jsonschema
 import networkx as nx
 import pytest
 import yaml
-
 from gwdoctor.engine.explain import load_signatures
 from gwdoctor.engine.model import AREAS
 from gwdoctor.engine.registry import builtin_rules

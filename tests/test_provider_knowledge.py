@@ -9,11 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-
 from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes import _provider_ids
-from gwdoctor.rules import _providers
 from gwdoctor.probes.provider import ids_facts
+from gwdoctor.rules import _providers
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from gwdoctor.engine.cli import main
 from gwdoctor.knowledge import setup as gen
 from gwdoctor.knowledge._setup_data import ENTERPRISE, SERVED_NAMES, gateway_knowledge

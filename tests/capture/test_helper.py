@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
 from _capture import Capture, Case, predict, warm
 
 KEY = "sk-helper-key-1"

@@ -13,10 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from _capture import CLIENTS, TOKEN, Capture, Case, predict
 from gwdoctor.probes._recorder import Recorder
-
 
 
 def _interactive(version: str, env_extra: dict[str, str]) -> tuple[list[str | None], str, Capture]:

@@ -16,13 +16,18 @@ from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
-
-from _capture import (Capture, Case, predict, predict_live, predicted_model, predicted_retirement,
-                      retirement_said)
+from _capture import (
+    Capture,
+    Case,
+    predict,
+    predict_live,
+    predicted_model,
+    predicted_retirement,
+    retirement_said,
+)
+from gwdoctor.engine.knowledge import merge_behaviour, parse_version
 from test_requests import SAME
 from test_routes import went_through_proxy
-
-from gwdoctor.engine.knowledge import merge_behaviour, parse_version
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = yaml.safe_load((REPO / "knowledge/client.yaml").read_text())

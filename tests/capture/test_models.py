@@ -6,9 +6,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
-from _capture import (Capture, Case, predict, predicted_model, predicted_retirement,
-                      retirement_said, warm)
+from _capture import (
+    Capture,
+    Case,
+    predict,
+    predicted_model,
+    predicted_retirement,
+    retirement_said,
+    warm,
+)
 
 S, M = "default_models", "default_main_alias"
 CASES = [

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _capture import CLIENTS
-
 from gwdoctor.engine.knowledge import client_behaviour
 from gwdoctor.engine.model import Options
 from gwdoctor.engine.scan import ScanRequest, run_scan

@@ -8,7 +8,6 @@ from typing import Any, Callable, Mapping
 from urllib.parse import unquote
 
 import pytest
-
 from _capture import Capture, Case, predict, warm
 
 BEDROCK = {"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": "us-east-1",

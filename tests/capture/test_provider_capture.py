@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from gwdoctor.probes._recorder import Recorder
 
 REPO = Path(__file__).resolve().parents[2]

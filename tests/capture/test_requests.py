@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-
 from _capture import Capture, Case, predict_live, warm
 
 WIRE = ("beta_headers", "messages_path", "user_agent_print_mode")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-
 from _capture import Capture, Case, predict, warm
 
 P = {"HTTPS_PROXY": "{proxy}"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
 from _capture import Capture, Case, predict_live, warm
 
 T = {"tls": "valid", "base_host": "localhost"}

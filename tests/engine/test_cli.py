@@ -95,8 +95,10 @@ def test_facts_then_replay_reproduces_findings(tmp_path, home):
                           env=dict(env)).stdout)
     replay = json.loads(run(["scan", "--facts", str(bundle), "--format", "json",
                              "--fail-on", "never"], env={"HOME": str(home)}).stdout)
-    strip = lambda r: [{k: f[k] for k in ("rank", "rule_id", "message", "caused_by", "fixes")}
-                       for f in r["findings"]]
+    def strip(r: dict) -> list:
+        return [{k: f[k] for k in ("rank", "rule_id", "message", "caused_by", "fixes")}
+                for f in r["findings"]]
+
     assert strip(replay) == strip(live)
     assert replay["mode"] == "replay" and live["mode"] == "live"
     assert replay["verdict"] == live["verdict"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gwdoctor.engine import Finding, Severity, rule
 from gwdoctor.engine.evaluate import evaluate
 from gwdoctor.engine.graph import GraphIndex, build_graph

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gwdoctor.engine import Finding, Severity, rule
 from gwdoctor.engine.evaluate import evaluate
 from gwdoctor.engine.graph import GraphIndex, build_graph

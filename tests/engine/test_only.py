@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from gwdoctor.engine.model import Probe
 from gwdoctor.engine.plugins import get_plugin_manager
 from gwdoctor.engine.registry import build_registry, with_prerequisites

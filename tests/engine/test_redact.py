@@ -9,7 +9,6 @@ from typing import Callable
 from urllib.parse import quote, unquote
 
 import pytest
-
 from gwdoctor.engine.model import Options
 from gwdoctor.engine.redact import scrub, secret_values
 from gwdoctor.engine.scan import ScanRequest, run_scan

@@ -9,7 +9,6 @@ import zlib
 
 import httpx
 import pytest
-
 from gwdoctor.probes._bounded import MAX_BODY, BodyTooLarge, bounded  # noqa: I001
 
 DOC = {"data": [{"id": f"claude-model-{i}"} for i in range(50)]}

@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from gwdoctor.engine.redact import scrub, secret_values
 
 from ._hostile import json_error, respond, serve

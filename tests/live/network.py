@@ -8,7 +8,15 @@ from typing import Iterator
 import pytest
 
 from ._squid import BUMP_CA_NAME, Squid, start_squid
-from ._tls import LoopbackServer, Pki, closed_port, make_pki, plain_http_handler, tarpit_handler, tls_handler
+from ._tls import (
+    LoopbackServer,
+    Pki,
+    closed_port,
+    make_pki,
+    plain_http_handler,
+    tarpit_handler,
+    tls_handler,
+)
 
 __all__ = ["BUMP_CA_NAME", "PROXY_PASSWORD", "PROXY_USER", "UNRESOLVABLE_HOST", "closed_port_number",
            "net_pki", "plain_http_server", "squid", "tarpit_server", "tls_servers", "unresolvable_host"]

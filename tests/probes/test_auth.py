@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-
 from gwdoctor.engine import ProbeSkipped
 from gwdoctor.probes.auth import gateway_models, parse_models
 from live._ctx import fire, gateway_ctx

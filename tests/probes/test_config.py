@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
+from _box import CANARY, CLAUDE, Box
 from gwdoctor.engine import Options, ProbeContext
 from gwdoctor.probes.config import client_version, parse_version_output
-
-from _box import CANARY, CLAUDE, Box
 
 
 def test_precedence_shell_user_project_local_managed_dropins(box: Box) -> None:

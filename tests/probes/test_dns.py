@@ -6,7 +6,6 @@ import socket
 import time
 
 import pytest
-
 from gwdoctor.engine import ProbeSkipped
 from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes import dns as dns_probes

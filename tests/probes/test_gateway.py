@@ -7,7 +7,6 @@ import socket
 
 import httpx
 import pytest
-
 from gwdoctor.engine import ProbeSkipped
 from gwdoctor.probes._envelope import parse_error, scrub
 from gwdoctor.probes.gateway import detect_kind, gateway_http, gateways

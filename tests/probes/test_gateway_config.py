@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from gwdoctor.engine import Options, ProbeContext, ProbeSkipped
 from gwdoctor.probes.config import gateway_config_litellm
 

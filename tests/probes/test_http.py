@@ -7,9 +7,13 @@ import time
 
 import httpx
 import pytest
-
-from gwdoctor.probes._http import (classify_transport_error, client_for, proxy_url_for_httpx,
-                                   read_capped, read_capped_info)
+from gwdoctor.probes._http import (
+    classify_transport_error,
+    client_for,
+    proxy_url_for_httpx,
+    read_capped,
+    read_capped_info,
+)
 from live._netctx import net_ctx
 
 

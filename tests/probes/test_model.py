@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-
 from gwdoctor.engine import ProbeSkipped
 from gwdoctor.probes.model import model_messages
 from live._ctx import fire, gateway_ctx

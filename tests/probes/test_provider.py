@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from gwdoctor.engine import Options, ProbeContext
 from gwdoctor.probes.config import client_version, settings
 from gwdoctor.probes.provider import cloud

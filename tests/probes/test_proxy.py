@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes._route import no_proxy_match, redact_url
 from gwdoctor.probes._tunnel import basic_credentials

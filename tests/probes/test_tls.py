@@ -9,10 +9,9 @@ from pathlib import Path
 import certifi
 import httpx
 import pytest
-
 from gwdoctor.engine.registry import builtin_rules
-from gwdoctor.probes._trust import load_cert_file
 from gwdoctor.probes._http import classify_transport_error, client_for
+from gwdoctor.probes._trust import load_cert_file
 from gwdoctor.probes._x509 import inspection_vendor
 from gwdoctor.probes.tls import tls_config, tls_gateway, tls_scheme
 from live._netctx import net_ctx
@@ -233,7 +232,6 @@ def test_a_store_certificate_with_an_unparsable_subject_does_not_fail_the_verdic
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.name import _ASN1Type
     from cryptography.x509.oid import NameOID
-
     from gwdoctor.probes._x509 import verify_chain
 
     def make(subject, issuer, key, signer, ca=True, san=None):

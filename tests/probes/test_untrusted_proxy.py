@@ -9,7 +9,6 @@ import threading
 from typing import Any, Iterator
 
 import pytest
-
 from _box import Box
 from gwdoctor.engine import ProbeContext
 from gwdoctor.probes._gwhttp import client_headers, withheld_because

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from _box import Box
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-from _box import Box
 from gwdoctor.engine import ProbeContext
 from gwdoctor.engine.registry import builtin_rules
 from gwdoctor.probes._gwhttp import client_headers, withheld_because

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from gwdoctor.knowledge import setup as gen
 from gwdoctor.knowledge._setup_validate import validate_files
 

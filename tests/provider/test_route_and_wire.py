@@ -9,9 +9,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
-from gwdoctor.probes._provider_route import (bedrock_host, provider_route, vertex_host, vertex_region_var)
-from gwdoctor.probes._provider_wire import classify, eventstream_events, provider_error, sigv4_headers
+from gwdoctor.probes._provider_route import (
+    bedrock_host,
+    provider_route,
+    vertex_host,
+    vertex_region_var,
+)
+from gwdoctor.probes._provider_wire import (
+    classify,
+    eventstream_events,
+    provider_error,
+    sigv4_headers,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests/live"))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-import dataclasses
-
 import pytest
 import yaml
-
 from gwdoctor.engine.model import FactView, Rule, Severity
 from gwdoctor.engine.registry import builtin_rules
 

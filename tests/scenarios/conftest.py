@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-
 from _harness import TlsRelay
 from _parts import SCENARIO_GATEWAY_MODES, start_ntlm_squid, start_scenario_gateway
 from live._squid import Squid

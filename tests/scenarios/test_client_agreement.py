@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _harness import CLAUDE, all_scenarios, isolated, load, materialise, scan
 
 CLIENT_SCENARIOS = [p for p in all_scenarios() if load(p).get("client")]

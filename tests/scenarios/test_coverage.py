@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from _harness import REPO, all_scenarios, load
 
 NOT_PRODUCIBLE = {

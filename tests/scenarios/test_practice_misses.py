@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _harness import SCENARIOS, load, materialise, scan
 from test_client_agreement import ANSWER, run_client
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _harness import all_scenarios, load, materialise, scan
 from gwdoctor.engine.docs import fact_catalogue
 from gwdoctor.engine.knowledge import builtin_dir
