@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,6 @@ CASE_KEYS = {"facts", "expect", "severity", "message_contains", "fix_contains", 
 FILE_KEYS = {"rule", "facts", "cases"}
 
 
-# Reads found in rules whose files another change owns (the provider-mode work): each id maps to
-# the facts its rule reads without declaring them. The owner adds them to the rule's `reads=`;
-# then the entry goes (test_pending_reads_are_still_pending fails until it does). Only shrinks.
-PENDING_READS: dict[str, tuple[str, ...]] = {}
 
 
 def with_faults(facts: dict[str, Any]) -> dict[str, Any]:
@@ -47,10 +42,6 @@ def _rules() -> dict[str, Rule]:
     return {r.id: r for r in builtin_rules()}
 
 
-def _as_declared(rule: Rule) -> Rule:
-    """The rule with its pending reads declared, so its cases test behaviour meanwhile."""
-    extra = PENDING_READS.get(rule.id, ())
-    return dataclasses.replace(rule, reads=(*rule.reads, *extra)) if extra else rule
 
 
 def _load_cases() -> list[Any]:
@@ -90,7 +81,7 @@ def test_every_case_file_has_a_firing_and_a_quiet_case() -> None:
 def test_rule_case(rule_id: str, base: dict, name: str, case: dict) -> None:
     unknown = set(case) - CASE_KEYS
     assert not unknown, f"unknown case keys {sorted(unknown)}"
-    rule = _as_declared(_rules()[rule_id])
+    rule = _rules()[rule_id]
     facts = with_faults({**base, **(case.get("facts") or {})})
     missing = [k for k in rule.needs if k not in facts]
     assert not missing, f"case lacks needed facts {missing}"
@@ -148,14 +139,7 @@ def _undeclared_reads(rule: Rule) -> set[str]:
 
 @pytest.mark.parametrize("rule", builtin_rules(), ids=lambda r: r.id)
 def test_rule_reads_only_declared_facts(rule: Rule) -> None:
-    undeclared = _undeclared_reads(_as_declared(rule))
+    undeclared = _undeclared_reads(rule)
     assert not undeclared, (f"{rule.id} reads {sorted(undeclared)} without declaring them: "
                             f"add them to its needs (must be present) or reads (used when present)")
-
-
-@pytest.mark.parametrize("rule_id", sorted(PENDING_READS))
-def test_pending_reads_are_still_pending(rule_id: str) -> None:
-    rule = _rules()[rule_id]
-    assert _undeclared_reads(rule) == set(PENDING_READS[rule_id]), (
-        f"{rule_id} now declares its reads: shrink PENDING_READS")
 
