@@ -139,13 +139,16 @@ def _parse(raw: bytes, headers: Any) -> Any:
         return None
 
 
-class _RecordingHandler(BaseHTTPRequestHandler):
+class _QuietHandler(BaseHTTPRequestHandler):
     owner: Recorder
     protocol_version = "HTTP/1.1"
-    server_version = "gwdoctor-recorder"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+
+class _RecordingHandler(_QuietHandler):
+    server_version = "gwdoctor-recorder"
 
     def _handle(self) -> None:
         raw = _read_body(self)
@@ -170,6 +173,8 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 class Recorder:
     """``with Recorder() as rec: …  rec.url, rec.exchanges``."""
 
+    _handler: type[_QuietHandler] = _RecordingHandler
+
     def __init__(self, responder: Responder | None = None,
                  tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.responder, self.tls, self.host = responder, tls, host
@@ -191,12 +196,12 @@ class Recorder:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> Recorder:
-        handler = type("Handler", (_RecordingHandler,), {"owner": self})
+        handler = type("Handler", (self._handler,), {"owner": self})
         self._server = _Server((self.host, 0), handler)
         if self.tls is not None:
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="gwdoctor-recorder").start()
+                         daemon=True, name=f"gwdoctor-{type(self).__name__}").start()
         return self
 
     def stop(self) -> None:
@@ -234,13 +239,8 @@ def _relay(a: socket.socket, b: socket.socket, limit: float = 120.0) -> None:
                 pass
 
 
-class _ProxyHandler(BaseHTTPRequestHandler):
-    owner: RecordingProxy
-    protocol_version = "HTTP/1.1"
+class _ProxyHandler(_QuietHandler):
     server_version = "gwdoctor-recording-proxy"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
     def _record(self, via: str, target: str) -> Exchange:
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -296,13 +296,4 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 class RecordingProxy(Recorder):
     """An HTTP proxy that records what goes through it (``exchanges``) and relays to loopback."""
 
-    def start(self) -> RecordingProxy:
-        handler = type("Handler", (_ProxyHandler,), {"owner": self})
-        self._server = _Server((self.host, 0), handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="gwdoctor-recording-proxy").start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    _handler = _ProxyHandler
