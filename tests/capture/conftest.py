@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from _capture import Capture, Case, capture  # noqa: E402
+from _capture import Capture, Case, capture, warm  # noqa: E402
 
 _CACHE: dict[tuple[str, str], Capture] = {}
 _LOCK = threading.Lock()
@@ -35,3 +35,12 @@ def captured(net_pki: Any) -> Callable[[Case, str], Capture]:
         return result
 
     return get
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_module_cases(request: pytest.FixtureRequest) -> None:
+    """A test module's ``CASES`` are captured up front, three client runs at a time, instead of
+    one by one as its tests ask for them."""
+    cases = getattr(request.module, "CASES", None)
+    if cases:
+        warm(request.getfixturevalue("captured"), list(cases))

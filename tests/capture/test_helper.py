@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-from _capture import Capture, Case, predict, warm
+from _capture import Capture, Case, predict
 
 KEY = "sk-helper-key-1"
 H = {"ANTHROPIC_AUTH_TOKEN": None}
@@ -23,10 +23,6 @@ CASES = [
     Case("helper-fails", (), env=H, user_settings={"apiKeyHelper": "echo broken >&2; exit 3"}),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 def client_sent_the_key(cap: Capture) -> bool:

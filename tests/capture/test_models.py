@@ -13,7 +13,6 @@ from _capture import (
     predicted_model,
     predicted_retirement,
     retirement_said,
-    warm,
 )
 
 S, M = "default_models", "default_main_alias"
@@ -59,10 +58,6 @@ CASES = [
     ),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 @pytest.mark.client

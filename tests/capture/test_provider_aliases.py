@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import unquote
 
 import pytest
-from _capture import Capture, Case, predict, warm
+from _capture import Capture, Case, predict
 
 BEDROCK = {"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": "us-east-1",
            "ANTHROPIC_BEDROCK_BASE_URL": "{recorder}/bedrock"}
@@ -33,10 +33,6 @@ CASES = [
     Case("mantle-haiku", ("provider_default_models.mantle",), env=MANTLE, model="haiku", versions=V),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 def sent_model(cap: Capture) -> str | None:

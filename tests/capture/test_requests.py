@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from _capture import Capture, Case, predict_live, warm
+from _capture import Capture, Case, predict_live
 
 WIRE = ("beta_headers", "messages_path", "user_agent_print_mode")
 CASES = [
@@ -23,10 +23,6 @@ CASES = [
 SAME = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-app", "user-agent",
         "x-team", "x-route", "content-type")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 @pytest.mark.client

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from _capture import Capture, Case, predict, warm
+from _capture import Capture, Case, predict
 
 P = {"HTTPS_PROXY": "{proxy}"}
 CASES = [
@@ -26,10 +26,6 @@ CASES = [
          user_settings={"env": {"HTTPS_PROXY": "{proxy}"}}),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 def went_through_proxy(cap: Capture) -> bool:

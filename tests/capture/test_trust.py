@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-from _capture import Capture, Case, predict_live, warm
+from _capture import Capture, Case, predict_live
 
 T = {"tls": "valid", "base_host": "localhost"}
 CASES = [
@@ -22,10 +22,6 @@ CASES = [
     Case("requests-ca-bundle-is-not-the-clients", (), env={"REQUESTS_CA_BUNDLE": "{ca}"}, **T),
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm(captured: Callable[[Case, str], Capture]) -> None:
-    warm(captured, CASES)
 
 
 @pytest.mark.client
