@@ -190,7 +190,7 @@ def _vertex_id(model: str) -> str:
     return re.sub(r"^(claude-[a-z0-9-]+?)-(\d{8})$", r"\1@\2", model)
 
 
-def _today() -> str:
+def today() -> str:
     import datetime
 
     return datetime.date.today().isoformat()
@@ -264,7 +264,7 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
         return {"role": role, "configured": configured, "sent": out, "source": src,
                 "remapped": remapped, "retired_on": (when := retired_on(out, behaviour)),
                 # As of this scan's clock: the client itself says "will be retired" before.
-                "retired": bool(when) and str(when) <= _today()}
+                "retired": bool(when) and str(when) <= today()}
 
     value, layer = settings_model
     if _raw(eff, "ANTHROPIC_MODEL"):

@@ -11,8 +11,8 @@ from typing import Any
 
 from gwdoctor.engine.knowledge import builtin_dir, read_yaml
 
-__all__ = ["bedrock_fix", "bedrock_prefix_for_region", "gcp_region_valid", "providers",
-           "suggest_gcp_region", "vertex_model_for", "vertex_spelling"]
+__all__ = ["bedrock_fix", "bedrock_prefix_for_region", "gcp_region_valid", "provider_neutral",
+           "providers", "suggest_gcp_region", "vertex_model_for", "vertex_spelling"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -76,3 +76,16 @@ def bedrock_fix(model: str, prefix: str) -> str | None:
         return f"{prefix}.anthropic.{match.group(1)}-{match.group(2)}-v1:0" if match.group(2) \
             else f"{prefix}.anthropic.{match.group(1)}"
     return None
+
+
+def provider_neutral(model: str) -> str:
+    """The Anthropic spelling of a model id in any provider's (a LiteLLM ``model`` string too):
+    ``bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`` -> ``claude-sonnet-4-5-20250929``,
+    ``vertex_ai/claude-3-5-haiku@20241022`` -> ``claude-3-5-haiku-20241022``."""
+    base = model.split("/", 1)[-1].lower()
+    for prefix in ("us.", "eu.", "apac.", "global.", "jp.", "au."):
+        base = base.removeprefix(prefix)
+    base = base.removeprefix("anthropic.").replace("@", "-")
+    for suffix in ("-v1:0", "-v2:0", "-v1"):
+        base = base.removesuffix(suffix)
+    return base

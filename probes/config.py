@@ -18,10 +18,19 @@ from gwdoctor.engine.knowledge import (
     parse_version,
 )
 
-from ._effective import auth_facts, env_fact, gateway_facts, model_facts, provider_facts
+from ._effective import (
+    auth_facts,
+    env_fact,
+    gateway_facts,
+    model_facts,
+    provider_facts,
+    retired_on,
+    today,
+)
 from ._helper import run_helper
 from ._io import file_type, parse_json, read_file, run_process
 from ._litellm_config import parse_litellm_config
+from ._provider_ids import provider_neutral
 from ._settings import known_variables, load_layers, merge_env, merged_key
 
 __all__ = ["client_version", "gateway_config_litellm", "parse_version_output", "settings"]
@@ -44,7 +53,7 @@ def _find_claude(ctx: ProbeContext) -> str | None:
 
 @probe(name="client.version",
        provides=("client.version", "client.version_source", "client.behaviour",
-                 "client.behaviour_source", "client.retired_now"))
+                 "client.behaviour_source"))
 def client_version(ctx: ProbeContext) -> Facts:
     """Ask the installed client its version (`claude --version`, 3 s at most), unless
     `--client-version` was given; fall back to the version gwdoctor assumes. Its behaviour comes
@@ -66,16 +75,8 @@ def client_version(ctx: ProbeContext) -> Facts:
             behaviour = {**behaviour, **observed["behaviour"]}
             basis.update({"kind": "observed", "version": version,
                           "detail": f"observed from {binary} against a local recorder"})
-    # Which of the ids this version reports retired are past their date on this machine's clock
-    # (rules are pure: they get the date comparison done).
-    import datetime
-
-    today = datetime.date.today().isoformat()
-    retired_now = {str(k): str(v) for k, v in (behaviour.get("retired_models") or {}).items()
-                   if str(v) <= today}
     return {"client.version": version, "client.version_source": src,
-            "client.behaviour": behaviour, "client.behaviour_source": basis,
-            "client.retired_now": retired_now}
+            "client.behaviour": behaviour, "client.behaviour_source": basis}
 
 
 def behaviour_basis(version: str) -> dict[str, Any]:
@@ -240,7 +241,7 @@ def _login(ctx: ProbeContext, raw: dict[str, Any]) -> dict[str, Any]:
     return {"stored": file_type(path) == "file", "path": str(path), "store": "file"}
 
 
-@probe(name="gateway_config.litellm", provides=(
+@probe(name="gateway_config.litellm", needs=("client.behaviour",), provides=(
     "gateway_config.path", "gateway_config.error", "gateway_config.models",
     "gateway_config.env_refs", "gateway_config.master_key", "gateway_config.misplaced_keys",
     "gateway_config.fallbacks", "gateway_config.aliases", "gateway_config.header_forwarding"))
@@ -251,7 +252,15 @@ def gateway_config_litellm(ctx: ProbeContext) -> Facts:
     path = Path(ctx.options.gateway_config).expanduser()
     if not path.is_absolute():
         path = ctx.cwd / path
-    return parse_litellm_config(path, ctx.env, ctx.vault)
+    facts = parse_litellm_config(path, ctx.env, ctx.vault)
+    # Each upstream id this client version reports retired, past its date on this clock: the
+    # same matching as model.requested's (retired_on), in any provider's spelling.
+    behaviour = ctx.facts.get("client.behaviour") or {}
+    for entry in facts.get("gateway_config.models") or []:
+        upstream = entry.get("model")
+        when = retired_on(provider_neutral(upstream), behaviour) if isinstance(upstream, str) else None
+        entry["retired_on"] = when if when and when <= today() else None
+    return facts
 
 
 @hookimpl

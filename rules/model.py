@@ -283,19 +283,8 @@ def retired_model_in_use(facts: Facts) -> list[Finding]:
     return out
 
 
-def _provider_neutral(model: str) -> str:
-    """``bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`` -> ``claude-sonnet-4-5-20250929``."""
-    base = model.split("/", 1)[-1].lower()
-    for prefix in ("us.", "eu.", "apac.", "global.", "jp.", "au."):
-        base = base.removeprefix(prefix)
-    base = base.removeprefix("anthropic.").replace("@", "-")
-    for suffix in ("-v1:0", "-v2:0", "-v1"):
-        base = base.removesuffix(suffix)
-    return base
-
-
 @rule(id="MDL010", name="gateway-serves-retired-model", cause="model.retired",
-      severity=Severity.WARNING, needs=("gateway_config.models", "client.retired_now"), confidence=0.85,
+      severity=Severity.WARNING, needs=("gateway_config.models",), confidence=0.85,
       reads=("client.version", "gateway_config.path"))
 def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -316,16 +305,10 @@ def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
     ## Fix safety
     Review: a different upstream model changes cost and behaviour.
     """
-    retired = facts.get("client.retired_now") or {}
     out = []
     for entry in facts.get("gateway_config.models") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("model"), str):
-            continue
-        neutral = _provider_neutral(entry["model"])
-        when = next((d for k, d in retired.items()
-                     if neutral == k or (neutral.startswith(k + "-") and
-                                         neutral[len(k) + 1:].isdigit() and len(neutral) - len(k) == 9)
-                     or neutral == f"{k}-latest"), None)
+        # gateway_config.litellm marks each upstream id this version reports retired by now.
+        when = entry.get("retired_on") if isinstance(entry, dict) else None
         if when:
             where = f"{facts.get('gateway_config.path')}:{entry.get('line')}"
             out.append(Finding(

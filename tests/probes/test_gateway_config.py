@@ -180,3 +180,27 @@ def test_alias_bomb_and_deep_nesting_stay_bounded(tmp_path: Path) -> None:
     assert "expand to more than" in error["message"] and error["line"] is not None, error
     deep, _ = _run(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n")
     assert deep["gateway_config.error"] is not None or deep["gateway_config.models"] == []
+
+
+@pytest.mark.parametrize(("upstream", "retired"), [
+    ("anthropic/claude-sonnet-4-5-20250929", "2026-11-30"),
+    ("bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "2026-11-30"),
+    ("vertex_ai/claude-3-5-haiku@20241022", "2026-02-19"),
+    ("vertex_ai/claude-sonnet-4-5@20250929", "2026-11-30"),
+    ("anthropic/claude-sonnet-4-6", None),          # not retired
+    ("anthropic/claude-sonnet-4-20250514", "2026-06-15"),
+])
+def test_upstream_ids_the_client_reports_retired_are_marked(tmp_path, upstream, retired) -> None:
+    """gateway_config.litellm marks retired upstream ids with the same matching as the client's
+    own models (probes/_effective.retired_on), in any provider spelling (MDL010 reads it)."""
+    from gwdoctor.engine import ProbeContext
+    from gwdoctor.engine.knowledge import client_behaviour
+    from gwdoctor.engine.model import Options
+    from gwdoctor.probes.config import gateway_config_litellm
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model_list:\n  - model_name: m\n    litellm_params:\n      model: {upstream}\n")
+    ctx = ProbeContext(env={}, facts={"client.behaviour": client_behaviour("2.1.332")}, home=tmp_path,
+                       cwd=tmp_path, options=Options(gateway_config=str(config)))
+    [entry] = gateway_config_litellm.run(ctx)["gateway_config.models"]
+    assert entry["retired_on"] == retired
