@@ -18,8 +18,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     tuple(f"gwdoctor.probes.{area}" for area in AREAS)
     + ("gwdoctor.probes.faults",)
     + tuple(f"gwdoctor.rules.{area}" for area in AREAS)
-    + ("gwdoctor.rules.client", "gwdoctor.rules.unexplained", "gwdoctor.rules.engine",
-       "gwdoctor.knowledge")
+    + ("gwdoctor.rules.client", "gwdoctor.rules.retired", "gwdoctor.rules.unexplained",
+       "gwdoctor.rules.engine", "gwdoctor.knowledge")
 )
 
 ENTRY_POINT_GROUP = "gwdoctor"
