@@ -15,7 +15,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterator
+
+if TYPE_CHECKING:
+    from tests.live._tls import Pki
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # the live fixtures live under tests/live (no pytest needed)
@@ -73,7 +76,7 @@ def fresh_home(prefix: str = "gwdoctor-bench-home-") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _pki() -> Iterator[object]:
+def _pki() -> Iterator[Pki]:
     from tests.live._tls import make_pki
 
     root = Path(tempfile.mkdtemp(prefix="gwdoctor-bench-pki-"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import statistics
@@ -94,7 +95,7 @@ def bench_ranking(sizes: list[int], runs: int) -> list[Row]:
         t0 = time.perf_counter()
         GraphIndex(index.graph)
         build = time.perf_counter() - t0
-        samples = timed(lambda rules=rules, facts=facts, index=index: evaluate(rules, facts, index), runs)
+        samples = timed(functools.partial(evaluate, rules, facts, index), runs)
         fired = len(evaluate(rules, facts, index).results)
         rows.append(row(f"engine: evaluate+rank {n:,} rules ({fired:,} fire, "
                         f"{index.graph.number_of_edges():,} edges)", samples,

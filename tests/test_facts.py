@@ -18,7 +18,7 @@ from gwdoctor.engine.scan import ScanRequest, run_scan
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = build_registry(get_plugin_manager(load_entrypoints=False, env={}))
 CATALOGUE = fact_catalogue([builtin_dir()])
-JSON_TYPES = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
               "string": str, "array": list, "object": dict}
 
 

@@ -110,8 +110,10 @@ def run_gw(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_chunks: list[bytes] = []
     err_chunks: list[bytes] = []
-    t_out = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
-    t_err = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None    # both are PIPEs
+    t_out = threading.Thread(target=lambda: out_chunks.append(stdout.read()), daemon=True)
+    t_err = threading.Thread(target=lambda: err_chunks.append(stderr.read()), daemon=True)
     t_out.start()
     t_err.start()
     deadline = start + timeout

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from gwdoctor.probes._io import LIMITS, parse_json, read_file, run_process
@@ -151,17 +152,28 @@ def _printing_claude(home: Path) -> dict[str, str]:
     return {"PATH": f"{bin_dir}:/usr/bin:/bin"}
 
 
-HOSTILE_FILES = {
-    "~/.claude.json -> /dev/zero": lambda h: _zero(h / ".claude.json") or {},
-    "~/.claude.json FIFO": lambda h: _fifo(h / ".claude.json") or {},
-    "~/.claude.json 2 GB sparse": lambda h: _sparse(h / ".claude.json") or {},
-    "~/.claude.json nested 200,000 deep": lambda h: _deep(h / ".claude.json") or {},
-    "settings.json FIFO": lambda h: _fifo(h / ".claude" / "settings.json") or {},
-    "settings.json -> /dev/zero": lambda h: _zero(h / ".claude" / "settings.json") or {},
+def _made(make: Callable[[Path], None], *rel: str,
+          env: dict[str, str] | None = None) -> Callable[[Path], dict[str, str]]:
+    """A case that makes one hostile file under HOME (``make``) and adds ``env`` ("{path}" in a
+    value is that file)."""
+    def setup(home: Path) -> dict[str, str]:
+        path = home.joinpath(*rel)
+        make(path)
+        return {k: v.replace("{path}", str(path)) for k, v in (env or {}).items()}
+    return setup
+
+
+HOSTILE_FILES: dict[str, Callable[[Path], dict[str, str]]] = {
+    "~/.claude.json -> /dev/zero": _made(_zero, ".claude.json"),
+    "~/.claude.json FIFO": _made(_fifo, ".claude.json"),
+    "~/.claude.json 2 GB sparse": _made(_sparse, ".claude.json"),
+    "~/.claude.json nested 200,000 deep": _made(_deep, ".claude.json"),
+    "settings.json FIFO": _made(_fifo, ".claude", "settings.json"),
+    "settings.json -> /dev/zero": _made(_zero, ".claude", "settings.json"),
     "AWS_CONFIG_FILE=/dev/zero (Bedrock)": lambda h: {"AWS_CONFIG_FILE": "/dev/zero",
                                                       "CLAUDE_CODE_USE_BEDROCK": "1"},
-    "AWS_SHARED_CREDENTIALS_FILE FIFO (Bedrock)": lambda h: _fifo(h / "creds") or {
-        "AWS_SHARED_CREDENTIALS_FILE": str(h / "creds"), "CLAUDE_CODE_USE_BEDROCK": "1"},
+    "AWS_SHARED_CREDENTIALS_FILE FIFO (Bedrock)": _made(
+        _fifo, "creds", env={"AWS_SHARED_CREDENTIALS_FILE": "{path}", "CLAUDE_CODE_USE_BEDROCK": "1"}),
     "SSO cache -> /dev/zero (Bedrock)": _sso_zero,
     "claude on PATH prints for ever": _printing_claude,
 }

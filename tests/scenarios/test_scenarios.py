@@ -11,7 +11,7 @@ from gwdoctor.engine.docs import fact_catalogue
 from gwdoctor.engine.knowledge import builtin_dir
 
 CATALOGUE = fact_catalogue([builtin_dir()])
-JSON_TYPES = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
               "string": str, "array": list, "object": dict}
 
 
