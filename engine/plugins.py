@@ -1,4 +1,11 @@
-"""Plugin manager: built on demand, never at import; a broken plugin is reported, not fatal."""
+"""Plugin manager: built on demand, never at import; a broken plugin is reported, not fatal.
+
+The engine names no plugin. Every plugin, built-in or not, is an entry point of the
+``gwdoctor`` group; the built-ins are the entry points of gwdoctor's own distribution, loaded
+even when third-party plugins are off. A plugin module may list further plugin modules, in
+order, in a ``gwdoctor_plugins`` tuple (pytest's ``pytest_plugins``): they are registered, under
+their module names, before the module itself.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +19,10 @@ import pluggy
 
 from . import hookspecs
 
-AREAS = ("config", "provider", "dns", "proxy", "tls", "auth", "gateway", "model")
-
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    tuple(f"gwdoctor.probes.{area}" for area in AREAS)
-    + ("gwdoctor.probes.faults",)
-    + tuple(f"gwdoctor.rules.{area}" for area in AREAS)
-    + ("gwdoctor.rules.client", "gwdoctor.rules.retired", "gwdoctor.rules.unexplained",
-       "gwdoctor.rules.engine", "gwdoctor.knowledge")
-)
-
 ENTRY_POINT_GROUP = "gwdoctor"
+# The distribution this engine ships in: its own entry points are the built-in plugins.
+DISTRIBUTION = "gwdoctor"
+SUBPLUGINS = "gwdoctor_plugins"
 
 
 @dataclass
@@ -46,49 +46,77 @@ def disabled_plugins(env: dict[str, str] | None = None) -> set[str]:
 def get_plugin_manager(
     *, load_entrypoints: bool = True, env: dict[str, str] | None = None
 ) -> PluginManager:
-    """Build a fresh manager: built-ins first, then entry points one at a time."""
+    """Build a fresh manager: the built-ins (gwdoctor's own entry points) first, then, unless
+    ``load_entrypoints`` is false, every other distribution's entry points one at a time."""
     pm = pluggy.PluginManager("gwdoctor")
     pm.add_hookspecs(hookspecs)
     blocked = disabled_plugins(env)
     for name in blocked:
         pm.set_blocked(name)
     manager = PluginManager(pm)
-    for modname in BUILTIN_PLUGINS:
-        if modname in blocked:
-            continue
-        try:
-            pm.register(importlib.import_module(modname), name=modname)
-        except Exception as exc:  # a broken built-in is reported like any plugin
-            manager.load_errors.append({"plugin": modname, "value": modname, "version": "",
-                                        "error": f"{type(exc).__name__}: {exc}"[:300]})
+    for ep in builtin_entry_points():
+        _load(manager, ep, builtin=True)
     if load_entrypoints:
-        _load_entrypoints(manager, blocked)
+        others = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+                  if _dist_name(ep) != DISTRIBUTION]
+        for ep in sorted(others, key=lambda e: e.name):
+            _load(manager, ep, builtin=False)
     pm.check_pending()
     return manager
 
 
-def _load_entrypoints(manager: PluginManager, blocked: set[str]) -> None:
-    for ep in sorted(
-        importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
-    ):
-        if ep.name in blocked or manager.pm.is_blocked(ep.name):
+def builtin_entry_points() -> list[importlib.metadata.EntryPoint]:
+    """gwdoctor's own entry points, in the order of its metadata.
+
+    From the first copy of gwdoctor's metadata on the path that has any: a build leaves a
+    ``gwdoctor.egg-info`` in the checkout, which shadows the installed metadata whenever the
+    checkout is the working directory, and one made before the entry points existed has none."""
+    for dist in importlib.metadata.distributions(name=DISTRIBUTION):
+        eps = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+        if eps:
+            return eps
+    return []
+
+
+def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return (dist.name or "") if dist is not None else ""
+
+
+def _error(plugin: str, value: str, version: str, exc: Exception) -> dict[str, str]:
+    return {"plugin": plugin, "value": value, "version": version,
+            "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _load(manager: PluginManager, ep: importlib.metadata.EntryPoint, *, builtin: bool) -> None:
+    """Register one entry point (and the plugins it lists); a failure is recorded, never raised."""
+    pm = manager.pm
+    if pm.is_blocked(ep.name):
+        return
+    dist = getattr(ep, "dist", None)
+    version = "" if builtin else (getattr(dist, "version", "") if dist else "")
+    try:
+        plugin = ep.load()
+    except Exception as exc:  # a plugin's import error must not stop the scan
+        manager.load_errors.append(_error(ep.name, ep.value, version, exc))
+        return
+    for modname in getattr(plugin, SUBPLUGINS, ()):
+        if pm.is_blocked(modname):
             continue
-        dist = getattr(ep, "dist", None)
-        version = getattr(dist, "version", "") if dist else ""
         try:
-            plugin = ep.load()
-            manager.pm.register(plugin, name=ep.name)
-            manager.pm.check_pending()
-        except Exception as exc:  # a plugin's import error must not stop the scan
-            if manager.pm.get_plugin(ep.name) is not None:
-                manager.pm.unregister(name=ep.name)
-            manager.load_errors.append(
-                {
-                    "plugin": ep.name,
-                    "value": ep.value,
-                    "version": version,
-                    "error": f"{type(exc).__name__}: {exc}"[:300],
-                }
-            )
-            continue
+            pm.register(importlib.import_module(modname), name=modname)
+            pm.check_pending()
+        except Exception as exc:  # a broken module is reported like any plugin
+            if pm.get_plugin(modname) is not None:
+                pm.unregister(name=modname)
+            manager.load_errors.append(_error(modname, modname, version, exc))
+    try:
+        pm.register(plugin, name=ep.name)
+        pm.check_pending()
+    except Exception as exc:
+        if pm.get_plugin(ep.name) is not None:
+            pm.unregister(name=ep.name)
+        manager.load_errors.append(_error(ep.name, ep.value, version, exc))
+        return
+    if not builtin:
         manager.loaded.append({"plugin": ep.name, "value": ep.value, "version": version})
