@@ -3,6 +3,7 @@ matches the real text it was taken from, and no real error line we hold gets an 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,22 @@ def test_explain_names_the_fault_the_scan_assigns_to_the_same_body(fault: dict) 
     for seen in fault["seen"]:
         named = {p.value for p in describe_parts(seen["body"], FAULTS) if p.name == "fault"}
         assert fault["id"] in named, seen["source"]
+
+
+_CAPTURE_SOURCE = re.compile(r"captured from .+ by (?P<file>tests/\S+\.py)::(?P<test>\w+)")
+
+
+def test_every_seen_body_is_captured_or_cited() -> None:
+    """A `seen` body is either written by a real part in a named live test ("captured from <part>
+    by tests/<file>::<test>") or quoted from a public report whose address its source gives; a
+    body written from documentation is neither."""
+    for fault in FAULTS["faults"]:
+        for seen in fault["seen"]:
+            source = seen["source"]
+            captured = _CAPTURE_SOURCE.fullmatch(source)
+            if captured:
+                test_file = ROOT / captured["file"]
+                assert test_file.is_file(), source
+                assert f"def {captured['test']}(" in test_file.read_text(), source
+            else:
+                assert "https://" in source, f"{fault['id']}: {source!r} is neither captured nor cited"
