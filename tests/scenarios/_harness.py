@@ -155,11 +155,18 @@ UNSHARE = ["unshare", "--net"]
 
 
 def isolated(options: dict[str, Any]) -> list[str]:
+    """The command prefix a scenario's scan and client run under: `dns: sinkhole` adds a
+    loopback DNS filter answering 0.0.0.0 for every name, in a fresh network and mount
+    namespace (_dns_sinkhole.py); `isolated_network` only the fresh network namespace."""
+    if options.get("dns") == "sinkhole":
+        from _dns_sinkhole import PREFIX
+
+        return PREFIX
     return UNSHARE if options.get("isolated_network") else []
 
 
 def scan(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
-    if options.get("isolated_network"):
+    if isolated(options):
         return _scan_subprocess(setup, options)
     from gwdoctor.engine.model import Options
     from gwdoctor.engine.scan import ScanRequest, run_scan
