@@ -436,3 +436,5 @@ SCENARIO_GATEWAY_MODES["litellm_provider"] = _ProviderLiteLLMRelay
 # there must be a warning. Only requests for a haiku model get 405 from this gateway.
 SCENARIO_GATEWAY_MODES["haiku_405"] = _canned(
     405, {"detail": "Method Not Allowed"}, when=lambda body: "haiku" in str(body.get("model") or ""))
+
+import _parts_background  # noqa: E402,F401  registers the background-only failure modes (haiku_400, haiku_403)
