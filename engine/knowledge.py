@@ -1,11 +1,14 @@
-"""Knowledge files: load YAML safely, report errors with file and line, look up per-version client behaviour."""
+"""Knowledge files: load YAML safely, report errors with file and line, find the built-in files.
+
+The engine knows no knowledge directory of its own: the built-in ones are those the built-in
+plugins (gwdoctor's own entry points) return from ``gwdoctor_register_knowledge``.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,12 +70,41 @@ def load_yaml_cached(text: str, name: str) -> Any:
     return data
 
 
-def builtin_dir() -> "Traversable":
-    """The packaged knowledge directory (a plain path: gwdoctor is never run from a zip;
-    importlib.resources would add ~10 ms of imports to every scan)."""
-    import gwdoctor.knowledge
+@functools.lru_cache(maxsize=None)
+def builtin_dirs() -> tuple["Traversable", ...]:
+    """The knowledge directories of the built-in plugins, from ``gwdoctor_register_knowledge``
+    (third-party plugins and ``GWDOCTOR_DISABLE_PLUGINS`` play no part: the built-in files a
+    probe or the redactor reads do not change with the plugins installed)."""
+    from .plugins import get_plugin_manager
+    from .registry import knowledge_dirs
 
-    return Path(gwdoctor.knowledge.__file__).resolve().parent
+    return tuple(knowledge_dirs(get_plugin_manager(load_entrypoints=False, env={})))
+
+
+def builtin_file(filename: str) -> "Traversable":
+    """``filename`` (a relative path) in the first built-in knowledge directory that has it."""
+    dirs = builtin_dirs()
+    for directory in dirs:
+        path = directory / filename
+        if path.is_file():
+            return path
+    raise KnowledgeError(f"knowledge/{filename}: in no built-in knowledge directory "
+                         f"({', '.join(str(d) for d in dirs) or 'none registered'})")
+
+
+def builtin_dir() -> "Traversable":
+    """The first built-in knowledge directory (the one that holds ``schemas/``). Prefer
+    :func:`read_builtin`, which finds a file in whichever built-in directory has it."""
+    for directory in builtin_dirs():
+        if (directory / "schemas").is_dir():
+            return directory
+    raise KnowledgeError("no built-in knowledge directory has schemas/")
+
+
+def read_builtin(filename: str) -> Any:
+    """A built-in knowledge file (YAML), through the on-disk cache."""
+    path = builtin_file(filename)
+    return load_yaml_cached(path.read_text(encoding="utf-8"), f"knowledge/{filename}")
 
 
 def read_yaml(directory: "Traversable", filename: str) -> Any:
@@ -83,7 +115,7 @@ def read_yaml(directory: "Traversable", filename: str) -> Any:
 @functools.lru_cache(maxsize=None)
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) for a knowledge file kind or the report."""
-    path = builtin_dir() / "schemas" / f"{kind}.schema.json"
+    path = builtin_file(f"schemas/{kind}.schema.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -110,29 +142,9 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
     return tuple(parts) or None
 
 
-@functools.lru_cache(maxsize=None)
-def _client_data() -> dict[str, Any]:
-    # Built-in and schema-checked by the test suite (tests/test_knowledge.py); validating
-    # it again on every scan cost a jsonschema import (~100 ms) on the critical path.
-    return read_yaml(builtin_dir(), "client.yaml")
-
-
-def captured_versions() -> list[str]:
-    """The client versions whose behaviour the capture tier shows (tests/capture)."""
-    return [str(v) for v in _client_data().get("captured_versions") or []]
-
-
-def assumed_client_version() -> str:
-    return str(_client_data()["assumed_version"])
-
-
-def client_behaviour(version: str | None) -> dict[str, Any]:
-    """Claude Code's behaviour at ``version`` (the assumed version when unknown)."""
-    return merge_behaviour(_client_data(), version)
-
-
 def merge_behaviour(data: dict[str, Any], version: str | None) -> dict[str, Any]:
-    """The entries of a client.yaml mapping that apply at ``version``, merged in order."""
+    """The ``set`` mappings of the ``behaviours`` entries of ``data`` whose ``since``/``until``
+    range holds ``version`` (``data["assumed_version"]`` when unknown), merged in order."""
     wanted = parse_version(version) or parse_version(data["assumed_version"])
     merged: dict[str, Any] = {}
     for entry in data["behaviours"]:

@@ -75,11 +75,16 @@ def build_registry(manager: PluginManager | None = None) -> Registry:
                 )
             reg.owner[r.id] = plugin_name
             reg.rules.append(r)
-    for _plugin_name, dirs in _per_plugin(manager, "gwdoctor_register_knowledge"):
-        reg.knowledge_dirs.extend(dirs)
+    reg.knowledge_dirs = knowledge_dirs(manager)
     reg.plugin_errors = list(manager.load_errors)
     reg.plugins = list(manager.loaded)
     return reg
+
+
+def knowledge_dirs(manager: PluginManager) -> list[Traversable]:
+    """Every directory the plugins return from ``gwdoctor_register_knowledge``, in
+    registration order."""
+    return [d for _name, dirs in _per_plugin(manager, "gwdoctor_register_knowledge") for d in dirs]
 
 
 def builtin_rules() -> list[Rule]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gwdoctor.engine import ProbeContext
-from gwdoctor.engine.knowledge import client_behaviour
+from gwdoctor.probes.client_behaviour import client_behaviour
 
 __all__ = ["behaviour", "cert_stores", "env_source", "env_value", "repo_chosen_untrusted",
            "repo_tls_settings", "shell_value"]

@@ -9,7 +9,7 @@ import functools
 import re
 from typing import Any
 
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 __all__ = ["bedrock_fix", "bedrock_prefix_for_region", "gcp_region_valid", "provider_neutral",
            "providers", "suggest_gcp_region", "vertex_model_for", "vertex_spelling"]
@@ -18,7 +18,7 @@ __all__ = ["bedrock_fix", "bedrock_prefix_for_region", "gcp_region_valid", "prov
 @functools.lru_cache(maxsize=None)
 def providers() -> dict[str, Any]:
     # built-in: schema-checked by tests/test_knowledge.py, not on every scan
-    return dict(read_yaml(builtin_dir(), "providers.yaml"))
+    return dict(read_builtin("providers.yaml"))
 
 
 def gcp_region_valid(region: str | None) -> bool:

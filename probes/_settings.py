@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 from ._io import MAX_JSON_DEPTH, json_depth, read_file
 
@@ -26,7 +26,7 @@ STRING_KEYS = ("apiKeyHelper", "model", "awsAuthRefresh", "awsCredentialExport",
 def known_variables() -> dict[str, dict[str, Any]]:
     """Variable name -> its entry in knowledge/variables.yaml (the client's variables, which are
     secret). Read here, not through rules._providers: a probe imports no rule module."""
-    data = read_yaml(builtin_dir(), "variables.yaml")
+    data = read_builtin("variables.yaml")
     return {v["name"]: v for v in data["variables"]}
 
 

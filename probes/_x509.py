@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 from ._lazy import hashes, x509, x509_oid  # first use
 from ._lazy import x509_verification as verification
@@ -186,7 +186,7 @@ def chain_incomplete(chain: list[x509.Certificate], stores: list[list[x509.Certi
 
 @functools.lru_cache(maxsize=1)
 def _vendors() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    data = read_yaml(builtin_dir(), "tls_vendors.yaml")
+    data = read_builtin("tls_vendors.yaml")
     # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return tuple((v["vendor"], v["kind"], re.compile(v["match"], re.I)) for v in data["vendors"])
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 from gwdoctor.engine.cache import read_json, write_json
-from gwdoctor.engine.knowledge import (
+from gwdoctor.probes.client_behaviour import (
     assumed_client_version,
     captured_versions,
     client_behaviour,

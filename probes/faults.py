@@ -8,7 +8,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from gwdoctor.engine import Facts, ProbeContext, hookimpl, probe
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 __all__ = ["answers", "catalogue", "classify", "http_faults"]
 
@@ -17,7 +17,7 @@ __all__ = ["answers", "catalogue", "classify", "http_faults"]
 def catalogue() -> tuple[dict[str, Any], ...]:
     """The ``faults`` entries, each with its ``text`` compiled (built-in knowledge:
     schema-checked by tests/test_knowledge.py, not on every scan)."""
-    data = read_yaml(builtin_dir(), "faults.yaml")
+    data = read_builtin("faults.yaml")
     return tuple({**f, "_re": re.compile(f["text"], re.IGNORECASE) if f.get("text") else None}
                  for f in data.get("faults") or [])
 

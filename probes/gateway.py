@@ -16,7 +16,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from gwdoctor.engine import ProbeContext, hookimpl, probe
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 from ._gwhttp import client_headers, gate, get, provider_routed, secrets, target, user_agent
 from ._http import client_for
@@ -31,7 +31,7 @@ _PROBE_BODY = {"messages": [{"role": "user", "content": "ping"}]}
 @functools.lru_cache(maxsize=1)
 def gateways() -> tuple[dict[str, Any], ...]:
     """knowledge/gateways.yaml, schema-checked."""
-    data = read_yaml(builtin_dir(), "gateways.yaml")
+    data = read_builtin("gateways.yaml")
     # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return tuple(data["gateways"])
 

@@ -6,7 +6,7 @@ import re
 from typing import Any, Mapping
 
 from gwdoctor.engine import Facts, ProbeContext, hookimpl, probe
-from gwdoctor.engine.knowledge import client_behaviour
+from gwdoctor.probes.client_behaviour import client_behaviour
 
 from ._cloud import adc_file, aws_profile, expired_at, sso_cache_expiry
 from ._provider_ids import (

@@ -6,7 +6,7 @@ import fnmatch
 import functools
 from typing import Any
 
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+from gwdoctor.engine.knowledge import read_builtin
 
 __all__ = [
     "bedrock_prefix_for_region",
@@ -18,7 +18,7 @@ __all__ = [
 
 @functools.lru_cache(maxsize=None)
 def providers() -> dict[str, Any]:
-    data = read_yaml(builtin_dir(), "providers.yaml")
+    data = read_builtin("providers.yaml")
     # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return data
 
@@ -26,7 +26,7 @@ def providers() -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def variables() -> dict[str, dict[str, Any]]:
     """Variable name -> its knowledge entry."""
-    data = read_yaml(builtin_dir(), "variables.yaml")
+    data = read_builtin("variables.yaml")
     # built-in: schema-checked by tests/test_knowledge.py, not on every scan
     return {v["name"]: v for v in data["variables"]}
 

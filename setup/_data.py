@@ -176,7 +176,7 @@ def litellm_string(model: dict[str, Any]) -> str:
 
 def claude_defaults(client_version: str | None) -> dict[str, str]:
     """The ids this client version requests when nothing is configured (role -> id)."""
-    from gwdoctor.engine.knowledge import client_behaviour
+    from gwdoctor.probes.client_behaviour import client_behaviour
 
     return {k: str(v) for k, v in (client_behaviour(client_version).get("default_models") or {}).items()}
 

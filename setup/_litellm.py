@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gwdoctor.engine.knowledge import assumed_client_version
+from gwdoctor.probes.client_behaviour import assumed_client_version
 
 from ._setup_data import (
     CLAUDE_MODELS,

@@ -34,10 +34,6 @@ _PROVIDER_TABLES = ("the provider tables and their lookups (bedrock_prefix_for_r
 ENGINE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge.setup"): _SETUP_PLUGIN,
     ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
-    ("gwdoctor.engine.knowledge", "gwdoctor.knowledge"):
-        "builtin_dir() finds the packaged knowledge/ (the engine's own schemas, client.yaml) by "
-        "importing it; issue 10 point 3 moves client.yaml's reader to its users and the engine "
-        "should get knowledge directories only from gwdoctor_register_knowledge",
 }
 
 # (importer, imported): a module that imports another layer's private module.

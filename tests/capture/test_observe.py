@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from _capture import CLIENTS
-from gwdoctor.engine.knowledge import client_behaviour
 from gwdoctor.engine.model import Options
 from gwdoctor.engine.scan import ScanRequest, run_scan
+from gwdoctor.probes.client_behaviour import client_behaviour
 
 OBSERVED_KEYS = ("default_main_alias", "default_models", "legacy_remap", "messages_path",
                  "beta_headers", "user_agent_print_mode")

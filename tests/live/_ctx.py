@@ -22,7 +22,7 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
     vault.put("auth.helper_output", helper)
     vault.put("auth.custom_headers", custom_headers)
     if models is None:  # gwdoctor's own prediction for 2.1.332 (knowledge, checked by tests/capture)
-        from gwdoctor.engine.knowledge import client_behaviour
+        from gwdoctor.probes.client_behaviour import client_behaviour
 
         beh = client_behaviour("2.1.332")
         ids = beh["default_models"]

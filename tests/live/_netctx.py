@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gwdoctor.engine import Options, ProbeContext
-from gwdoctor.engine.knowledge import client_behaviour
+from gwdoctor.probes.client_behaviour import client_behaviour
 
 __all__ = ["net_ctx"]
 

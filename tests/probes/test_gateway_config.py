@@ -194,8 +194,8 @@ def test_upstream_ids_the_client_reports_retired_are_marked(tmp_path, upstream, 
     """gateway_config.litellm marks retired upstream ids with the same matching as the client's
     own models (probes/_effective.retired_on), in any provider spelling (MDL010 reads it)."""
     from gwdoctor.engine import ProbeContext
-    from gwdoctor.engine.knowledge import client_behaviour
     from gwdoctor.engine.model import Options
+    from gwdoctor.probes.client_behaviour import client_behaviour
     from gwdoctor.probes.config import gateway_config_litellm
 
     config = tmp_path / "config.yaml"

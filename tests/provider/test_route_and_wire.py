@@ -39,8 +39,8 @@ DEFAULTS = [_req("main", "claude-opus-5-5"), _req("opus", "claude-opus-5-5"), _r
 def _defaults(mode: str) -> list[dict]:
     """What config.settings predicts for 2.1.332 with no model set, in ``mode``: provider-mode
     default ids come from knowledge (provider_default_models, captured)."""
-    from gwdoctor.engine.knowledge import client_behaviour
     from gwdoctor.probes._effective import model_facts
+    from gwdoctor.probes.client_behaviour import client_behaviour
 
     return model_facts({}, (None, None), client_behaviour("2.1.332"), mode)["model.requested"]
 
