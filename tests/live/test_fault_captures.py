@@ -25,6 +25,7 @@ from gwdoctor.probes.model import model_messages
 from ._ctx import gateway_ctx
 from ._fake_upstream import FakeUpstream
 from ._litellm import LAB_MODELS, LiteLLM, lab_config, start_litellm
+from .network import UNRESOLVABLE_HOST
 
 pytestmark = pytest.mark.live
 
@@ -131,3 +132,33 @@ def test_model_outside_the_keys_list_is_model_access_denied(litellm_key_models: 
     check, _ = _probe(litellm_key_models.url, TEAM_KEY, "claude-sonnet-4-5")
     assert check["status"] == 200 and not classify(check), check
 
+
+
+# ---- squid 5.7: the proxy error codes the catalogue explains (`proxy_errors`) ----------------
+
+# Each code real squid writes here, and how: (gateway URL, proxy URL) for the proxy probe. Squid's
+# own DNS client gets no answer in this lab (measured: CONNECT to example.com and to a .invalid
+# name both get 500 ERR_CANNOT_FORWARD at once), so a host name squid must resolve produces
+# ERR_CANNOT_FORWARD, and ERR_DNS_FAIL is not produced here; nor are ERR_READ_TIMEOUT (squid's
+# 15-minute read_timeout) and ERR_GATEWAY_FAILURE.
+SQUID_CODES = {
+    "ERR_CACHE_ACCESS_DENIED": lambda squid, closed, tls: (tls.valid.url("http"), squid.url(credentials=False)),
+    "ERR_ACCESS_DENIED": lambda squid, closed, tls: (f"https://127.0.0.1:{squid.blocked_port}", squid.url()),
+    "ERR_CONNECT_FAIL": lambda squid, closed, tls: (f"https://127.0.0.1:{closed}", squid.url()),
+    "ERR_CANNOT_FORWARD": lambda squid, closed, tls: (f"https://{UNRESOLVABLE_HOST}", squid.url()),
+}
+
+
+@pytest.mark.parametrize("code", sorted(SQUID_CODES))
+def test_squid_writes_each_catalogued_error_code(code: str, squid: Any, closed_port_number: int,
+                                                 tls_servers: Any) -> None:
+    from gwdoctor.probes.proxy import proxy_connect
+
+    from ._netctx import net_ctx
+
+    gateway, proxy = SQUID_CODES[code](squid, closed_port_number, tls_servers)
+    ctx = net_ctx(gateway, {"HTTPS_PROXY": proxy})
+    connect = proxy_connect.run(ctx)["proxy.connect"]
+    written = str(connect["error_header"] or "").split()[0]
+    assert written == code, connect
+    assert code in load_faults()["proxy_errors"]  # what the proxy fallback and explain say it means
