@@ -9,7 +9,8 @@ from gwdoctor.engine import Facts, Fix
 
 __all__ = [
     "ROLE_VARS", "faults_of", "base_url_fix", "checks", "env_fix", "family",
-    "first_line", "http_results", "is_html", "served_alternative", "served_ids", "serves",
+    "first_line", "http_results", "in_use", "is_html", "requested_models", "route_404s",
+    "served_alternative", "served_ids", "serves",
 ]
 
 ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
@@ -104,3 +105,33 @@ def faults_of(facts: Facts, check: Mapping[str, Any]) -> set[str]:
     check's answer: rules match these, never the error text."""
     found = (facts.get("http.faults") or {}).get(f"model.checks[{check.get('model')}]") or []
     return {str(f) for f in found}
+
+
+def route_404s(facts: Facts) -> list[dict[str, Any]]:
+    """Model checks answered 404 about the route, not about the model."""
+    out = []
+    for c in checks(facts):
+        if c.get("status") != 404:
+            continue
+        if faults_of(facts, c) & {"http.model_named_not_found", "http.invalid_model_name"}:
+            continue  # Anthropic-style "model: X" not found, LiteLLM's invalid model: MDL001
+        out.append(c)
+    return out
+
+
+def requested_models(facts: Facts) -> dict[str, dict[str, Any]]:
+    """sent id -> {"roles": [...], "entries": [...]}"""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in facts.get("model.requested") or []:
+        if isinstance(entry, dict) and entry.get("sent"):
+            slot = out.setdefault(str(entry["sent"]), {"roles": [], "entries": []})
+            slot["roles"].append(str(entry.get("role")))
+            slot["entries"].append(entry)
+    return out
+
+
+def in_use(entry: dict[str, Any]) -> bool:
+    """Does the configuration make the client send this entry's model? The main and background
+    models, yes; an alias only when the configuration selects it (``in_use`` from the config
+    probe; older bundles without it: main and background only)."""
+    return bool(entry.get("in_use", entry.get("role") in ("main", "background")))

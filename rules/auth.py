@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._gw import env_fix, first_line
 
@@ -362,6 +362,7 @@ def custom_headers_invalid(facts: Facts) -> Finding | None:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
-    return [no_credentials, credential_rejected, litellm_key_needs_database, credential_in_unread_header,
-            token_and_api_key_both_set, api_key_helper_failed, custom_headers_invalid]
+def gwdoctor_register_rules() -> list[Rule]:
+    return [no_credentials, credential_rejected, litellm_key_needs_database,
+            credential_in_unread_header, token_and_api_key_both_set, api_key_helper_failed,
+            custom_headers_invalid]

@@ -1,15 +1,14 @@
-"""Config rules (CFG): settings files and the effective env. Pure functions of facts: no I/O, no os.environ."""
+"""Client-settings rules (CFG001, CFG005-008, CFG012): settings files and the effective env.
+Pure functions of facts: no I/O, no os.environ."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._common import PROXY_VARS, shown, where
-from ._gateway_config import GATEWAY_CONFIG_RULES
 from ._gw import env_fix
-from ._repo_settings import REPO_SETTINGS_RULES
 
 
 @rule(id="CFG001", name="settings-file-invalid", cause="config.settings_invalid",
@@ -294,7 +293,6 @@ def base_url_unusable(facts: Facts) -> Finding | None:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [settings_file_invalid, settings_env_overrides_shell, empty_value_does_not_unset,
-            extra_ca_in_settings_not_applied, provider_mode_overrides_base_url, base_url_unusable,
-            *GATEWAY_CONFIG_RULES, *REPO_SETTINGS_RULES]
+            extra_ca_in_settings_not_applied, provider_mode_overrides_base_url, base_url_unusable]

@@ -1,9 +1,9 @@
-"""Client rules (CFG015): how far gwdoctor's picture of the installed client can be trusted.
-Pure functions of facts."""
+"""Client-install rules (CFG015, CFG016): how far gwdoctor's picture of the installed client can be
+trusted, and files it reads at start-up that could not be read. Pure functions of facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 
 @rule(id="CFG015", name="client-version-not-captured", cause="config.client_not_captured",
@@ -92,5 +92,5 @@ def client_file_unreadable(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [client_version_not_captured, client_file_unreadable]

@@ -1,10 +1,9 @@
-"""Config rules for a LiteLLM config.yaml (CFG002-004, CFG009-011), registered by rules/config.py. Pure functions of gateway_config.* facts."""
+"""LiteLLM config rules (CFG002-004, CFG009-011): a gateway config.yaml that LiteLLM reads
+other than its author meant. Pure functions of gateway_config.* facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
-
-__all__ = ["GATEWAY_CONFIG_RULES"]
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 
 @rule(id="CFG002", name="gateway-config-invalid", cause="config.gateway_config_invalid",
@@ -231,6 +230,8 @@ def gateway_setting_misplaced(facts: Facts) -> list[Finding]:
     ]
 
 
-GATEWAY_CONFIG_RULES = [gateway_config_invalid, master_key_misplaced, gateway_env_reference_unset,
-                        gateway_config_shell_style_reference, gateway_master_key_publicly_known,
-                        gateway_setting_misplaced]
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [gateway_config_invalid, master_key_misplaced, gateway_env_reference_unset,
+            gateway_config_shell_style_reference, gateway_master_key_publicly_known,
+            gateway_setting_misplaced]

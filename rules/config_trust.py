@@ -1,16 +1,15 @@
-"""Config rules about what an untrusted repository chose: the route (CFG013), the TLS checks (CFG014). Pure; registered by rules/config.py."""
+"""Workspace-trust rules: what the settings of an untrusted repository chose, the route (CFG013)
+and the TLS checks (CFG014). Pure functions of facts."""
 
 from __future__ import annotations
 
 import posixpath
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._common import where
 from ._netfix import shq
-
-__all__ = ["REPO_SETTINGS_RULES"]
 
 
 def _chosen_by_repo(source: Any) -> bool:
@@ -228,4 +227,6 @@ def untrusted_repository_weakens_tls(facts: Facts) -> list[Finding]:
     return out
 
 
-REPO_SETTINGS_RULES = (untrusted_repository_sets_route, untrusted_repository_weakens_tls)
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [untrusted_repository_sets_route, untrusted_repository_weakens_tls]

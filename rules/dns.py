@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._netfix import shq
 
@@ -117,5 +117,5 @@ def proxy_host_unresolvable(facts: Facts) -> Finding | None:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [gateway_host_unresolvable, resolver_failure, proxy_host_unresolvable]

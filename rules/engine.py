@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 
 @rule(id="ENG001", name="probe-raised", cause="engine.probe_error",
@@ -134,5 +134,5 @@ def rule_raised(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [probe_raised, probe_timed_out, plugin_failed_to_load, rule_raised]

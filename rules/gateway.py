@@ -1,21 +1,13 @@
-"""Gateway rules (GWY): reachability, base-URL path, API format, headers, streaming, upstream faults. Pure."""
+"""Gateway-route rules (GWY001-005, GWY012): reachability, the base-URL path and the API the
+gateway serves. Pure functions of facts."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
-from ._gw import base_url_fix, checks
-from ._gw_http import (
-    beta_header_rejected,
-    count_tokens_unsupported,
-    gateway_rate_limited,
-    html_instead_of_api_response,
-    route_404s,
-    stream_broken_or_buffered,
-    upstream_provider_failed,
-)
+from ._gw import base_url_fix, checks, route_404s
 from ._providers import route_endpoint
 
 
@@ -257,8 +249,6 @@ def gateway_connection_reset(facts: Facts) -> Finding | None:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
-    return [gateway_connection_refused, gateway_not_answering, base_url_ends_in_v1, messages_route_not_found,
-            gateway_lacks_messages_api, beta_header_rejected, stream_broken_or_buffered,
-            upstream_provider_failed, gateway_rate_limited, count_tokens_unsupported,
-            html_instead_of_api_response, gateway_connection_reset]
+def gwdoctor_register_rules() -> list[Rule]:
+    return [gateway_connection_refused, gateway_not_answering, base_url_ends_in_v1,
+            messages_route_not_found, gateway_lacks_messages_api, gateway_connection_reset]

@@ -1,30 +1,11 @@
-"""Gateway rules GWY006-GWY011 (headers, streaming, upstream faults, rate limits, count_tokens, HTML
-answers), registered by rules/gateway.py. Pure functions of facts."""
+"""Gateway-answer rules (GWY006-011): what the gateway answered to API requests, rejected headers,
+broken streams, upstream faults, rate limits, count_tokens, HTML pages. Pure functions of facts."""
 
 from __future__ import annotations
 
-from typing import Any
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
-
-from ._gw import checks, faults_of, first_line, http_results, is_html
-
-__all__ = ["beta_header_rejected", "count_tokens_unsupported", "gateway_rate_limited",
-           "html_instead_of_api_response", "route_404s", "stream_broken_or_buffered",
-           "upstream_provider_failed"]
-
-
-
-def route_404s(facts: Facts) -> list[dict[str, Any]]:
-    """Model checks answered 404 about the route, not about the model."""
-    out = []
-    for c in checks(facts):
-        if c.get("status") != 404:
-            continue
-        if faults_of(facts, c) & {"http.model_named_not_found", "http.invalid_model_name"}:
-            continue  # Anthropic-style "model: X" not found, LiteLLM's invalid model: MDL001
-        out.append(c)
-    return out
+from ._gw import checks, faults_of, first_line, http_results, is_html, route_404s
 
 
 @rule(id="GWY006", name="beta-header-rejected", cause="gateway.header_rejected", severity=Severity.ERROR,
@@ -371,3 +352,9 @@ def html_instead_of_api_response(facts: Facts) -> Finding | None:
         fixes=(Fix(title="Find who answers instead of the gateway", safety="safe",
                    snippet=f"curl -si {facts['gateway.base_url']}/v1/models | head -20"),),
     )
+
+
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [beta_header_rejected, stream_broken_or_buffered, upstream_provider_failed,
+            gateway_rate_limited, count_tokens_unsupported, html_instead_of_api_response]

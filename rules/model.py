@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._gw import (
     ROLE_VARS,
@@ -12,6 +12,8 @@ from ._gw import (
     env_fix,
     faults_of,
     first_line,
+    in_use,
+    requested_models,
     served_alternative,
     served_ids,
     serves,
@@ -19,17 +21,6 @@ from ._gw import (
 
 BACKGROUND = ("haiku", "background")
 DEFAULT_MAX_OUTPUT = 32000  # the client's max_tokens for ids it does not recognise (docs: env-vars)
-
-
-def _requested(facts: Facts) -> dict[str, dict[str, Any]]:
-    """sent id -> {"roles": [...], "entries": [...]}"""
-    out: dict[str, dict[str, Any]] = {}
-    for entry in facts.get("model.requested") or []:
-        if isinstance(entry, dict) and entry.get("sent"):
-            slot = out.setdefault(str(entry["sent"]), {"roles": [], "entries": []})
-            slot["roles"].append(str(entry.get("role")))
-            slot["entries"].append(entry)
-    return out
 
 
 def _check_says_unserved(facts: Facts, check: dict[str, Any]) -> bool:
@@ -42,7 +33,7 @@ def _check_says_unserved(facts: Facts, check: dict[str, Any]) -> bool:
 
 def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
     """model -> (evidence, confidence) for requested models the gateway does not serve."""
-    requested = _requested(facts)
+    requested = requested_models(facts)
     out: dict[str, tuple[str, float]] = {}
     by_model = {c.get("model"): c for c in checks(facts)}
     for model, check in by_model.items():
@@ -81,24 +72,17 @@ def _litellm_entry(facts: Facts, model: str) -> str:
     return "\n".join(lines)
 
 
-def _in_use(entry: dict[str, Any]) -> bool:
-    """Does the configuration make the client send this entry's model? The main and background
-    models, yes; an alias only when the configuration selects it (``in_use`` from the config
-    probe; older bundles without it: main and background only)."""
-    return bool(entry.get("in_use", entry.get("role") in ("main", "background")))
-
-
 def _kind(entries: list[dict[str, Any]]) -> str:
     """main: sent for the conversation; background: sent only for background work; alias: sent
     only if someone picks that alias (``/model sonnet``, ``--model sonnet``)."""
-    used = [e for e in entries if _in_use(e)]
+    used = [e for e in entries if in_use(e)]
     if any(e.get("role") not in BACKGROUND for e in used):
         return "main"
     return "background" if used else "alias"
 
 
 def _findings(facts: Facts, kind: str) -> list[Finding]:
-    requested = _requested(facts)
+    requested = requested_models(facts)
     ids = served_ids(facts)
     out = []
     for model, (why, conf) in sorted(_unserved(facts).items()):
@@ -108,7 +92,7 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
         roles = requested[model]["roles"]
         fixes = []
         alt = served_alternative(ids, model)
-        wanted = [e for e in entries if kind == "alias" or _in_use(e)]
+        wanted = [e for e in entries if kind == "alias" or in_use(e)]
         for role in sorted({str(e.get("role")) for e in wanted}):
             var = ROLE_VARS.get(role)
             if var and alt:
@@ -366,7 +350,7 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
     except ValueError:
         wanted = DEFAULT_MAX_OUTPUT
     out = []
-    for model in sorted(_requested(facts)):
+    for model in sorted(requested_models(facts)):
         limit = limits.get(model)
         if isinstance(limit, int) and limit < wanted:
             out.append(Finding(
@@ -378,7 +362,7 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [model_not_served, background_model_not_served, unselected_alias_not_served,
-            model_access_denied, model_region_unavailable,
-            legacy_model_remapped, model_output_limit_too_small]
+            model_access_denied, model_region_unavailable, legacy_model_remapped,
+            model_output_limit_too_small]

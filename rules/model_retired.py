@@ -3,10 +3,9 @@ the client or served by the gateway. Pure functions of facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Rule, Severity, hookimpl, rule
 
-from ._gw import ROLE_VARS, env_fix
-from .model import _in_use, _requested
+from ._gw import ROLE_VARS, env_fix, in_use, requested_models
 
 
 @rule(id="MDL009", name="retired-model-in-use", cause="model.retired", severity=Severity.WARNING,
@@ -35,8 +34,8 @@ def retired_model_in_use(facts: Facts) -> list[Finding]:
     beh = facts.get("client.behaviour") or {}
     defaults = beh.get("default_models") or {} if isinstance(beh, dict) else {}
     out = []
-    for model, slot in sorted(_requested(facts).items()):
-        used = [e for e in slot["entries"] if _in_use(e)]
+    for model, slot in sorted(requested_models(facts).items()):
+        used = [e for e in slot["entries"] if in_use(e)]
         if not used or not any(e.get("retired") for e in used):
             continue
         roles = sorted({str(e.get("role")) for e in used})
@@ -97,5 +96,5 @@ def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [retired_model_in_use, gateway_serves_retired_model]

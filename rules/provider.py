@@ -1,11 +1,9 @@
-"""Provider rules (PRV): Bedrock and Vertex region, project, credentials and model ids. Pure functions of facts."""
+"""Provider-mode setup rules (PRV001, PRV002, PRV004, PRV005, PRV007): Bedrock and Vertex region,
+project and credentials. Pure functions of facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
-
-from ._provider_models import MODEL_RULES
-from ._provider_wire import WIRE_RULES
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 
 @rule(id="PRV001", name="vertex-project-missing", cause="provider.vertex_project_missing",
@@ -227,6 +225,6 @@ def vertex_region_invalid(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [vertex_project_missing, vertex_credentials_missing, bedrock_region_missing,
-            bedrock_credentials_missing, vertex_region_invalid, *MODEL_RULES, *WIRE_RULES]
+            bedrock_credentials_missing, vertex_region_invalid]

@@ -1,12 +1,14 @@
-"""Provider rules about model ids and regions (PRV003, PRV006, PRV008), registered by rules/provider.py. Pure."""
+"""Provider-model rules: model ids and regions in Bedrock and Vertex mode, as configured (PRV003,
+PRV006, PRV008) and as the provider route answered them (PRV011-PRV013). Pure functions of facts."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
-__all__ = ["MODEL_RULES"]
+from ._netfix import shq
+from ._provider_checks import NAMES, NEEDS, model_var, per_model, said
 
 ROLE_VARS = {"main": "ANTHROPIC_MODEL", "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
              "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL", "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL"}
@@ -158,4 +160,98 @@ def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
     return out
 
 
-MODEL_RULES = [vertex_model_id_format, bedrock_model_id_needs_profile, vertex_model_outside_its_regions]
+@rule(id="PRV011", name="provider-model-not-offered", cause="model.not_found",
+      severity=Severity.ERROR, needs=NEEDS, confidence=0.85)
+def provider_model_not_offered(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A model request on the Bedrock/Vertex route is refused because the id is unknown there:
+    Bedrock's "The provided model identifier is invalid", a gateway's "Invalid model name", a
+    404 naming the model.
+
+    ## Why it matters
+    The client walks back through older model ids, one failing request each, then stops with
+    "The model … is not available on your bedrock deployment".
+
+    ## Example
+    A LiteLLM pass-through whose `model_list` lacks `us.anthropic.claude-opus-5-5`.
+
+    ## Fix
+    Offer the id on the gateway, or pin the role's variable to an id it offers.
+
+    ## Fix safety
+    Review: the model changes.
+    """
+    return per_model(
+        "model_not_offered", facts,
+        lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} route does not offer {c['model']} "
+                     f"({', '.join(c.get('roles') or [])}): {said(c)}",
+        lambda c, r: [Fix(title="Pin the model to an id the route offers", safety="review",
+                          snippet=f"export {model_var(c)}=<an id the gateway offers>")])
+
+
+@rule(id="PRV012", name="bedrock-on-demand-needs-profile", cause="provider.bedrock_model_id",
+      severity=Severity.ERROR, needs=NEEDS, confidence=0.9)
+def bedrock_on_demand_needs_profile(facts: Facts) -> list[Finding]:
+    """## What it checks
+    Bedrock answered "on-demand throughput isn't supported" for a model request.
+
+    ## Why it matters
+    Newer Claude models are served only through inference profiles (`us.`, `eu.`, `global.` …);
+    a bare `anthropic.claude-…` id fails on every request.
+
+    ## Example
+    `ANTHROPIC_MODEL=anthropic.claude-sonnet-4-5-20250929-v1:0` in `us-east-1`.
+
+    ## Fix
+    Use the inference-profile id for your region's geography.
+
+    ## Fix safety
+    Safe: the same model through its profile.
+    """
+    def fix(c: dict[str, Any], r: dict[str, Any]) -> list[Fix]:
+        region = str(c.get("region") or "us-east-1")
+        geo = "us" if region.startswith("us-") else "eu" if region.startswith("eu-") else \
+            "apac" if region.startswith("ap-") else "global"
+        model = str(c["model"])
+        return [Fix(title="Use the inference profile", safety="safe",
+                    snippet=f"export {model_var(c)}={shq(geo + '.' + model if model.startswith('anthropic.') else model)}")]
+
+    return per_model("needs_profile", facts,
+                      lambda c, r: f"Bedrock refuses {c['model']} on demand: {said(c)}", fix)
+
+
+@rule(id="PRV013", name="vertex-model-not-in-region", cause="model.region_unavailable",
+      severity=Severity.ERROR, needs=NEEDS, confidence=0.8)
+def vertex_model_not_in_region(facts: Facts) -> list[Finding]:
+    """## What it checks
+    Vertex answered 404 "Publisher Model `projects/…/locations/<region>/…` was not found" for a
+    model request.
+
+    ## Why it matters
+    The model is not offered in that location (or not enabled in Model Garden for the project);
+    every request for it fails.
+
+    ## Example
+    `CLOUD_ML_REGION=europe-west4` for a model served only on `global` and `us-east5`.
+
+    ## Fix
+    Pin that model's location with its `VERTEX_REGION_CLAUDE_*` variable (or change
+    `CLOUD_ML_REGION`), and check the model is enabled in Model Garden.
+
+    ## Fix safety
+    Review: requests move to another location (data residency).
+    """
+    def fix(c: dict[str, Any], r: dict[str, Any]) -> list[Fix]:
+        var = c.get("region_env") or "CLOUD_ML_REGION"
+        return [Fix(title="Send this model to a location that serves it", safety="review",
+                    snippet=f"export {var}=global   # or us-east5; see Model Garden for the model's locations")]
+
+    return per_model("model_not_in_region", facts,
+                      lambda c, r: f"Vertex has no {c['model']} in {c.get('region')} for this project: {said(c)}",
+                      fix)
+
+
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [vertex_model_id_format, bedrock_model_id_needs_profile, vertex_model_outside_its_regions,
+            provider_model_not_offered, bedrock_on_demand_needs_profile, vertex_model_not_in_region]

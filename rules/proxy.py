@@ -1,14 +1,14 @@
-"""Proxy rules (PRX): the route the client takes and what the proxy says. Pure functions of facts: no I/O, no os.environ."""
+"""Proxy-route rules (PRX002, PRX006-008, PRX010, PRX011): the proxy variables and which hosts
+bypass the proxy. Pure functions of facts: no I/O, no os.environ."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._netfix import is_internal, is_loopback, no_proxy_with, set_env_fixes, shq
 from ._providers import route_endpoint
-from ._proxy_connect import CONNECT_RULES
 
 _ROUTE = ("proxy.route", "gateway.host")
 
@@ -271,6 +271,7 @@ def proxy_variables_disagree(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
-    return [loopback_gateway_via_proxy, internal_gateway_via_proxy, no_proxy_ignored_by_client_version,
-            proxy_url_invalid, proxy_points_at_gateway, proxy_variables_disagree, *CONNECT_RULES]
+def gwdoctor_register_rules() -> list[Rule]:
+    return [loopback_gateway_via_proxy, internal_gateway_via_proxy,
+            no_proxy_ignored_by_client_version, proxy_url_invalid, proxy_points_at_gateway,
+            proxy_variables_disagree]

@@ -1,14 +1,13 @@
-"""Proxy rules about the real exchange with the proxy (PRX001, 003, 004, 005, 009). Pure; registered by rules/proxy.py."""
+"""Proxy-exchange rules: what the proxy itself answered to CONNECT, unreachable (PRX001),
+credentials (PRX003, PRX004, PRX009), a refused destination (PRX005). Pure functions of facts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._netfix import shq
-
-__all__ = ["CONNECT_RULES"]
 
 
 def _where(route: dict[str, Any]) -> str:
@@ -245,5 +244,7 @@ def proxy_refuses_destination(facts: Facts) -> Finding | None:
     )
 
 
-CONNECT_RULES = [proxy_unreachable, proxy_requires_credentials, proxy_rejects_credentials,
-                 proxy_requires_ntlm, proxy_refuses_destination]
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [proxy_unreachable, proxy_requires_credentials, proxy_rejects_credentials,
+            proxy_requires_ntlm, proxy_refuses_destination]

@@ -1,14 +1,14 @@
-"""TLS rules (TLS): trust, names, validity and settings of the gateway's TLS. Pure functions of facts: no I/O, no os.environ."""
+"""Certificate rules (TLS001-004, TLS009): trust, names and validity of the certificate the
+client is shown. Pure functions of facts: no I/O, no os.environ."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._netfix import set_env_fixes, shq
 from ._providers import route_endpoint
-from ._tls_config import CONFIG_RULES
 
 _GENERIC_VENDORS = {"Unnamed TLS-inspection CA", "Squid ssl-bump"}
 _VERIFY = ("tls.verify.client", "tls.verify.other", "tls.chain", "tls.inspection_vendor", "tls.chain_incomplete")
@@ -259,6 +259,6 @@ def certificate_expired(facts: Facts) -> Finding | None:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
-    return [certificate_untrusted_by_client, tls_inspection_ca_untrusted, incomplete_certificate_chain,
-            certificate_hostname_mismatch, certificate_expired, *CONFIG_RULES]
+def gwdoctor_register_rules() -> list[Rule]:
+    return [certificate_untrusted_by_client, tls_inspection_ca_untrusted,
+            incomplete_certificate_chain, certificate_hostname_mismatch, certificate_expired]

@@ -1,12 +1,11 @@
-"""TLS rules about settings and schemes (TLS005-008, TLS010). Pure; registered by rules/tls.py."""
+"""TLS settings rules: CA and client-certificate files (TLS005, TLS006), a scheme that does not
+match the port (TLS007, TLS008), verification turned off (TLS010). Pure functions of facts."""
 
 from __future__ import annotations
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, rule
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 from ._netfix import set_env_fixes, shq
-
-__all__ = ["CONFIG_RULES"]
 
 
 @rule(id="TLS005", name="extra-ca-file-invalid", cause="tls.ca_bundle_invalid",
@@ -229,5 +228,7 @@ def tls_verification_disabled(facts: Facts) -> Finding | None:
                                       "# and remove it from the env block of your settings.json"),))
 
 
-CONFIG_RULES = [extra_ca_file_invalid, client_certificate_unusable, https_to_plain_http_port,
-                http_to_tls_port, tls_verification_disabled]
+@hookimpl
+def gwdoctor_register_rules() -> list[Rule]:
+    return [extra_ca_file_invalid, client_certificate_unusable, https_to_plain_http_port,
+            http_to_tls_port, tls_verification_disabled]

@@ -7,159 +7,25 @@ of those areas fired at the same severity or above, so these speak only when not
 
 from __future__ import annotations
 
-import functools
-from http import HTTPStatus
-from typing import Any, Mapping
+from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
-from gwdoctor.engine import Facts, Finding, Fix, Severity, hookimpl, rule
-from gwdoctor.engine.knowledge import builtin_dir, read_yaml
-
-from ._gw import checks, first_line
+from ._fallback import (
+    ROUTE,
+    catalogue,
+    http_evidence,
+    model_findings,
+    phrase,
+    route_note,
+    status_meaning,
+)
+from ._gw import checks
 
 __all__ = ["auth_refusal_unexplained", "dns_answer_unexplained", "gateway_answer_unexplained",
            "model_answer_unexplained", "proxy_answer_unexplained", "tls_handshake_unexplained"]
 
-# Areas whose findings explain a failure further along the route. Config and provider are not
-# listed: a settings problem that changes the route is ranked above these by graph edges, and
-# the raw evidence stays in the report under it.
-_ROUTE = ("dns", "proxy", "tls", "gateway", "auth", "model")
-
-@functools.lru_cache(maxsize=None)
-def _faults() -> dict[str, Any]:
-    """knowledge/faults.yaml: what a status or a proxy error code means on its own (the same
-    catalogue `gwdoctor explain` reads). Built-in: schema-checked by tests/test_knowledge.py."""
-    return read_yaml(builtin_dir(), "faults.yaml")
-
-
-def _fault_means(facts: Facts, name: str) -> list[str]:
-    """What the faults probes/faults.py found in the answer recorded under ``name`` mean
-    (knowledge/faults.yaml), in catalogue order."""
-    ids = set((facts.get("http.faults") or {}).get(name) or [])
-    return [f["means"] for f in _faults().get("faults") or [] if f["id"] in ids]
-
-
-def status_meaning(status: int | None) -> str:
-    if status is None:
-        return "no HTTP answer"
-    table = _faults()["statuses"]
-    return table.get(str(status)) or table.get(f"{status // 100}xx") or "an answer the client cannot use"
-
-
-def _phrase(status: int | None) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}" if status else "no status"
-    except ValueError:
-        return str(status)
-
-
-def _first_bytes(result: Mapping[str, Any]) -> str | None:
-    text = result.get("body_excerpt") or result.get("error_message")
-    return first_line(str(text), 160) if text else None
-
-
-def _http_evidence(tried: str, result: Mapping[str, Any], facts: Facts) -> dict[str, Any]:
-    return {"tried": tried, "status": result.get("status"), "error": result.get("error"),
-            "content_type": result.get("content_type"), "server": result.get("server"),
-            "gateway_kind": facts.get("gateway.kind"), "error_type": result.get("error_type"),
-            "error_message": first_line(result.get("error_message"), 200) or None,
-            "first_bytes": _first_bytes(result)}
-
-
-def _role_of(check: Mapping[str, Any]) -> str:
-    return "main" if "main" in (check.get("roles") or []) else "background"
-
-
-def _answer_class(check: Mapping[str, Any]) -> str | None:
-    """Which fallback a model request's answer belongs to: ``auth``, ``model``, ``gateway``,
-    or None when the client could use it. Disjoint, so one answer yields one finding."""
-    status, sse = check.get("status"), check.get("sse")
-    if check.get("error") is not None or status is None:
-        return "gateway"
-    if status in (401, 403, 407):
-        return "auth"
-    if status in (400, 404, 422):
-        return "model"
-    if 200 <= status < 300:
-        usable = isinstance(sse, dict) and sse.get("complete") and not check.get("error_type")
-        return None if usable else "model"
-    return "gateway"
-
-
-def _curl_messages(facts: Facts, model: str) -> str:
-    base = str(facts.get("gateway.base_url") or "").rstrip("/")
-    return (f"curl -sS -D - -N '{base}/v1/messages' -H 'content-type: application/json' "
-            "-H 'anthropic-version: 2023-06-01' -H 'authorization: Bearer <your-token>' "
-            f"-d '{{\"model\":\"{model}\",\"max_tokens\":1,\"stream\":true,"
-            "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}' | head -30")
-
-
-def _route_note(facts: Facts) -> str:
-    route = facts.get("proxy.route") or {}
-    return f" through the proxy {route.get('url')}" if isinstance(route, dict) and route.get("used") else ""
-
-
-def _sent_by_client(facts: Facts, check: Mapping[str, Any]) -> bool:
-    """Does this configuration make the client send the checked model? An alias nothing selects
-    is sent only when someone picks it (MDL008 says what would fail); it breaks nothing now."""
-    entries = [e for e in facts.get("model.requested") or []
-               if isinstance(e, dict) and e.get("sent") == check.get("model")]
-    if not entries:
-        return True
-    return any(e.get("in_use", e.get("role") in ("main", "background")) for e in entries)
-
-
-def _model_findings(facts: Facts, area: str) -> list[Finding]:
-    """The fallback finding of ``area`` for the model requests the client sends: an error when
-    the main model's request failed (what every prompt sends), a warning when only a
-    background model's did (the client answers, its side tasks fail)."""
-    bad = [c for c in checks(facts) if _answer_class(c) == area and _sent_by_client(facts, c)]
-    models = facts.get("gateway.models")
-    if area == "auth" and isinstance(models, dict) and models.get("credentials_withheld"):
-        return []  # gwdoctor sent no credential on purpose (CFG013/CFG014): a refusal is expected
-    if not bad:
-        return []
-    main = [c for c in bad if _role_of(c) == "main"]
-    shown = (main or bad)[0]
-    model = str(shown.get("model"))
-    status = shown.get("status")
-    meaning = (_faults()["transport_errors"].get(str(shown.get("error")), str(shown.get("error")))
-               if shown.get("error") is not None else status_meaning(status))
-    if area == "model" and status is not None and 200 <= status < 300:
-        meaning = ("the answer is not a usable Anthropic event stream (no complete "
-                   "message_start ... message_stop sequence)")
-    means = _fault_means(facts, f"model.checks[{model}]")
-    if means:
-        meaning = "; ".join(means)
-    what = _phrase(status) if shown.get("error") is None else f"a {shown.get('error')} failure"
-    others = sorted({str(c.get("model")) for c in bad} - {model})
-    also = f"; also {', '.join(others)}" if others else ""
-    evidence = _http_evidence(f"POST /v1/messages?beta=true, model {model} ({_role_of(shown)})"
-                              f"{_route_note(facts)}", shown, facts)
-    evidence["sse"] = shown.get("sse")
-    evidence["faults"] = sorted((facts.get("http.faults") or {}).get(f"model.checks[{model}]") or [])
-    listing = models.get("status") if isinstance(models, dict) and models.get("error") is None else None
-    evidence["models_status"] = listing
-    # GET /v1/models, already asked, tells the two readings apart: the whole address answers
-    # like this (something else sits at the base URL), or only the model request fails.
-    if listing is not None and listing == status:
-        scope = f" (GET /v1/models got {status} too: every request to this address is answered so)"
-    elif listing is not None and 200 <= listing < 300:
-        scope = f" (GET /v1/models answers {listing}: only the model request fails)"
-    else:
-        scope = ""
-    return [Finding(
-        message=(f"The {_role_of(shown)} model request ({model}) got {what}, which no specific "
-                 f"check recognises: {meaning}{also}{scope}"),
-        evidence=evidence,
-        fixes=(Fix(title="Send the client's request by hand and read the whole answer", safety="safe",
-                   snippet=_curl_messages(facts, model)),),
-        severity=None if main else Severity.WARNING,
-    )]
-
-
 @rule(id="GWY013", name="gateway-answer-unexplained", cause="gateway.unexplained",
       severity=Severity.ERROR, needs=("gateway.base_url",), confidence=0.6,
-      fallback_after=_ROUTE,
+      fallback_after=ROUTE,
       reads=("gateway.kind", "gateway.models", "gateway.root", "gateway.transport_error",
              "http.faults", "model.checks", "model.requested", "proxy.route"))
 def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
@@ -185,7 +51,7 @@ def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
     ## Fix safety
     Safe: the command only reads.
     """
-    out = _model_findings(facts, "gateway")
+    out = model_findings(facts, "gateway")
     if out or checks(facts):
         return out
     models = facts.get("gateway.models")
@@ -200,17 +66,17 @@ def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
     base = str(facts.get("gateway.base_url") or "").rstrip("/")
     path = "/v1/models" if models is facts.get("gateway.models") else "/"
     return [Finding(
-        message=(f"GET {path} got {_phrase(status) if models.get('error') is None else models.get('error')}"
+        message=(f"GET {path} got {phrase(status) if models.get('error') is None else models.get('error')}"
                  f" and no specific check recognises it: {status_meaning(status)}; the model "
                  "request itself was not sent"),
-        evidence=_http_evidence(f"GET {base}{path}{_route_note(facts)}", models, facts),
+        evidence=http_evidence(f"GET {base}{path}{route_note(facts)}", models, facts),
         fixes=(Fix(title="See who answers", safety="safe",
                    snippet=f"curl -sS -D - '{base}{path}' -H 'authorization: Bearer <your-token>' | head -30"),),
     )]
 
 
 @rule(id="MDL007", name="model-answer-unexplained", cause="model.unexplained",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE,
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=ROUTE,
       reads=("gateway.base_url", "gateway.kind", "gateway.models", "http.faults",
              "model.requested", "proxy.route"))
 def model_answer_unexplained(facts: Facts) -> list[Finding]:
@@ -233,11 +99,11 @@ def model_answer_unexplained(facts: Facts) -> list[Finding]:
     ## Fix safety
     Safe: the command only reads.
     """
-    return _model_findings(facts, "model")
+    return model_findings(facts, "model")
 
 
 @rule(id="AUT008", name="auth-refusal-unexplained", cause="auth.unexplained",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=_ROUTE,
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.6, fallback_after=ROUTE,
       reads=("gateway.base_url", "gateway.kind", "gateway.models", "http.faults",
              "model.requested", "proxy.route"))
 def auth_refusal_unexplained(facts: Facts) -> list[Finding]:
@@ -258,7 +124,7 @@ def auth_refusal_unexplained(facts: Facts) -> list[Finding]:
     ## Fix safety
     Safe: the command only reads.
     """
-    return _model_findings(facts, "auth")
+    return model_findings(facts, "auth")
 
 
 @rule(id="PRX012", name="proxy-answer-unexplained", cause="proxy.unexplained",
@@ -293,12 +159,12 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
             or (status is None and error is None):
         return None
     code = str(connect.get("error_header") or "").split(" ")[0]
-    meaning = _faults()["proxy_errors"].get(code) or (
-        _faults()["proxy_statuses"].get(f"{status // 100}xx", "an answer the client cannot use") if isinstance(status, int)
+    meaning = catalogue()["proxy_errors"].get(code) or (
+        catalogue()["proxy_statuses"].get(f"{status // 100}xx", "an answer the client cannot use") if isinstance(status, int)
         else f"the proxy connection failed ({error})")
     host, port = facts.get("gateway.host"), facts.get("gateway.port")
     method = connect.get("method") or "CONNECT"
-    what = _phrase(status) if isinstance(status, int) else f"no answer ({error})"
+    what = phrase(status) if isinstance(status, int) else f"no answer ({error})"
     title = connect.get("body_title")
     proxy = route.get("url") or f"{route.get('host')}:{route.get('port')}"
     user = " -U '<user>:<password>'" if route.get("has_username") else ""
@@ -358,13 +224,13 @@ def tls_handshake_unexplained(facts: Facts) -> Finding | None:
                    "certificate_required alert only then")
     elif status != "ok":
         what = f"{status}: {hs.get('error')}"
-        meaning = _faults()["handshake_outcomes"].get(str(status), "the handshake failed")
+        meaning = catalogue()["handshake_outcomes"].get(str(status), "the handshake failed")
     else:
         what, meaning = f"a certificate the client rejects ({code})", "the client would reject this certificate"
     if "CERTIFICATE_REQUIRED" in str(hs.get("error") or "").upper():
         meaning = "the server requires a client certificate (mutual TLS) and none was presented"
     return Finding(
-        message=f"The TLS handshake with {host}:{port}{_route_note(facts)} ended with {what}: {meaning}",
+        message=f"The TLS handshake with {host}:{port}{route_note(facts)} ended with {what}: {meaning}",
         evidence={"tried": f"TLS handshake with {host}:{port}, then GET /", "tls.handshake": hs,
                   "gateway.transport_error": facts.get("gateway.transport_error"),
                   "verify_code": code, "chain_subjects": [c.get("subject") for c in
@@ -424,6 +290,6 @@ def dns_answer_unexplained(facts: Facts) -> list[Finding]:
 
 
 @hookimpl
-def gwdoctor_register_rules() -> list:
+def gwdoctor_register_rules() -> list[Rule]:
     return [dns_answer_unexplained, proxy_answer_unexplained, tls_handshake_unexplained,
             gateway_answer_unexplained, auth_refusal_unexplained, model_answer_unexplained]
