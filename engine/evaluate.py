@@ -61,20 +61,29 @@ def _run(rules: Iterable[Rule], facts: Mapping[str, Any],
         raw.extend((r, f) for f in findings)
 
 
+# The engine's own fact of the rules that raised: it exists only once the other rules have run.
+RULE_ERRORS = "engine.rule_errors"
+
+
+def reads_rule_errors(r: Rule) -> bool:
+    """Whether ``r`` declares (in ``needs`` or ``reads``) the fact of the rules that raised."""
+    return RULE_ERRORS in r.needs or RULE_ERRORS in r.reads
+
+
 def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any], index: GraphIndex) -> Evaluation:
     """Evaluate every rule (they are cheap and pure), then rank.
 
-    Engine rules (ENG*) run last so they can report rules that raised."""
+    A rule that declares ``engine.rule_errors`` runs after all the others, on their errors."""
     rules = list(rules)
-    domain = [r for r in rules if not r.id.startswith("ENG")]
-    engine = [r for r in rules if r.id.startswith("ENG")]
+    domain = [r for r in rules if not reads_rule_errors(r)]
+    engine = [r for r in rules if reads_rule_errors(r)]
     raw: list[tuple[Rule, Finding]] = []
     not_evaluated: list[dict[str, Any]] = []
     evaluated: list[str] = []
     rule_errors: list[dict[str, Any]] = []
     _run(domain, facts, raw, not_evaluated, evaluated, rule_errors)
     raw = drop_explained(raw)
-    engine_facts = {**facts, "engine.rule_errors": rule_errors}
+    engine_facts = {**facts, RULE_ERRORS: rule_errors}
     _run(engine, engine_facts, raw, not_evaluated, evaluated, [])
     return Evaluation(rank(raw, index), sorted(not_evaluated, key=lambda d: d["rule_id"]),
                       sorted(evaluated))

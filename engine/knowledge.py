@@ -107,6 +107,13 @@ def read_builtin(filename: str) -> Any:
     return load_yaml_cached(path.read_text(encoding="utf-8"), f"knowledge/{filename}")
 
 
+@functools.lru_cache(maxsize=None)
+def areas() -> dict[str, str]:
+    """Rule-id prefix -> area name, in the order the docs show the areas (``areas.yaml`` of the
+    built-in knowledge)."""
+    return {a["prefix"]: a["name"] for a in read_builtin("areas.yaml")["areas"]}
+
+
 def read_yaml(directory: "Traversable", filename: str) -> Any:
     path = directory / filename
     return load_yaml_cached(path.read_text(encoding="utf-8"), f"knowledge/{filename}")

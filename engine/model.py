@@ -140,7 +140,7 @@ class ProbeContext:
     vault: Vault = field(default_factory=Vault)
     # An httpx transport to use instead of the network (unit tests only).
     transport: Any = None
-    # Root for the system paths (/etc/claude-code, /etc/ssl): tests point it at a tmp dir.
+    # Root for the system paths a probe reads (under /etc): tests point it at a tmp dir.
     root: Path = Path("/")
 
     @property
@@ -253,19 +253,6 @@ class FactView(Mapping[str, Any]):
         return f"FactView({self._rule_id}, {sorted(self._declared)})"
 
 
-AREAS = {
-    "CFG": "config",
-    "DNS": "dns",
-    "PRX": "proxy",
-    "TLS": "tls",
-    "GWY": "gateway",
-    "AUT": "auth",
-    "MDL": "model",
-    "PRV": "provider",
-    "ENG": "engine",
-}
-
-
 @dataclass(frozen=True)
 class Rule:
     """Built by :func:`rule`: a pure function of facts with literal metadata."""
@@ -286,7 +273,10 @@ class Rule:
 
     @property
     def area(self) -> str:
-        return AREAS.get(self.id[:3], "other")
+        """The area of the rule's id prefix in the knowledge's area table; ``other`` if none."""
+        from .knowledge import areas  # on use: reads knowledge/areas.yaml once
+
+        return areas().get(self.id[:3], "other")
 
     def evaluate(self, facts: Facts) -> list[Finding]:
         """Run the check on a read-only view of ``facts`` limited to ``needs`` and ``reads``:
@@ -316,7 +306,7 @@ def rule(
     missing). ``reads``: the facts it also looks at when they are present. Together they are
     everything the rule may read; any other fact raises :class:`UndeclaredFactError`.
 
-    ``fallback_after``: the areas (values of ``AREAS``) whose findings explain what this
+    ``fallback_after``: the areas (see :attr:`Rule.area`) whose findings explain what this
     rule reports; a finding of this rule is kept only when none of them fired at its
     severity or above (a catch-all for failures no specific rule recognises)."""
 

@@ -8,14 +8,17 @@ from typing import Any, Iterable, Mapping
 
 from .evaluate import Evaluation, Result
 from .graph import GraphIndex
-from .knowledge import KnowledgeError, schema
+from .knowledge import KnowledgeError, read_builtin, schema
 from .model import Severity
 
 SCHEMA_VERSION = 1
 BUNDLE_VERSION = 1
-# Facts that say the checks that decide "healthy" actually ran.
-ESSENTIAL_LIVE = ("gateway.models",)
-ESSENTIAL_ALWAYS = ("config.env",)
+
+
+def diagnosis() -> dict[str, Any]:
+    """The client the report diagnoses and the facts that say the checks deciding "healthy"
+    ran (``diagnosis.yaml`` of the built-in knowledge)."""
+    return read_builtin("diagnosis.yaml")
 
 
 def _now() -> str:
@@ -54,7 +57,7 @@ def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool) -> t
         return "broken", f"{blocking} finding(s) at error or above"
     if offline:
         return "unknown", "--offline: the network checks that decide health did not run"
-    missing = [k for k in ESSENTIAL_ALWAYS + ESSENTIAL_LIVE if k not in facts]
+    missing = [k for k in diagnosis()["essential_facts"] if k not in facts]
     if missing:
         return "unknown", "checks that decide health did not run: " + ", ".join(missing)
     if worst >= Severity.WARNING:
@@ -87,7 +90,7 @@ def build_report(
         "verdict": v,
         "verdict_reason": why,
         "client": {
-            "name": "claude-code",
+            "name": diagnosis()["client"],
             "version": facts.get("client.version"),
             "version_source": facts.get("client.version_source"),
         },

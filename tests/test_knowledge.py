@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 import yaml
 from gwdoctor.engine.explain import load_signatures
-from gwdoctor.engine.model import AREAS
+from gwdoctor.engine.knowledge import areas
 from gwdoctor.engine.registry import builtin_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_every_edge_joins_two_nodes_once_with_a_reason() -> None:
 
 @pytest.mark.parametrize("node", sorted(GRAPH["nodes"]))
 def test_node_area_matches_its_id_prefix(node: str) -> None:
-    assert GRAPH["nodes"][node]["area"] == AREAS[node[:3]]
+    assert GRAPH["nodes"][node]["area"] == areas()[node[:3]]
 
 
 def test_every_rule_is_a_graph_node_and_every_node_a_rule_or_retired() -> None:
@@ -108,7 +108,7 @@ def test_every_cause_has_a_rule() -> None:
 
 @pytest.mark.parametrize("cause", sorted(CAUSES))
 def test_cause_area_is_a_known_area(cause: str) -> None:
-    assert cause.split(".")[0] in set(AREAS.values())
+    assert cause.split(".")[0] in set(areas().values())
 
 
 def test_signature_rules_are_graph_nodes_and_causes_known() -> None:
