@@ -10,9 +10,6 @@ from gwdoctor.engine import Fix
 
 __all__ = ["is_internal", "is_loopback", "no_proxy_with", "set_env_fixes", "settings_target", "shq"]
 
-_INTERNAL_SUFFIXES = (".internal", ".local", ".lan", ".corp", ".intranet", ".home.arpa", ".localdomain",
-                      ".intra", ".private")
-
 
 def shq(value: str) -> str:
     """Single-quote for POSIX shells."""
@@ -30,17 +27,12 @@ def is_loopback(host: str | None) -> bool:
 
 
 def is_internal(host: str | None) -> bool:
-    """A host a corporate proxy usually cannot or should not reach: private IPs,
-    single-label names and internal DNS suffixes."""
-    host = (host or "").strip("[]").lower().rstrip(".")
-    if not host:
-        return False
-    try:
-        ip = ipaddress.ip_address(host)
-        return ip.is_private or ip.is_link_local
-    except ValueError:
-        pass
-    return "." not in host or host.endswith(_INTERNAL_SUFFIXES)
+    """A host a corporate proxy usually cannot or should not reach: the `internal` list of
+    knowledge/hosts.yaml (private IPs, single-label names, internal DNS suffixes), the same
+    list `gwdoctor generate proxy` uses."""
+    from gwdoctor.engine.hosts import host_in_list
+
+    return host_in_list(host, "internal")
 
 
 def no_proxy_with(existing: str | None, *hosts: str) -> str:
