@@ -50,14 +50,17 @@ def finding_dict(rank: int, res: Result, index: GraphIndex | None) -> dict[str, 
     return out
 
 
-def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool) -> tuple[str, str]:
+def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool,
+            static: bool = False) -> tuple[str, str]:
+    """``static``: a check of given files (``validate``), judged on its findings alone; no
+    network check was ever part of it, so their absence does not make it unknown."""
     worst = max((int(r.severity) for r in results), default=0)
     if worst >= Severity.ERROR:
         blocking = sum(1 for r in results if r.severity >= Severity.ERROR)
         return "broken", f"{blocking} finding(s) at error or above"
-    if offline:
+    if offline and not static:
         return "unknown", "--offline: the network checks that decide health did not run"
-    missing = [k for k in diagnosis()["essential_facts"] if k not in facts]
+    missing = [] if static else [k for k in diagnosis()["essential_facts"] if k not in facts]
     if missing:
         return "unknown", "checks that decide health did not run: " + ", ".join(missing)
     if worst >= Severity.WARNING:
@@ -76,12 +79,13 @@ def build_report(
     options: Mapping[str, Any],
     plugins: list[dict[str, str]],
     elapsed_ms: int = 0,
+    static: bool = False,
 ) -> dict[str, Any]:
     results = evaluation.results
     counts = {s.label: 0 for s in Severity}
     for res in results:
         counts[res.severity.label] += 1
-    v, why = verdict(results, facts, bool(options.get("offline")))
+    v, why = verdict(results, facts, bool(options.get("offline")), static)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "gwdoctor", "version": version},

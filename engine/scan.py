@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -68,45 +68,81 @@ def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:
     return registry, load_index(registry.knowledge_dirs)
 
 
+@dataclass
+class Gathered:
+    """The facts of one scan before any rule runs: probed (``mode`` live) or read from a bundle
+    (replay). Facts from several gatherings may be merged into one and concluded once."""
+
+    facts: dict[str, Any]
+    probes: list[dict[str, Any]]
+    options: dict[str, Any]
+    plugins: list[dict[str, str]]
+    mode: str = "live"
+    elapsed_ms: int = 0
+    secrets: list[str] = field(default_factory=list)  # values to scrub from the report
+
+
+def gather(request: ScanRequest, prepared: tuple[Registry, GraphIndex]) -> Gathered:
+    """Run the probes (or read ``request.bundle``): the facts, redacted, and the probe records."""
+    registry, _ = prepared
+    options = request.options
+    budget = request.budget or default_budget(options)
+    if request.bundle is not None:
+        bundle_opts = request.bundle.get("options") or {}
+        return Gathered(facts=dict(request.bundle["facts"]),
+                        probes=[dict(p) for p in request.bundle.get("probes") or []],
+                        options={**options_dict(options, budget), **bundle_opts},
+                        plugins=request.bundle.get("plugins") or registry.plugins, mode="replay")
+    preload(PRELOAD if not options.offline else ("jsonschema",))
+    chosen = registry.probes
+    if request.only:
+        chosen = with_prerequisites(chosen, [p for p in chosen
+                                             if p.name.split(".")[0] in request.only
+                                             or p.name in request.only])
+    collection = run_probes(
+        chosen, registry.owner, env=request.env, options=options, budget=budget,
+        initial_facts={"engine.plugin_errors": registry.plugin_errors,
+                       "engine.options": options_dict(options, budget)},
+        home=request.home, cwd=request.cwd, root=request.root,
+        transport=request.transport, on_event=request.on_event,
+    )
+    secrets = secret_values(request.env, collection.vault)
+    return Gathered(facts=scrub(collection.facts, secrets),
+                    probes=[r.as_dict() for r in collection.records],
+                    options=options_dict(options, budget), plugins=registry.plugins,
+                    elapsed_ms=collection.elapsed_ms, secrets=secrets)
+
+
+def conclude(gathered: Gathered, prepared: tuple[Registry, GraphIndex],
+             set_aside: Mapping[str, str] | None = None, static: bool = False) -> ScanOutcome:
+    """Evaluate every rule once over the gathered facts; rank, report, redact, validate.
+
+    ``set_aside`` maps rule ids to a reason: those rules are not run and are listed under
+    ``not_evaluated`` with it (a caller whose facts cannot speak for them). ``static``: the
+    verdict judges the findings alone (a check of given files, no network expected)."""
+    registry, index = prepared
+    set_aside = set_aside or {}
+    facts, secrets = gathered.facts, gathered.secrets
+    evaluation = evaluate([r for r in registry.rules if r.id not in set_aside], facts, index)
+    if set_aside:
+        evaluation = replace(evaluation, not_evaluated=sorted(
+            [*evaluation.not_evaluated,
+             *({"rule_id": r.id, "rule_name": r.name, "reason": set_aside[r.id], "missing": []}
+               for r in registry.rules if r.id in set_aside)], key=lambda d: d["rule_id"]))
+    report = build_report(evaluation, facts=facts, probes=gathered.probes, index=index,
+                          version=VERSION, mode=gathered.mode, options=gathered.options,
+                          plugins=gathered.plugins, elapsed_ms=gathered.elapsed_ms,
+                          static=static)
+    report = scrub(report, secrets)
+    validate_report(report)
+    bundle = scrub(make_bundle(facts, gathered.probes, version=VERSION, plugins=gathered.plugins,
+                               options=gathered.options), secrets)
+    return ScanOutcome(report=report, bundle=bundle, registry=registry)
+
+
 def run_scan(request: ScanRequest,
              prepared: tuple[Registry, GraphIndex] | None = None) -> ScanOutcome:
     """Run one scan. ``prepared`` (from :func:`prepare`) lets a caller replaying many
     bundles load the plugins and the decision graph once."""
-    registry, index = prepared or prepare(request)
-    options = request.options
-    budget = request.budget or default_budget(options)
-    plugins = registry.plugins
-    secrets: list[str] = []
-    if request.bundle is not None:
-        facts = dict(request.bundle["facts"])
-        probes = [dict(p) for p in request.bundle.get("probes") or []]
-        mode, elapsed = "replay", 0
-        bundle_opts = request.bundle.get("options") or {}
-        opts = {**options_dict(options, budget), **bundle_opts}
-        plugins = request.bundle.get("plugins") or plugins
-    else:
-        preload(PRELOAD if not options.offline else ("jsonschema",))
-        chosen = registry.probes
-        if request.only:
-            chosen = with_prerequisites(chosen, [p for p in chosen if p.name.split(".")[0] in request.only
-                                                 or p.name in request.only])
-        collection = run_probes(
-            chosen, registry.owner, env=request.env, options=options, budget=budget,
-            initial_facts={"engine.plugin_errors": registry.plugin_errors,
-                           "engine.options": options_dict(options, budget)},
-            home=request.home, cwd=request.cwd, root=request.root,
-            transport=request.transport, on_event=request.on_event,
-        )
-        secrets = secret_values(request.env, collection.vault)
-        facts = scrub(collection.facts, secrets)
-        probes = [r.as_dict() for r in collection.records]
-        mode, elapsed = "live", collection.elapsed_ms
-        opts = options_dict(options, budget)
-    evaluation = evaluate(registry.rules, facts, index)
-    report = build_report(evaluation, facts=facts, probes=probes, index=index, version=VERSION,
-                          mode=mode, options=opts, plugins=plugins, elapsed_ms=elapsed)
-    report = scrub(report, secrets)
-    validate_report(report)
-    bundle = scrub(make_bundle(facts, probes, version=VERSION, plugins=plugins, options=opts),
-                   secrets)
-    return ScanOutcome(report=report, bundle=bundle, registry=registry)
+    prepared = prepared or prepare(request)
+    return conclude(gather(request, prepared), prepared)
