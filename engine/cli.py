@@ -19,17 +19,22 @@ from .cli_input import (
     env_timeout,
     reopen_closed_std_streams,
 )
+from .cli_output import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    FAIL_ON,
+    FORMATS,
+    check_output,
+    exit_code,
+    mark_stdout_closed,
+    render_report,
+    write_output,
+)
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
-FAIL_ON = ("critical", "error", "warning", "info", "never")
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-EXIT_PIPE = 141  # stdout closed by its reader (128 + SIGPIPE, what a shell shows for `| head`)
 MAX_BUNDLE = 64 * 2**20  # a real bundle is tens of KiB
-
-
-# Set by entry() when the caller closed stdout (`gwdoctor scan >&-`): a report for stdout
-# has nowhere to go, which is a usage error, not an internal one.
-_STDOUT_CLOSED = False
 
 
 def _silence_stdout() -> None:
@@ -41,7 +46,39 @@ def _silence_stdout() -> None:
 
 
 class GwdoctorGroup(click.Group):
-    """Turns unexpected exceptions into exit 3 with one line (a traceback only with GWDOCTOR_DEBUG=1)."""
+    """Turns unexpected exceptions into exit 3 with one line (a traceback only with
+    GWDOCTOR_DEBUG=1), and asks the plugins for their commands when one is not built in."""
+
+    plugin_commands_loaded = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and self.load_plugin_commands():
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def load_plugin_commands(self) -> bool:
+        """Call ``gwdoctor_register_commands(cli=self)`` once; False when already done.
+
+        Lazy, so `scan` and `--version` never build a plugin manager here (start-up is
+        benchmarked). Built-in commands keep their names whatever a plugin adds."""
+        if self.plugin_commands_loaded:
+            return False
+        self.plugin_commands_loaded = True
+        from .plugins import get_plugin_manager
+
+        builtin = dict(self.commands)
+        try:
+            get_plugin_manager(env=dict(os.environ)).hook.gwdoctor_register_commands(cli=self)
+        except Exception as exc:  # noqa: BLE001  a broken plugin must not take the CLI with it
+            click.echo(f"gwdoctor: warning: a plugin's commands: {type(exc).__name__}: {exc}",
+                       err=True)
+        self.commands.update(builtin)
+        return True
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Usage errors as one line on stderr, exit 2 (click prints three)."""
@@ -119,36 +156,6 @@ def main() -> None:
     """
 
 
-def _check_output(path: str | None) -> None:
-    if not path or path == "-":
-        return
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise click.UsageError(f"--output {path}: is a directory")
-    if not parent.is_dir():
-        raise click.UsageError(f"--output {path}: directory {parent} does not exist")
-    if (target.exists() and not os.access(target, os.W_OK)) or not os.access(parent, os.W_OK):
-        raise click.UsageError(f"--output {path}: not writable")
-
-
-def _write(text: str, output: str | None) -> None:
-    # Encode before opening: an environment value that is not UTF-8 (a surrogate escape)
-    # once raised here after --output had been truncated. As "\\udcff" it stays valid JSON.
-    data = text.encode("utf-8", errors="backslashreplace")
-    if (not output or output == "-") and _STDOUT_CLOSED:
-        raise click.UsageError("stdout is closed: nowhere to write the report (use --output FILE)")
-    if not output or output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        Path(output).write_bytes(data)
-    except OSError as exc:
-        raise click.UsageError(f"--output {output}: {exc.strerror or exc}") from None
-
-
 def probe_options(func: Any) -> Any:
     decorators = [
         click.option("--timeout", type=FiniteFloat(*TIMEOUT_RANGE), default=None,
@@ -189,10 +196,6 @@ def _request(kw: dict[str, Any], bundle: Any = None, on_event: Any = None) -> An
                        on_event=on_event)
 
 
-def _plain() -> bool:
-    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
-
-
 def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
     from .scan import prepare, run_scan
 
@@ -220,49 +223,12 @@ def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
 def scan(fmt: str, output: str | None, fail_on: str, facts_file: str | None, verbose: bool,
          **kw: Any) -> None:
     """Probe this machine as the client sees it and rank what is wrong."""
-    _check_output(output)
+    check_output(output)
     bundle = _load_bundle(facts_file) if facts_file else None
     outcome = _run(kw, bundle, progress=fmt == "text")
-    report = outcome.report
-    if fmt == "text":
-        import io
-
-        from .render_text import render_text
-
-        buf = io.StringIO()
-        plain = _plain() or bool(output and output != "-")
-        render_text(report, buf, plain=plain, verbose=verbose)
-        text = buf.getvalue()
-        if plain:  # rich pads every line to the console width; a pipe wants none of it
-            text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-    elif fmt == "json":
-        from .report import dumps
-
-        text = dumps(report)
-    elif fmt == "markdown":
-        from .formats import render_markdown
-
-        text = render_markdown(report)
-    elif fmt == "sarif":
-        from .formats import render_sarif
-
-        text = render_sarif(report, outcome.registry.rules)
-    else:
-        from .formats import render_junit
-
-        text = render_junit(report, outcome.registry.rules, fail_on)
-    _write(text, output)
-    sys.exit(exit_code(report, fail_on))
-
-
-def exit_code(report: dict[str, Any], fail_on: str) -> int:
-    if fail_on == "never":
-        return EXIT_OK
-    from .model import Severity
-
-    threshold = Severity.parse(fail_on)
-    hit = any(Severity.parse(f["severity"]) >= threshold for f in report["findings"])
-    return EXIT_FINDINGS if hit else EXIT_OK
+    write_output(render_report(outcome.report, fmt, rules=outcome.registry.rules,
+                               fail_on=fail_on, output=output, verbose=verbose), output)
+    sys.exit(exit_code(outcome.report, fail_on))
 
 
 def _load_bundle(path: str) -> Any:
@@ -293,19 +259,16 @@ def _load_bundle(path: str) -> Any:
 @click.option("--output", "-o", metavar="FILE", help="Write the bundle to FILE instead of stdout.")
 def facts(output: str | None, **kw: Any) -> None:
     """Write the redacted facts bundle (for `gwdoctor scan --facts` and support tickets)."""
-    _check_output(output)
+    check_output(output)
     from .report import dumps
 
     outcome = _run(kw, progress=True)
-    _write(dumps(outcome.bundle), output)
+    write_output(dumps(outcome.bundle), output)
 
 
 from . import cli_info  # noqa: E402  registers rules/explain/graph/schema on `main`
 
 cli_info.register(main)
-from . import cli_setup  # noqa: E402
-
-cli_setup.register(main)
 
 
 def entry() -> None:
@@ -316,9 +279,8 @@ def entry() -> None:
     command needs: atexit handlers (a plugin's too) still run, scratch files are removed
     in ``finally`` blocks, and abandoned probe threads are daemons. Code that imports gwdoctor
     (tests, CliRunner) calls ``main`` and keeps the normal exit."""
-    global _STDOUT_CLOSED
     # A closed stdout: writing the report there is a usage error (exit 2); --output still works.
-    _STDOUT_CLOSED = reopen_closed_std_streams()
+    mark_stdout_closed(reopen_closed_std_streams())
     # Commands that may run programs (apiKeyHelper, claude --version): whatever those start,
     # even with setsid and a cleared environment, is ours to end (engine.reaper).
     reaping = len(sys.argv) > 1 and sys.argv[1] in ("scan", "facts", "validate")

@@ -11,6 +11,8 @@ from .model import Probe, Rule
 if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
     from importlib.resources.abc import Traversable
 
+    import click
+
 hookspec = pluggy.HookspecMarker("gwdoctor")
 hookimpl = pluggy.HookimplMarker("gwdoctor")
 
@@ -40,3 +42,15 @@ def gwdoctor_register_knowledge() -> list[Traversable]:
     Each ``*.yaml`` file in them is schema-checked on load; a ``graph.yaml``
     adds nodes and edges to the decision graph, a ``signatures.yaml`` adds
     error signatures for ``gwdoctor explain``."""
+
+
+@hookspec
+def gwdoctor_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``gwdoctor`` command line with ``cli.add_command(...)``.
+
+    Called at most once per process, on the top-level group, the first time the
+    command line is asked for a command it does not have built in or for the
+    list of commands (``gwdoctor --help``); never for ``scan``, ``--version``
+    and the other built-in commands. A name a built-in command has is not
+    replaced. The built-in ``generate`` and ``validate`` come through this hook
+    (``gwdoctor.setup``)."""

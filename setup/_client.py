@@ -6,9 +6,15 @@ import re
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ._setup_data import CLAUDE_MODELS, ENTERPRISE, SetupError, is_internal_host
-from ._setup_litellm import base_url
-from ._setup_render import Setup, Var
+from ._data import (
+    CLAUDE_MODELS,
+    ENTERPRISE,
+    SetupError,
+    bedrock_prefix_for_region,
+    is_internal_host,
+)
+from ._litellm import base_url
+from ._render import Setup, Var
 
 __all__ = ["bedrock", "enterprise", "proxy", "vertex"]
 
@@ -138,8 +144,6 @@ def _models_env(ids: dict[str, str], why: str) -> list[Var]:
 
 
 def bedrock(opts: dict[str, Any]) -> Setup:
-    from gwdoctor.rules._providers import bedrock_prefix_for_region
-
     region = opts.get("aws_region") or "us-east-1"
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
         raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")

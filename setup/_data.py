@@ -1,14 +1,15 @@
-"""Data behind `gwdoctor generate`: served names, Claude ids per provider, gateway profiles. Reads knowledge files on call, never at import."""
+"""Data behind `gwdoctor generate`: served names, Claude ids per provider, gateway profiles. Reads knowledge files (through the engine's loader) on call, never at import."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CLAUDE_MODELS", "ENTERPRISE", "GatewayProfile", "SERVED_NAMES", "ClaudeModel", "SetupError",
-           "claude_defaults", "gateway_knowledge", "is_internal_host", "output_budget",
+__all__ = ["CLAUDE_MODELS", "ENTERPRISE", "SERVED_NAMES", "ClaudeModel", "GatewayProfile",
+           "SetupError", "assumed_client_version", "bedrock_prefix_for_region", "claude_defaults",
+           "gateway_knowledge", "is_internal_host", "output_budget", "providers",
            "vertex_catalogue", "vertex_region_for"]
 
 # Short model_name for each Vertex model of providers.yaml (keyed by its model_id): what the
@@ -138,22 +139,41 @@ ENTERPRISE = {p.id: p for p in (
 )}
 
 
+def _read(filename: str) -> Any:
+    from gwdoctor.engine.knowledge import read_builtin
+
+    return read_builtin(filename)
+
+
 @functools.lru_cache(maxsize=None)
 def gateway_knowledge() -> dict[str, dict[str, Any]]:
     """knowledge/gateways.yaml entries by id ({} when the file is absent)."""
-    from gwdoctor.engine.knowledge import builtin_dir, read_yaml
+    from gwdoctor.engine.knowledge import KnowledgeError
 
     try:
-        data = read_yaml(builtin_dir(), "gateways.yaml")
-    except FileNotFoundError:
+        data = _read("gateways.yaml")
+    except (FileNotFoundError, KnowledgeError):
         return {}
     return {g["id"]: g for g in (data or {}).get("gateways") or []}
 
 
+@functools.lru_cache(maxsize=None)
+def providers() -> dict[str, Any]:
+    """knowledge/providers.yaml (schema-checked by tests/test_knowledge.py)."""
+    return dict(_read("providers.yaml"))
+
+
+def bedrock_prefix_for_region(region: str | None) -> str:
+    """Claude Code's default inference-profile prefix for an AWS region (the
+    ``claude_on_bedrock.region_prefixes`` table of providers.yaml, first match wins)."""
+    for row in providers()["claude_on_bedrock"]["region_prefixes"]:
+        if fnmatch.fnmatchcase(region or "", row["region_glob"]):
+            return str(row["prefix"])
+    return "global"
+
+
 def vertex_catalogue() -> list[dict[str, Any]]:
     """The Vertex models of providers.yaml that have a served name, in file order."""
-    from gwdoctor.rules._providers import providers
-
     return [m for m in providers()["vertex_models"] if m["model_id"] in SERVED_NAMES]
 
 
@@ -174,11 +194,17 @@ def litellm_string(model: dict[str, Any]) -> str:
     return preferred if preferred in model["litellm_models"] else model["litellm_models"][0]
 
 
+def assumed_client_version() -> str:
+    """The client version modelled when none is given (knowledge/client.yaml)."""
+    return str(_read("client.yaml")["assumed_version"])
+
+
 def claude_defaults(client_version: str | None) -> dict[str, str]:
     """The ids this client version requests when nothing is configured (role -> id)."""
-    from gwdoctor.probes.client_behaviour import client_behaviour
+    from gwdoctor.engine.knowledge import merge_behaviour
 
-    return {k: str(v) for k, v in (client_behaviour(client_version).get("default_models") or {}).items()}
+    behaviour = merge_behaviour(_read("client.yaml"), client_version)
+    return {k: str(v) for k, v in (behaviour.get("default_models") or {}).items()}
 
 
 def output_budget(limits: list[int], client_default: int = 32000) -> int | None:
@@ -191,16 +217,9 @@ def output_budget(limits: list[int], client_default: int = 32000) -> int | None:
     return max(1000, (smallest - 1) // 1000 * 1000)
 
 
-_INTERNAL_SUFFIXES = (".internal", ".local", ".lan", ".corp", ".intranet", ".home.arpa",
-                      ".localdomain", ".private")
-
-
 def is_internal_host(host: str) -> bool:
-    """A host a corporate proxy usually cannot (or must not) reach: private/loopback IPs,
-    single-label names, and the common private DNS suffixes."""
-    host = host.strip("[]").lower().rstrip(".")
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return "." not in host or host.endswith(_INTERNAL_SUFFIXES)
-    return ip.is_private or ip.is_loopback or ip.is_link_local
+    """A host a corporate proxy usually cannot (or must not) reach: the `internal` list of
+    knowledge/hosts.yaml, the one rule PRX010 uses, so both agree on every host."""
+    from gwdoctor.engine.hosts import host_in_list
+
+    return host_in_list(host, "internal")

@@ -5,19 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gwdoctor.probes.client_behaviour import assumed_client_version
-
-from ._setup_data import (
+from ._data import (
     CLAUDE_MODELS,
     SERVED_NAMES,
     SetupError,
+    assumed_client_version,
+    bedrock_prefix_for_region,
     claude_defaults,
     litellm_string,
     output_budget,
     vertex_catalogue,
     vertex_region_for,
 )
-from ._setup_render import Setup, Var
+from ._render import Setup, Var
 
 __all__ = ["base_url", "litellm_multi", "litellm_vertex"]
 
@@ -161,8 +161,6 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
 
 def litellm_multi(opts: dict[str, Any]) -> Setup:
     """Claude on Anthropic, Bedrock and Vertex behind one name each, with fallbacks between them."""
-    from gwdoctor.rules._providers import bedrock_prefix_for_region
-
     aws_region = opts.get("aws_region") or "us-east-1"
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(aws_region)
     vertex_region = opts.get("vertex_region") or "us-east5"

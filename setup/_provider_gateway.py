@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ._setup_data import CLAUDE_MODELS, SetupError
-from ._setup_litellm import base_url
-from ._setup_render import Setup, Var
+from ._data import CLAUDE_MODELS, SetupError, bedrock_prefix_for_region
+from ._litellm import base_url
+from ._render import Setup, Var
 
 __all__ = ["GATEWAY_VARIANTS", "bedrock_gateway", "vertex_gateway"]
 
@@ -37,8 +37,6 @@ def _pins(ids: dict[str, str], why: str) -> list[Var]:
 
 
 def bedrock_gateway(opts: dict[str, Any]) -> Setup:
-    from gwdoctor.rules._providers import bedrock_prefix_for_region
-
     region = opts.get("aws_region") or "us-east-1"
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
         raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")

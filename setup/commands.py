@@ -1,4 +1,4 @@
-"""Setup commands: `generate` (known-good configurations) and `validate` (offline scan of given files). Parses and delegates."""
+"""The setup commands, `generate` (known-good configurations) and `validate` (offline check of given files): parse and delegate."""
 
 from __future__ import annotations
 
@@ -8,18 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import click
+from gwdoctor.engine.cli_output import (
+    FAIL_ON,
+    check_output,
+    exit_code,
+    render_report,
+    write_output,
+)
 
-KINDS = ("litellm-vertex", "litellm-multi", "enterprise", "proxy", "bedrock", "vertex")
-GATEWAYS = ("truefoundry", "zuplo", "portkey", "cloudflare", "kong", "vercel", "ngrok", "litellm")
+from .generator import GATEWAYS, KINDS, SetupError, listing
+from .generator import generate as build
 
-
-def register(main: click.Group) -> None:
-    main.add_command(generate)
-    main.add_command(validate)
+__all__ = ["generate", "validate"]
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(list(KINDS)))
 @click.option("--output", "-o", default="-", show_default=True, metavar="DIR|-",
               help="Directory to write config.yaml/settings.json/env.sh/README-setup.md into; - lists them on stdout.")
 @click.option("--gateway", metavar="ID|URL",
@@ -60,9 +64,6 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
       proxy           client behind a corporate proxy (--proxy-url, --gateway URL, --ca)
       bedrock/vertex  client talking to Amazon Bedrock / Vertex AI directly
     """
-    from gwdoctor.knowledge.setup import SetupError, listing
-    from gwdoctor.knowledge.setup import generate as build
-
     if kind == "proxy":
         opts["gateway_url"], opts["gateway"] = opts.pop("gateway", None), None
     if ca:
@@ -93,7 +94,7 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif", "junit"]),
               default="text", show_default=True)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
-@click.option("--fail-on", type=click.Choice(["critical", "error", "warning", "info", "never"]),
+@click.option("--fail-on", type=click.Choice(FAIL_ON),
               default="error", show_default=True,
               help="Exit 1 when a finding is at or above this (CI: --fail-on warning).")
 @click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
@@ -110,12 +111,9 @@ def validate(gateway_config: str | None, settings: tuple[str, ...], fmt: str, ou
              fail_on: str, env_pairs: tuple[str, ...], client_pairs: tuple[str, ...], shell_env: bool,
              client_version: str | None, no_plugins: bool, verbose: bool) -> None:
     """Check a gateway config and client settings statically (no network), as `scan` would."""
-    from gwdoctor.knowledge._setup_validate import validate_files
-    from gwdoctor.knowledge.setup import SetupError
+    from .validate import validate_files
 
-    from .cli import _check_output, _write, exit_code
-
-    _check_output(output)
+    check_output(output)
     try:
         result = validate_files(gateway_config=gateway_config, settings=settings,
                                 shell_env=dict(os.environ), use_shell_env=shell_env,
@@ -125,7 +123,8 @@ def validate(gateway_config: str | None, settings: tuple[str, ...], fmt: str, ou
                                 load_plugins=not no_plugins)
     except SetupError as exc:
         raise click.UsageError(str(exc)) from None
-    _write(_render(result, fmt, fail_on, output, verbose), output)
+    write_output(render_report(result.report, fmt, rules=result.rules, fail_on=fail_on,
+                               output=output, verbose=verbose), output)
     sys.exit(exit_code(result.report, fail_on))
 
 
@@ -137,31 +136,3 @@ def _pairs(flag: str, pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.UsageError(f"{flag} {pair}: expected NAME=VALUE")
         out[name] = value
     return out
-
-
-def _render(result: Any, fmt: str, fail_on: str, output: str | None, verbose: bool) -> str:
-    report = result.report
-    if fmt == "text":
-        import io
-
-        from .cli import _plain
-        from .render_text import render_text
-
-        buf = io.StringIO()
-        render_text(report, buf, plain=_plain() or bool(output and output != "-"), verbose=verbose)
-        return buf.getvalue()
-    if fmt == "json":
-        from .report import dumps
-
-        return str(dumps(report))
-    if fmt == "markdown":
-        from .formats import render_markdown
-
-        return render_markdown(report)
-    if fmt == "sarif":
-        from .formats import render_sarif
-
-        return render_sarif(report, result.registry.rules)
-    from .formats import render_junit
-
-    return render_junit(report, result.registry.rules, fail_on)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ._setup_client import bedrock, enterprise, proxy, vertex
-from ._setup_data import ENTERPRISE, SetupError
-from ._setup_litellm import litellm_multi, litellm_vertex
-from ._setup_render import Setup, render_files
+from ._client import bedrock, enterprise, proxy, vertex
+from ._data import ENTERPRISE, SetupError
+from ._litellm import litellm_multi, litellm_vertex
+from ._render import Setup, render_files
 
 __all__ = ["GATEWAYS", "KINDS", "Setup", "SetupError", "build", "generate", "listing"]
 
@@ -29,7 +29,7 @@ def build(kind: str, options: Mapping[str, Any]) -> Setup:
     opts = {k: v for k, v in options.items() if v is not None}
     if kind in ("bedrock", "vertex") and opts.get("base_url"):
         # --base-url: the same provider mode through a LiteLLM pass-through (the gateway variant)
-        from ._setup_provider_gateway import GATEWAY_VARIANTS
+        from ._provider_gateway import GATEWAY_VARIANTS
 
         return GATEWAY_VARIANTS[kind](opts)
     return KINDS[kind](opts)

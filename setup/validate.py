@@ -1,8 +1,8 @@
-"""`gwdoctor validate`: an offline scan of given files, placed where the config probe reads them, in a scratch home."""
+"""`gwdoctor validate`: the given files, placed where the config probe reads them in a scratch home, gathered offline as facts and evaluated once, as `scan` does."""
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import shutil
 import tempfile
@@ -10,23 +10,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ._setup_data import SetupError
+from ._data import SetupError
 
 __all__ = ["LAYERS", "MACHINE_RULES", "Validation", "parse_settings_arg", "validate_files"]
 
 LAYERS = ("user", "project", "local", "managed")
-# Findings about this machine's state rather than the files (credentials present in
-# ~/.aws, ~/.config/gcloud): a scratch home has none, so in isolated mode they say nothing
-# about the files and are moved to not_evaluated. `gwdoctor scan` checks them for real.
+# Rules about this machine's state rather than the files (credentials present in ~/.aws,
+# ~/.config/gcloud): a scratch home has none, so in isolated mode their facts say nothing about
+# the files; they are set aside (listed under not_evaluated). `gwdoctor scan` checks them for real.
 MACHINE_RULES = {"PRV002": "vertex credentials live on the machine, not in the files",
                  "PRV005": "bedrock credentials live on the machine, not in the files"}
+# The facts and probes of the gateway host's side; every other fact is the client's.
+GATEWAY_PREFIX = "gateway_config."
 _ENV_REF = re.compile(r"os\.environ/([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass
 class Validation:
     report: dict[str, Any]
-    registry: Any
+    rules: list[Any]  # the registry's rules, for the SARIF and JUnit renderers
 
 
 def parse_settings_arg(arg: str) -> tuple[str, Path]:
@@ -35,15 +37,6 @@ def parse_settings_arg(arg: str) -> tuple[str, Path]:
     if sep and layer in LAYERS:
         return layer, Path(rest)
     return "user", Path(arg)
-
-
-def _place(layer: str, home: Path, cwd: Path, root: Path) -> Path:
-    from gwdoctor.probes._settings import managed_dir
-
-    return {"user": home / ".claude" / "settings.json",
-            "project": cwd / ".claude" / "settings.json",
-            "local": cwd / ".claude" / "settings.local.json",
-            "managed": managed_dir(root) / "managed-settings.json"}[layer]
 
 
 def _gateway_env(gateway_text: str, shell_env: Mapping[str, str],
@@ -56,76 +49,89 @@ def _gateway_env(gateway_text: str, shell_env: Mapping[str, str],
     return env
 
 
-def _resummarize(report: dict[str, Any]) -> dict[str, Any]:
-    """Ranks, summary and verdict again after findings were added or removed."""
-    from gwdoctor.engine.model import Severity
+@dataclass
+class _Scratch:
+    """A scratch home, project and root, and the request options every gathering shares."""
 
-    findings = report["findings"]
-    ids = {f["rule_id"] for f in findings}
-    for i, f in enumerate(findings, start=1):
-        f["rank"] = i
-        f["caused_by"] = [c for c in f["caused_by"] if c in ids]
-        f["root_cause"] = bool(f["root_cause"] or not f["caused_by"])
-    summary = report["summary"]
-    for label in ("critical", "error", "warning", "info"):
-        summary[label] = sum(1 for f in findings if f["severity"] == label)
-    summary["root_causes"] = sum(1 for f in findings if f["root_cause"])
-    summary["rules_not_evaluated"] = len(report["not_evaluated"])
-    worst = max((int(Severity.parse(f["severity"])) for f in findings), default=0)
-    if worst >= Severity.ERROR:
-        report["verdict"] = "broken"
-        report["verdict_reason"] = f"{summary['critical'] + summary['error']} finding(s) at error or above"
-    elif worst >= Severity.WARNING:
-        report["verdict"], report["verdict_reason"] = "degraded", "warnings only"
-    else:
-        report["verdict"], report["verdict_reason"] = "healthy", "no finding at warning or above"
-    return report
+    home: Path
+    cwd: Path
+    root: Path
+    base: dict[str, Any]
+    load_plugins: bool
+
+    def request(self, env: Mapping[str, str], *, gateway_config: Path | None = None,
+                only: tuple[str, ...] = ()) -> Any:
+        from gwdoctor.engine.model import Options
+        from gwdoctor.engine.scan import ScanRequest
+
+        options = Options(gateway_config=str(gateway_config) if gateway_config else None,
+                          **self.base)
+        return ScanRequest(env=dict(env), home=self.home, cwd=self.cwd, root=self.root,
+                           options=options, only=only, load_plugins=self.load_plugins)
 
 
-def _drop_machine_findings(report: dict[str, Any]) -> dict[str, Any]:
-    moved = [f for f in report["findings"] if f["rule_id"] in MACHINE_RULES]
-    report["findings"] = [f for f in report["findings"] if f["rule_id"] not in MACHINE_RULES]
-    report["not_evaluated"] = sorted(
-        [*report["not_evaluated"],
-         *({"rule_id": f["rule_id"], "rule_name": f["rule_name"],
-            "reason": f"machine state: {MACHINE_RULES[f['rule_id']]} (run `gwdoctor scan`)"}
-           for f in moved)], key=lambda d: d["rule_id"])
-    return _resummarize(report)
+def _layer_places(scratch: _Scratch, prepared: Any) -> dict[str, Path]:
+    """Where the config probe reads each settings layer, from its own ``config.settings_files``
+    fact for the empty scratch home: validate never second-guesses the probe's paths."""
+    from gwdoctor.engine.scan import gather
+
+    request = scratch.request({"HOME": str(scratch.home)}, only=("config.settings",))
+    places: dict[str, Path] = {}
+    for entry in gather(request, prepared).facts.get("config.settings_files") or []:
+        places.setdefault(str(entry["layer"]), Path(entry["path"]))
+    return places
 
 
-def _merge(gateway: dict[str, Any], client: dict[str, Any]) -> dict[str, Any]:
-    """One report from the gateway-host scan and the client scan: gateway findings first."""
-    evaluated = {n["rule_id"] for n in client["not_evaluated"]} - {
-        n["rule_id"] for n in gateway["not_evaluated"]}
-    client["findings"] = gateway["findings"] + client["findings"]
-    client["not_evaluated"] = [n for n in client["not_evaluated"] if n["rule_id"] not in evaluated]
-    client["facts"] = dict(sorted({**client["facts"], **{
-        k: v for k, v in gateway["facts"].items() if k.startswith("gateway_config.")}}.items()))
-    client["probes"] = [p for p in gateway["probes"] if p["name"].startswith("gateway_config.")] + [
-        p for p in client["probes"] if not p["name"].startswith("gateway_config.")]
-    client["options"] = {**client["options"], "gateway_config": gateway["options"].get("gateway_config")}
-    client["summary"]["rules_evaluated"] = max(client["summary"]["rules_evaluated"],
-                                               gateway["summary"]["rules_evaluated"])
-    return _resummarize(client)
+def _relocate(value: Any, files: Mapping[str, str], dirs: Sequence[tuple[str, str]]) -> Any:
+    """``value`` (facts, probe records) with each scratch copy's path replaced by the user's
+    file it was copied from, and any other scratch path put under ``dirs``' label. Whole
+    values only: a path is a fact's value or a field of one, never cut out of a sentence."""
+    if isinstance(value, dict):
+        return {k: _relocate(v, files, dirs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocate(v, files, dirs) for v in value]
+    if isinstance(value, str):
+        if value in files:
+            return files[value]
+        for prefix, label in dirs:
+            if value.startswith(prefix + os.sep):
+                return label + value[len(prefix):]
+    return value
 
 
-def _scan(env: dict[str, str], home: Path, cwd: Path, root: Path, gw_path: Path | None,
-          base: dict[str, Any], only: tuple[str, ...], load_plugins: bool) -> tuple[dict[str, Any], Any]:
-    from gwdoctor.engine.model import Options
-    from gwdoctor.engine.scan import ScanRequest, run_scan
+def _merge(gateway: Any, client: Any, gateway_config: Path) -> Any:
+    """One set of facts: the client's, plus the gateway host's ``gateway_config.*``."""
+    from gwdoctor.engine.scan import Gathered
 
-    options = Options(gateway_config=str(gw_path) if gw_path else None, **base)
-    outcome = run_scan(ScanRequest(env=env, home=home, cwd=cwd, root=root, options=options,
-                                   only=only, load_plugins=load_plugins))
-    return outcome.report, outcome.registry
+    options = {**client.options, "gateway_config": str(gateway_config)}
+    facts = {**client.facts, **{k: v for k, v in gateway.facts.items()
+                                if k.startswith(GATEWAY_PREFIX)}, "engine.options": options}
+    probes = ([p for p in gateway.probes if p["name"].startswith(GATEWAY_PREFIX)]
+              + [p for p in client.probes if not p["name"].startswith(GATEWAY_PREFIX)])
+    return Gathered(facts=dict(sorted(facts.items())), probes=probes, options=options,
+                    plugins=client.plugins, elapsed_ms=gateway.elapsed_ms + client.elapsed_ms,
+                    secrets=sorted({*gateway.secrets, *client.secrets}))
 
 
-def _unmap(report: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
-    """Replace scratch paths with the user's own, longest first, throughout the report."""
-    text = json.dumps(report)
-    for scratch, real in sorted(mapping.items(), key=lambda kv: -len(kv[0])):
-        text = text.replace(json.dumps(scratch)[1:-1], json.dumps(real)[1:-1])
-    return json.loads(text)
+def _copy_settings(settings: Sequence[str], places: Mapping[str, Path]) -> dict[str, str]:
+    """Copy each ``[LAYER=]FILE`` to its layer's place; scratch path -> the user's path."""
+    copies: dict[str, str] = {}
+    seen: set[str] = set()
+    for arg in settings:
+        layer, src = parse_settings_arg(arg)
+        if layer in seen:
+            raise SetupError(f"--settings {arg}: two files for the {layer} layer "
+                             "(tag them, e.g. project=.claude/settings.json)")
+        seen.add(layer)
+        try:
+            data = _read_regular(src.expanduser())
+        except OSError as exc:
+            raise SetupError(f"--settings {src}: {exc.strerror or exc}") from None
+        dest = places[layer]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        copies[str(dest)] = str(src.expanduser().resolve())
+    return copies
 
 
 def validate_files(*, gateway_config: str | None, settings: Sequence[str],
@@ -133,68 +139,65 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
                    extra_env: Mapping[str, str] | None = None,
                    client_env: Mapping[str, str] | None = None,
                    client_version: str | None = None, load_plugins: bool = True) -> Validation:
-    """Run the offline scan over copies of the files in a scratch home; report as `scan` does."""
-    from gwdoctor.engine.report import validate_report
+    """Gather the facts of copies of the files in a scratch home (offline), evaluate once."""
+    from gwdoctor.engine.scan import conclude, gather, prepare
 
     if not gateway_config and not settings:
         raise SetupError("give --gateway-config FILE and/or --settings FILE")
-    scratch = Path(tempfile.mkdtemp(prefix="gwdoctor-validate-"))
+    gw_path = gw_text = None
+    if gateway_config:
+        gw_path = Path(gateway_config).expanduser().resolve()
+        try:
+            gw_text = _read_regular(gw_path).decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise SetupError(f"--gateway-config {gateway_config}: {exc.strerror or exc}") from None
+    top = Path(tempfile.mkdtemp(prefix="gwdoctor-validate-"))
     try:
-        home, cwd, root = scratch / "home", scratch / "work", scratch / "root"
-        for d in (home, cwd, root):
+        scratch = _Scratch(home=top / "home", cwd=top / "work", root=top / "root",
+                           base={"offline": True, "no_inference": True,
+                                 "client_version": client_version},
+                           load_plugins=load_plugins)
+        for d in (scratch.home, scratch.cwd, scratch.root):
             d.mkdir()
-        mapping: dict[str, str] = {}
-        seen: set[str] = set()
-        for arg in settings:
-            layer, src = parse_settings_arg(arg)
-            if layer in seen:
-                raise SetupError(f"--settings {arg}: two files for the {layer} layer "
-                                 "(tag them, e.g. project=.claude/settings.json)")
-            seen.add(layer)
-            try:
-                data = _read_regular(src.expanduser())
-            except OSError as exc:
-                raise SetupError(f"--settings {src}: {exc.strerror or exc}") from None
-            dest = _place(layer, home, cwd, root)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
-            mapping[str(dest)] = str(src.expanduser().resolve())
-        gw_text = None
-        gw_path = None
-        if gateway_config:
-            gw_path = Path(gateway_config).expanduser().resolve()
-            try:
-                gw_text = _read_regular(gw_path).decode("utf-8", errors="replace")
-            except OSError as exc:
-                raise SetupError(f"--gateway-config {gateway_config}: {exc.strerror or exc}") from None
-        base = {"offline": True, "no_inference": True, "client_version": client_version}
+        client_side = {**(client_env or {}), "HOME": str(scratch.home)}
         if use_shell_env:
-            # This machine is both gateway host and client: one scan, the whole environment.
-            env = {k: v for k, v in shell_env.items() if k != "CLAUDE_CONFIG_DIR"}
-            env.update({**(extra_env or {}), **(client_env or {}), "HOME": str(home)})
-            report, registry = _scan(env, home, cwd, root, gw_path, base, (), load_plugins)
+            # This machine is both gateway host and client: one gathering, the whole environment.
+            client_side = {k: v for k, v in shell_env.items() if k != "CLAUDE_CONFIG_DIR"}
+            client_side.update({**(extra_env or {}), **(client_env or {}),
+                                "HOME": str(scratch.home)})
+        prepared = prepare(scratch.request(client_side))
+        copies = _copy_settings(settings, _layer_places(scratch, prepared)) if settings else {}
+        set_aside: dict[str, str] = {}
+        if use_shell_env:
+            gathered = gather(scratch.request(client_side, gateway_config=gw_path), prepared)
         else:
-            # Two scans so the gateway host's variables (its ANTHROPIC_API_KEY, AWS_*) never
-            # look like the client's, and the client's shell is empty: only the files count.
-            gw_report = None
+            # Two gatherings, so the gateway host's variables (its ANTHROPIC_API_KEY, AWS_*)
+            # never look like the client's, and the client's shell is empty: only the files
+            # count. Their facts are merged and evaluated once.
+            gateway = client = None
             if gw_path is not None:
-                gw_report, registry = _scan(_gateway_env(gw_text or "", shell_env, extra_env or {}),
-                                            home, cwd, root, gw_path, base,
-                                            # client.version: which upstream ids it reports retired
-                                            ("gateway_config", "client.version"), load_plugins)
-                report = gw_report
-            if settings or gw_path is None:
-                report, registry = _scan({**(client_env or {}), "HOME": str(home)}, home, cwd, root,
-                                         None, base, (), load_plugins)
-                if gw_report is not None:
-                    report = _merge(gw_report, report)
-            report = _drop_machine_findings(report)
-        mapping[str(scratch)] = "<scratch>"
-        report = _unmap(report, mapping)
-        validate_report(report)
-        return Validation(report=report, registry=registry)
+                gateway = gather(scratch.request(
+                    _gateway_env(gw_text or "", shell_env, extra_env or {}),
+                    gateway_config=gw_path,
+                    # client.version: which upstream ids it reports retired
+                    only=("gateway_config", "client.version")), prepared)
+            if settings or gateway is None:
+                client = gather(scratch.request(client_side), prepared)
+            if gateway is not None and client is not None and gw_path is not None:
+                gathered = _merge(gateway, client, gw_path)
+            else:
+                gathered = client or gateway
+            set_aside = {rule_id: f"machine state: {why} (run `gwdoctor scan`)"
+                         for rule_id, why in MACHINE_RULES.items()}
+        dirs = [(str(top), "<scratch>")]
+        gathered.facts = _relocate(gathered.facts, copies, dirs)
+        gathered.probes = _relocate(gathered.probes, copies, dirs)
+        # Isolated, the verdict is the files' own (no network check was ever part of it);
+        # with --shell-env it is what an offline `scan` of this machine would say.
+        outcome = conclude(gathered, prepared, set_aside=set_aside, static=not use_shell_env)
+        return Validation(report=outcome.report, rules=list(outcome.registry.rules))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def _read_regular(path: Path, limit: int = 4 * 2**20) -> bytes:

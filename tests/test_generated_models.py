@@ -10,9 +10,9 @@ import re
 
 import pytest
 import yaml
-from gwdoctor.knowledge.setup import generate
 from gwdoctor.probes._effective import retired_on
 from gwdoctor.probes.client_behaviour import captured_versions, client_behaviour, parse_version
+from gwdoctor.setup.generator import generate
 
 KINDS = {"litellm-vertex": {}, "litellm-multi": {}, "bedrock": {}, "vertex": {},
          "enterprise": {"gateway": "truefoundry"}}

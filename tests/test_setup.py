@@ -12,10 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from gwdoctor.engine.cli import main
-from gwdoctor.knowledge import setup as gen
-from gwdoctor.knowledge._setup_data import ENTERPRISE, SERVED_NAMES, gateway_knowledge
-from gwdoctor.knowledge._setup_validate import validate_files
-from gwdoctor.rules._providers import providers
+from gwdoctor.setup import generator as gen
+from gwdoctor.setup._data import ENTERPRISE, SERVED_NAMES, gateway_knowledge, providers
+from gwdoctor.setup.validate import validate_files
 
 GATEWAY_ENV = {"VERTEXAI_PROJECT": "my-proj", "LITELLM_MASTER_KEY": "sk-test-master-0001",
                "ANTHROPIC_API_KEY": "sk-ant-upstream"}
@@ -355,7 +354,41 @@ def test_real_litellm_boots_the_generated_config(kind: str, opts: dict[str, Any]
 
 
 def test_cli_choices_match_the_generator() -> None:
-    from gwdoctor.engine import cli_setup
+    from gwdoctor.setup.commands import generate
 
-    assert cli_setup.KINDS == tuple(gen.KINDS)
-    assert sorted(cli_setup.GATEWAYS) == sorted(gen.GATEWAYS)
+    kind = next(p for p in generate.params if p.name == "kind")
+    assert list(kind.type.choices) == list(gen.KINDS)  # type: ignore[attr-defined]
+    gateway = next(p for p in generate.params if p.name == "gateway")
+    assert "|".join(gen.GATEWAYS) in str(gateway.help)
+
+
+# --- one notion of "internal" ----------------------------------------------------------------
+
+HOSTS = ["litellm.internal", "gw.corp", "Gateway.Corp.", "litellm", "build.intra", "nas.home.arpa",
+         "printer.local", "10.1.2.3", "172.20.0.5", "192.168.1.10", "127.0.0.1", "[::1]",
+         "fe80::1", "fd12:3456::1", "169.254.169.254", "203.0.113.7",
+         "gw.example.com", "api.anthropic.com", "8.8.8.8", "100.64.0.1", "2606:4700::1111",
+         "corp.example.com", "internal.example.com"]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_generate_proxy_and_prx010_agree_on_internal_hosts(host: str) -> None:
+    """`generate proxy` bypasses the proxy for exactly the hosts rule PRX010 calls internal."""
+    from gwdoctor.rules._netfix import is_internal
+    from gwdoctor.setup._data import is_internal_host
+
+    assert is_internal_host(host) == is_internal(host), host
+    url = f"http://{host if ':' not in host.strip('[]') else '[' + host.strip('[]') + ']'}:4000"
+    env = json.loads(gen.generate("proxy", {"proxy_url": "http://proxy.corp:3128",
+                                            "gateway_url": url})["settings.json"])["env"]
+    bypassed = env["NO_PROXY"] != "localhost,127.0.0.1,::1"
+    loopback = host.strip("[]") in ("127.0.0.1", "::1")
+    assert bypassed == (is_internal(host) and not loopback), (host, env["NO_PROXY"])
+
+
+def test_internal_hosts() -> None:
+    from gwdoctor.setup._data import is_internal_host
+
+    internal = {h for h in HOSTS if is_internal_host(h)}
+    assert internal == set(HOSTS[:16]), internal
+    assert not is_internal_host("")

@@ -80,7 +80,7 @@ def test_the_readme_table_lists_every_cause_and_scenario() -> None:
 
 def test_generated_scenarios_match_the_generator() -> None:
     """healthy-generated-* hold `gwdoctor generate` output verbatim (the token placeholder filled)."""
-    from gwdoctor.knowledge.setup import generate
+    from gwdoctor.setup.generator import generate
 
     for kind in ("litellm-vertex", "bedrock"):
         data = load(Path(__file__).parent / f"healthy-generated-{kind}.yaml")
