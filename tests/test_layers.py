@@ -1,7 +1,7 @@
 """The layers and the direction of every dependency (docs/engine.md, "Layers"), read from the
 code with `ast`: every import counts, lazy ones inside functions and TYPE_CHECKING ones too.
 
-    engine  <-  probes, rules, knowledge        (nothing in the engine imports them)
+    engine  <-  probes, rules, knowledge, setup (nothing in the engine imports them)
 
 - the engine imports no other layer;
 - no module imports another layer's private module (``gwdoctor.rules._x`` from probes);
@@ -22,38 +22,18 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("engine", "probes", "rules", "knowledge")
-
-_SETUP_PLUGIN = ("issue 10 point 5: the setup side becomes a built-in plugin that adds its "
-                 "commands through a hook, so the engine's CLI no longer imports it")
-_PROVIDER_TABLES = ("the provider tables and their lookups (bedrock_prefix_for_region, providers) "
-                    "live in rules/_providers.py, owned by the provider-mode work: they move to a "
-                    "public module of the layer that owns them")
+LAYERS = ("engine", "probes", "rules", "knowledge", "setup")
 
 # (importer, imported): an engine module that imports a domain layer.
 ENGINE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge.setup"): _SETUP_PLUGIN,
-    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
 }
 
 # (importer, imported): a module that imports another layer's private module.
 PRIVATE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("gwdoctor.engine.cli_setup", "gwdoctor.knowledge._setup_validate"): _SETUP_PLUGIN,
-    ("gwdoctor.knowledge._setup_client", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
-    ("gwdoctor.knowledge._setup_data", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
-    ("gwdoctor.knowledge._setup_litellm", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
-    ("gwdoctor.knowledge._setup_provider_gateway", "gwdoctor.rules._providers"): _PROVIDER_TABLES,
-    ("gwdoctor.knowledge._setup_validate", "gwdoctor.probes._settings"):
-        "validate reads the settings files as the probe does; " + _SETUP_PLUGIN
-        + " (validate merges facts from the probes and runs one evaluation)",
 }
 
 # Import cycles, each as the sorted tuple of its modules.
 CYCLE_EXCEPTIONS: dict[tuple[str, ...], str] = {
-    ("gwdoctor.engine.cli", "gwdoctor.engine.cli_setup"):
-        "cli.py registers cli_setup's commands and cli_setup borrows cli.py's output helpers "
-        "(_check_output, _write, exit_code, _plain); cli.py is being hardened in another change: "
-        "the helpers move to a module both import, then point 5 turns registration into a hook",
 }
 
 
