@@ -6,6 +6,7 @@ from typing import Any, Iterator
 
 import pytest
 from _harness import TlsRelay
+from _nginx import start_nginx
 from _parts import SCENARIO_GATEWAY_MODES, start_ntlm_squid, start_scenario_gateway
 from live._squid import Squid
 
@@ -22,6 +23,7 @@ def squid_ntlm() -> Iterator[Squid]:
 def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
     relays: list[TlsRelay] = []
     scenario_gateways: list[Any] = []
+    fronts: list[Any] = []
 
     def resolve(names: list[str]) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -79,6 +81,12 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                 sq = request.getfixturevalue("squid_ntlm")
                 values.update({"squid_ntlm.url": sq.url(credentials=False),
                                "squid_ntlm.port": str(sq.port)})
+            elif kind == "nginx":  # nginx:<client_max_body_size> a real nginx in front of LiteLLM
+                gw = request.getfixturevalue("litellm_gateway")
+                front = start_nginx(gw.port, arg or "1m")
+                fronts.append(front)
+                values.update({"nginx.url": front.url, "nginx.port": str(front.port),
+                               "litellm.key": gw.master_key})
             elif kind == "tarpit":
                 t = request.getfixturevalue("tarpit_server")
                 values.update({"tarpit.url": f"http://127.0.0.1:{t.port}", "tarpit.port": str(t.port)})
@@ -96,3 +104,5 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
         relay.close()
     for fake in scenario_gateways:
         fake.stop()
+    for front in fronts:
+        front.stop()
