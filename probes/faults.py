@@ -10,6 +10,8 @@ from typing import Any, Iterable, Mapping
 from gwdoctor.engine import Facts, ProbeContext, hookimpl, probe
 from gwdoctor.engine.knowledge import read_builtin
 
+from ._outcome import reporting
+
 __all__ = ["answers", "catalogue", "classify", "http_faults"]
 
 
@@ -48,6 +50,9 @@ def answers(facts: Facts) -> Iterable[tuple[str, Mapping[str, Any]]]:
     for check in facts.get("model.checks") or []:
         if isinstance(check, dict):
             yield f"model.checks[{check.get('model')}]", check
+            large = check.get("large_request")
+            if isinstance(large, dict):  # the same request padded to the client's size
+                yield f"model.checks[{check.get('model')}].large_request", large
 
 
 @probe(name="faults.http", provides=("http.faults",),
@@ -60,4 +65,4 @@ def http_faults(ctx: ProbeContext) -> Facts:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [http_faults]
+    return reporting([http_faults])

@@ -2,10 +2,15 @@
 
 Costs one output token per model (``inference=True``; skipped by ``--no-inference``).
 Requests run concurrently, each bounded by ``ctx.timeout`` and 256 KiB.
+
+The main model's request is padded with JSON whitespace to the size of the client's own first
+request (captured per version), so a hop with a body-size limit refuses it as it refuses the
+client; it is asked again unpadded before the size is blamed.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,9 +21,10 @@ from ._gwhttp import base_url, client_headers, gate, secrets
 from ._http import classify_transport_error, client_for, read_capped
 from ._lazy import httpx  # imported on first use
 from ._netenv import behaviour
+from ._outcome import reporting
 from ._sse import read_sse
 
-__all__ = ["check_model", "model_messages"]
+__all__ = ["check_model", "model_messages", "pad_size"]
 
 MAX_MODELS = 8
 # Where gateways commonly serve the Messages API when not at the root (failure-cases:
@@ -33,9 +39,31 @@ PROBE_MAX_TOKENS = 1
 CONFIRM_MAX_TOKENS = 64
 
 
+# `claude -p` sends 49,268 bytes on 2.1.332 in the capture tier but 52,782 in the scenario
+# harness (another HOME, cwd and environment in its system prompt); a CLAUDE.md, MCP tools or git
+# status add more. The padded request is the captured size plus a quarter.
+PAD_HEADROOM = 1.25
+
+
 def _body(model: str, max_tokens: int = PROBE_MAX_TOKENS) -> dict[str, Any]:
     return {"model": model, "max_tokens": max_tokens, "stream": True,
             "messages": [{"role": "user", "content": "Reply with one word: ok"}]}
+
+
+def _encode(body: dict[str, Any], size: int = 0) -> bytes:
+    """The body as compact JSON, padded with spaces after its opening brace to ``size`` bytes:
+    still valid JSON, and no tokens (gateways parse and re-serialize it; measured through
+    LiteLLM 1.108.7: tests/scenarios/test_nginx_body_limit.py)."""
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    pad = max(0, size - len(raw))
+    return b"{" + b" " * pad + raw[1:] if pad else raw
+
+
+def pad_size(behaviour: dict[str, Any]) -> int:
+    """How large the padded request is for this client version (0: not padded, as for a
+    version before the first captured one, whose request size nothing records)."""
+    captured = behaviour.get("print_first_request_bytes")
+    return int(captured * PAD_HEADROOM) if isinstance(captured, int) and captured > 0 else 0
 
 
 def _refuses_tiny_max_tokens(result: dict[str, Any]) -> bool:
@@ -44,14 +72,15 @@ def _refuses_tiny_max_tokens(result: dict[str, Any]) -> bool:
 
 
 def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str],
-             budget: float, scrub: list[str], max_tokens: int = PROBE_MAX_TOKENS) -> dict[str, Any]:
+             budget: float, scrub: list[str], max_tokens: int = PROBE_MAX_TOKENS,
+             size: int = 0) -> dict[str, Any]:
     started = time.monotonic()
     deadline = started + budget
     result: dict[str, Any] = {"status": None, "error": None, "error_type": None,
                               "error_message": None, "content_type": None, "sse": None,
                               "body_excerpt": None}
     try:
-        with client.stream("POST", url, headers=headers, json=_body(model, max_tokens),
+        with client.stream("POST", url, headers=headers, content=_encode(_body(model, max_tokens), size),
                            timeout=httpx.Timeout(budget)) as response:
             headers_at = time.monotonic()
             result["status"] = response.status_code
@@ -83,16 +112,50 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
     return result
 
 
-def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list[str]) -> dict[str, Any]:
-    """One model: the streaming request, and when it fails with 4xx/5xx the same request
-    without ``anthropic-beta`` to tell a rejected beta header from other faults."""
+def _passed(result: dict[str, Any]) -> bool:
+    sse = result.get("sse")
+    return result.get("status") == 200 and not result.get("error") and bool(sse and sse["complete"])
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in ("status", "error", "error_type", "error_message", "content_type",
+                                   "body_excerpt")} | {"complete": _passed(result)}
+
+
+def _large_request(client: httpx.Client, url: str, model: str, headers: dict[str, str], budget: float,
+                   scrub: list[str], size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The padded request; when it fails, the same request unpadded (confirm before blaming),
+    and when only that passes and the padded answer was not a 413, the padded one once more (a
+    one-off failure is not a size limit). Returns the answer the check keeps (the padded one
+    when it passed, else the unpadded one) and the ``large_request`` record."""
+    padded = _attempt(client, url, model, headers, budget, scrub, size=size)
+    record: dict[str, Any] = {"bytes": len(_encode(_body(model), size)), **_brief(padded),
+                              "unpadded": None, "again": None}
+    if _passed(padded):
+        return padded, record
+    plain = _attempt(client, url, model, headers, budget, scrub)
+    record["unpadded"] = _brief(plain) | {"bytes": len(_encode(_body(model)))}
+    if _passed(plain) and padded["status"] != 413:
+        record["again"] = _brief(_attempt(client, url, model, headers, budget, scrub, size=size))
+    return plain, record
+
+
+def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list[str],
+                pad: int = 0) -> dict[str, Any]:
+    """One model: the streaming request (padded to ``pad`` bytes when given, see
+    :func:`_large_request`), and when it fails with 4xx/5xx the same request without
+    ``anthropic-beta`` to tell a rejected beta header from other faults."""
     # The path and query this version sends (captured: tests/capture/test_requests.py).
     url = base_url(ctx) + str(behaviour(ctx)["messages_path"])
     scrub = secrets(ctx)
     headers = client_headers(ctx, json_body=True)
     headers["accept"] = "text/event-stream, application/json"
     budget = ctx.timeout * 0.9
-    first = _attempt(client, url, model, headers, budget, scrub)
+    large = None
+    if pad:
+        first, large = _large_request(client, url, model, headers, budget, scrub, pad)
+    else:
+        first = _attempt(client, url, model, headers, budget, scrub)
     tiny_refused = None
     if _refuses_tiny_max_tokens(first):
         # Confirm before blaming: the client never asks for 1 token (it asks for tens of
@@ -101,7 +164,7 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
         first = _attempt(client, url, model, headers, budget, scrub, CONFIRM_MAX_TOKENS)
     check = {"model": model, "roles": roles, **first, "without_beta": None, "openai_route": None,
              "route_hint": None, "max_tokens": CONFIRM_MAX_TOKENS if tiny_refused else PROBE_MAX_TOKENS,
-             "tiny_max_tokens_refused": tiny_refused}
+             "tiny_max_tokens_refused": tiny_refused, "large_request": large}
     status = first["status"]
     sse = first["sse"]
     if sse and sse["complete"] and not sse["incremental"]:
@@ -162,16 +225,21 @@ def _models(ctx: ProbeContext) -> list[tuple[str, list[str]]]:
        needs=("gateway.base_url", "model.distinct", "gateway.transport_error"),
        provides=("model.checks",))
 def model_messages(ctx: ProbeContext) -> dict[str, Any]:
-    """Send each distinct model a `max_tokens: 1` streaming request with the client's headers;
-    record the status, the error envelope and the SSE sequence with its timing."""
+    """Send each distinct model a `max_tokens: 1` streaming request with the client's headers,
+    the main model's padded to the client's own request size; record the status, the error
+    envelope and the SSE sequence with its timing."""
     gate(ctx)
     models = _models(ctx)
     if not models:
         raise ProbeSkipped("the client will send no model id (model.distinct is empty)")
     from concurrent.futures import ThreadPoolExecutor  # on use: ~10 ms with logging
 
+    # One request is padded to the client's size: the main model's, the one `claude -p` sends.
+    padded = next((m for m, roles in models if "main" in roles), models[0][0])
+    pad = pad_size(behaviour(ctx))
     with client_for(ctx) as client, ThreadPoolExecutor(max_workers=len(models)) as pool:
-        futures = [pool.submit(check_model, ctx, client, m, roles) for m, roles in models]
+        futures = [pool.submit(check_model, ctx, client, m, roles, pad if m == padded else 0)
+                   for m, roles in models]
         checks = [f.result() for f in futures]
         route_404 = [c for c in checks if c["status"] == 404 and c["error_type"] != "not_found_error"]
         if route_404 and len(route_404) == len(checks):
@@ -183,4 +251,4 @@ def model_messages(ctx: ProbeContext) -> dict[str, Any]:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [model_messages]
+    return reporting([model_messages])
