@@ -19,6 +19,7 @@ gwdoctor_plugins = (
     "gwdoctor.rules.auth",
     "gwdoctor.rules.gateway",
     "gwdoctor.rules.gateway_answers",
+    "gwdoctor.rules.gateway_request_size",
     "gwdoctor.rules.model",
     "gwdoctor.rules.model_retired",
     "gwdoctor.rules.unexplained",

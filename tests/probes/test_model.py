@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytest
-from gwdoctor.engine import ProbeSkipped
+from gwdoctor.engine import ProbeContext, ProbeSkipped
 from gwdoctor.probes.model import model_messages
 from live._ctx import fire, gateway_ctx
 
@@ -72,6 +72,100 @@ def test_skipped_without_models_or_with_a_dead_gateway() -> None:
         model_messages.run(gateway_ctx("http://gw.test", model__distinct=[]))
     with pytest.raises(ProbeSkipped):
         model_messages.run(gateway_ctx("http://gw.test", gateway__transport_error="timeout"))
+
+
+# ---- the request padded to the client's size (a body-size limit on the route) ---------------
+
+NGINX_413 = (b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+             b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
+             b"</body>\r\n</html>\r\n")
+STREAM = b"event: message_start\ndata: {}\n\nevent: message_stop\ndata: {}\n\n"
+
+
+def _limited(limit: int, seen: list[int]):  # noqa: ANN202
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(len(request.content))
+        if len(request.content) > limit:
+            return httpx.Response(413, headers={"content-type": "text/html"}, content=NGINX_413)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=STREAM)
+    return handler
+
+
+def test_only_the_main_models_request_is_padded_to_the_clients_size_with_whitespace() -> None:
+    from gwdoctor.probes._netenv import behaviour
+    from gwdoctor.probes.model import PAD_HEADROOM, pad_size
+
+    bodies: dict[str, bytes] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies[json.loads(request.content)["model"]] = request.content
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=STREAM)
+
+    ctx = gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
+                      models={"main": "m-main", "haiku": "m-small"})
+    facts = _run(ctx)
+    size = pad_size(behaviour(ctx))
+    assert size == int(behaviour(ctx)["print_first_request_bytes"] * PAD_HEADROOM) > 50_000
+    assert len(bodies["m-main"]) == size and len(bodies["m-small"]) < 200
+    assert json.loads(bodies["m-main"]) == json.loads(bodies["m-small"]) | {"model": "m-main"}
+    assert bodies["m-main"].strip(b"{ ").startswith(b'"model"')  # only spaces were added
+    checks = _by_model(facts)
+    assert checks["m-main"]["large_request"] == {
+        "bytes": size, "status": 200, "error": None, "error_type": None, "error_message": None,
+        "content_type": "text/event-stream", "body_excerpt": None, "complete": True,
+        "unpadded": None, "again": None}
+    assert checks["m-small"]["large_request"] is None
+
+
+def test_a_413_for_the_padded_request_only_is_confirmed_unpadded_and_recorded() -> None:
+    from gwdoctor.probes.faults import http_faults
+
+    seen: list[int] = []
+    ctx = gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(_limited(16384, seen)),
+                      models={"main": "m"})
+    facts = _run(ctx)
+    check = facts["model.checks"][0]
+    assert len(seen) == 2 and seen[0] > 16384 > seen[1]
+    assert check["status"] == 200 and check["sse"]["complete"]  # the model is judged unpadded
+    large = check["large_request"]
+    assert large["status"] == 413 and large["body_excerpt"].startswith("[html] 413 Request Entity Too Large")
+    assert large["unpadded"]["status"] == 200 and large["unpadded"]["complete"] and large["again"] is None
+    faults = http_faults.run(ProbeContext(env={}, facts=facts))["http.faults"]
+    assert faults == {"model.checks[m].large_request": ["http.body_too_large"]}
+
+
+def test_a_padded_failure_that_is_not_a_413_is_asked_again_before_the_size_is_blamed() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(len(request.content))
+        if len(calls) == 1:  # a one-off 503 on the first (padded) request
+            return httpx.Response(503, json={"error": {"message": "overloaded"}})
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=STREAM)
+
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
+                             models={"main": "m"}))
+    large = facts["model.checks"][0]["large_request"]
+    assert large["status"] == 503 and large["unpadded"]["complete"] and large["again"]["complete"]
+    assert calls[0] == calls[2] > calls[1]
+
+
+def test_a_failure_of_every_request_is_not_a_size_limit() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": "bad key", "type": "auth_error"}})
+
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
+                             models={"main": "m"}))
+    check = facts["model.checks"][0]
+    assert check["status"] == 401 and check["large_request"]["unpadded"]["status"] == 401
+    assert not check["large_request"]["unpadded"]["complete"] and check["large_request"]["again"] is None
+
+
+def test_a_version_with_no_captured_request_size_is_not_padded() -> None:
+    seen: list[int] = []
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(_limited(16384, seen)),
+                             models={"main": "m"}, client__version="2.1.150"))
+    assert seen and max(seen) < 200 and facts["model.checks"][0]["large_request"] is None
 
 
 # ---- real LiteLLM -------------------------------------------------------------------------
