@@ -277,26 +277,6 @@ def _canned(status: int, body: bytes | str | dict, ctype: str = "application/jso
     return _Canned
 
 
-class _BodyLimitHandler(_Handler):
-    """nginx in front of the gateway with a small client_max_body_size: a request body over
-    32 KiB gets nginx's 413 page before the gateway sees it (Wei-Shaw/claude-relay-service#630;
-    the report hit the limit in a long session; a one-line `claude -p` sends 52,782 bytes)."""
-
-    LIMIT = 32 * 1024
-
-    def _route(self, method: str) -> None:
-        self.fake.models = _client_models()
-        length = int(self.headers.get("content-length") or 0)
-        if method == "POST" and length > self.LIMIT:
-            self.rfile.read(length)
-            self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), None))
-            self._send(413, b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
-                            b"<center><h1>413 Request Entity Too Large</h1></center>\r\n"
-                            b"<hr><center>nginx/1.26.0 (Ubuntu)</center>\r\n</body>\r\n</html>\r\n", "text/html")
-            return
-        super()._route(method)
-
-
 class _ConnectDropHandler(_Handler):
     """A MITM proxy that closes a CONNECT without any status line when it cannot reach the
     destination (KarpelesLab/teamclaude#103: 'Proxy connection ended before receiving CONNECT
@@ -360,7 +340,6 @@ SCENARIO_GATEWAY_MODES.update({
     "pr_worker_403_html": _canned(403, b'<!doctype html><meta charset="utf-8"><meta name=viewport '
                                        b'content="width=device-width, initial-scale=1"><title>403</title>403 Forbidden',
                                   "text/html"),
-    "pr_body_limit_413": _BodyLimitHandler,
     "pr_connect_drop": _ConnectDropHandler,
 })
 
