@@ -15,7 +15,8 @@ GWDOCTOR = [sys.executable, "-m", "gwdoctor.engine.cli"]
 
 
 def run(args, env=None, cwd=None, timeout=60):
-    base = {"PATH": os.environ["PATH"], "HOME": env.pop("HOME") if env and "HOME" in env else "/nonexistent",
+    base = {"PATH": os.environ["PATH"],
+            "HOME": env.pop("HOME") if env and "HOME" in env else "/nonexistent",
             "NO_COLOR": "1", "LANG": "C.UTF-8"}
     base.update(env or {})
     return subprocess.run(GWDOCTOR + args, capture_output=True, text=True, env=base, cwd=cwd,
@@ -78,7 +79,8 @@ def test_unwritable_output_is_a_usage_error(tmp_path, home):
 
 def test_json_report_validates_against_published_schema(home):
     schema = json.loads(run(["schema", "report"]).stdout)
-    out = run(["scan", "--format", "json", "--offline", "--fail-on", "never"], env={"HOME": str(home)})
+    out = run(["scan", "--format", "json", "--offline", "--fail-on", "never"],
+              env={"HOME": str(home)})
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)  # stdout carries only the report
     jsonschema.Draft202012Validator(schema).validate(report)
@@ -148,8 +150,10 @@ def test_non_utf8_environment_keeps_output_valid_and_never_truncates(tmp_path, h
     target.write_text("PRECIOUS")
     env = {"HOME": str(home), "ANTHROPIC_MODEL": "claude\udcff-x"}
     base = {"PATH": os.environ["PATH"], "NO_COLOR": "1", "LANG": "C.UTF-8", **env}
-    cmd = GWDOCTOR + ["scan", "--offline", "--format", "json", "--fail-on", "never", "-o", str(target)]
-    out = subprocess.run([os.fsencode(a) if isinstance(a, str) else a for a in cmd], capture_output=True,
+    cmd = GWDOCTOR + ["scan", "--offline", "--format", "json", "--fail-on", "never",
+                      "-o", str(target)]
+    out = subprocess.run([os.fsencode(a) if isinstance(a, str) else a for a in cmd],
+                         capture_output=True,
                          env={k: os.fsencode(v) for k, v in base.items()}, timeout=60)
     assert out.returncode == 0, out.stderr
     report = json.loads(target.read_text())
@@ -160,7 +164,8 @@ def test_no_terminal_escape_reaches_the_text_view(tmp_path):
     """A repository's settings key (or a helper's stderr) is attacker-controlled text."""
     home = tmp_path / "home"
     (home / ".claude").mkdir(parents=True)
-    (home / ".claude" / "settings.json").write_text('{"env": {"\\u001b]0;pwned\\u0007\\u001b[2J": 5}}')
+    (home / ".claude" / "settings.json").write_text(
+        '{"env": {"\\u001b]0;pwned\\u0007\\u001b[2J": 5}}')
     out = run(["scan", "--offline", "--fail-on", "never"], env={"HOME": str(home)})
     assert out.returncode == 0 and "CFG001" in out.stdout
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout

@@ -13,8 +13,8 @@ from gwdoctor.engine.graph import GraphIndex, build_graph
 
 
 def _rule(rid: str, severity: Severity = Severity.ERROR, fallback_after: tuple[str, ...] = ()):
-    @rule(id=rid, name="r-" + rid.lower(), cause="x.y", severity=severity, fallback_after=fallback_after,
-          reads=(rid,))
+    @rule(id=rid, name="r-" + rid.lower(), cause="x.y", severity=severity,
+          fallback_after=fallback_after, reads=(rid,))
     def check(facts):  # noqa: ANN001, ANN202
         return Finding(message=rid) if facts.get(rid) else None
     return check

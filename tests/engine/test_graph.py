@@ -45,7 +45,8 @@ def _rule(rid, sev, conf=0.8):
 
 def test_ranking_puts_root_causes_first_then_severity_confidence_layer_id():
     index = GraphIndex(build_graph([frag([("DNS001", "GWY001")],
-                                         nodes=["DNS001", "GWY001", "AUT001", "AUT002", "AUT003"])]))
+                                         nodes=["DNS001", "GWY001", "AUT001", "AUT002",
+                                                "AUT003"])]))
     rules = [_rule("GWY001", Severity.CRITICAL), _rule("DNS001", Severity.ERROR),
              _rule("AUT002", Severity.ERROR, 0.9), _rule("AUT001", Severity.ERROR, 0.9),
              _rule("AUT003", Severity.ERROR, 0.95)]

@@ -47,7 +47,8 @@ def test_plugin_rule_and_probe_load_through_the_entry_point(site):
 
 
 def test_broken_import_and_raising_probe_become_findings_and_the_scan_completes(site):
-    report = json.loads(gw(["scan", "--offline", "--format", "json", "--fail-on", "never"], site).stdout)
+    report = json.loads(gw(["scan", "--offline", "--format", "json", "--fail-on", "never"],
+                           site).stdout)
     by_rule = {}
     for f in report["findings"]:
         by_rule.setdefault(f["rule_id"], []).append(f)

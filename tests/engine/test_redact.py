@@ -14,7 +14,8 @@ from gwdoctor.engine.redact import scrub, secret_values
 from gwdoctor.engine.scan import ScanRequest, run_scan
 
 
-@pytest.mark.parametrize("password", ["2024#Spring", "a/b/c-pw", "q?uery-pw", "p@ss:w0rd", "plain-pw"])
+@pytest.mark.parametrize("password",
+                         ["2024#Spring", "a/b/c-pw", "q?uery-pw", "p@ss:w0rd", "plain-pw"])
 def test_proxy_and_base_url_passwords_never_reach_the_report(password: str, tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": f"http://jdoe:{password}@proxy.corp:8080",
            "ANTHROPIC_BASE_URL": f"http://gwuser:{password}x@gw.example:4000"}
@@ -211,7 +212,8 @@ def test_login_names_in_urls_are_not_secrets(env: dict[str, str]) -> None:
 
 
 def test_an_at_sign_outside_a_url_authority_scrubs_nothing() -> None:
-    secrets = secret_values({"NPM_CONFIG_TOKEN_REGISTRY": "@myorg:registry=https://npm.pkg.github.com"})
+    secrets = secret_values(
+        {"NPM_CONFIG_TOKEN_REGISTRY": "@myorg:registry=https://npm.pkg.github.com"})
     assert scrub("fetch npm.pkg.github.com failed", secrets) == "fetch npm.pkg.github.com failed"
 
 
