@@ -1,1 +1,2 @@
-"""Hardening tier: hostile servers, hostile files and environments, bounded time, memory and output."""
+"""Hardening tier: hostile servers, hostile files and environments, bounded time, memory and
+output."""

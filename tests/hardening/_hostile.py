@@ -1,4 +1,5 @@
-"""Hostile servers on 127.0.0.1 for the hardening tier: each connection runs a handler on a raw socket."""
+"""Hostile servers on 127.0.0.1 for the hardening tier: each connection runs a handler on a raw
+socket."""
 
 from __future__ import annotations
 

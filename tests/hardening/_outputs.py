@@ -1,4 +1,5 @@
-"""Every output a scan can produce, rendered in process: the five report formats and the facts bundle."""
+"""Every output a scan can produce, rendered in process: the five report formats and the facts
+bundle."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The bounded transport decodes real layered bodies and stops a bomb after a step, not after 1 GB."""
+"""The bounded transport decodes real layered bodies and stops a bomb after a step, not after
+1 GB."""
 
 from __future__ import annotations
 

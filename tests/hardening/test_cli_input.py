@@ -1,4 +1,5 @@
-"""Strict CLI input: a bad number, a typo in --only, or a closed std stream is one line and exit 2, never 3."""
+"""Strict CLI input: a bad number, a typo in --only, or a closed std stream is one line and exit 2,
+never 3."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def gw(args: list[str], tmp: Path, *, env: dict[str, str] | None = None, shell_r
         cmd = " ".join(f"'{a}'" for a in ENTRY + args) + " " + shell_redirect
         return subprocess.run(["/bin/sh", "-c", cmd], env=env, cwd=tmp, capture_output=True,
                               text=True, timeout=120)
-    return subprocess.run(ENTRY + args, env=env, cwd=tmp, capture_output=True, text=True, timeout=120)
+    return subprocess.run(ENTRY + args, env=env, cwd=tmp, capture_output=True, text=True,
+                          timeout=120)
 
 
 def _one_line_usage(out: subprocess.CompletedProcess[str]) -> None:

@@ -1,4 +1,5 @@
-"""Every process a scan starts, and all its descendants (setsid, nohup, a cleared environment), are gone when it ends."""
+"""Every process a scan starts, and all its descendants (setsid, nohup, a cleared environment), are
+gone when it ends."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ HELPERS = {
     "setsid-without-env": "env -i /usr/bin/setsid /bin/sleep 988 & echo sk-escape-token-0123456789",
     "setsid-twice-later": "setsid sh -c 'sleep 0.3; setsid sleep 989' >/dev/null 2>&1 & "
                           "echo sk-escape-token-0123456789",
-    "daemonised-double-fork": "sh -c 'setsid sh -c \"sleep 984 &\" &' ; echo sk-escape-token-0123456789",
+    "daemonised-double-fork": "sh -c 'setsid sh -c \"sleep 984 &\" &' ; "
+                              "echo sk-escape-token-0123456789",
 }
 CLAUDE = ("#!/bin/sh\nsetsid sleep 990 >/dev/null 2>&1 &\nenv -i /usr/bin/setsid /bin/sleep 991 "
           ">/dev/null 2>&1 &\necho '2.1.332 (Claude Code)'\n")

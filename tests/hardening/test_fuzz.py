@@ -16,7 +16,8 @@ from fuzz_cases import fuzz  # noqa: E402
 CASES = 300  # ~25 s on a loaded 2-core machine: the CI tier stays under 60 s
 
 
-def test_fuzzed_environments_settings_and_yaml_give_no_traceback_leak_or_bad_json(tmp_path: Path) -> None:
+def test_fuzzed_environments_settings_and_yaml_give_no_traceback_leak_or_bad_json(
+        tmp_path: Path) -> None:
     tally = fuzz(CASES, seed=1, workdir=tmp_path)
     assert tally.cases == CASES
     assert (tally.traceback, tally.probe_error, tally.non_json, tally.leak) == (0, 0, 0, 0), \

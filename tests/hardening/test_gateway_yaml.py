@@ -1,4 +1,5 @@
-"""LiteLLM YAML with hostile aliases: a finding with file and line, in scan and validate, within budget."""
+"""LiteLLM YAML with hostile aliases: a finding with file and line, in scan and validate, within
+budget."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from ._hostile import gw_env, run_gw
 LAUGHS = "\n".join(
     ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     + [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
-    + ["model_list:", "  - model_name: laughs", "    litellm_params: {model: openai/x, api_base: *i}",
+    + ["model_list:", "  - model_name: laughs",
+       "    litellm_params: {model: openai/x, api_base: *i}",
        "litellm_settings: {fallbacks: [{laughs: *i}]}",
        "router_settings: {model_group_alias: {big: *i}}"]) + "\n"
 
 CASES = {
     "recursive-list": ("key: &r [*r]\n", 1, "recursive"),
-    "recursive-in-model-list": ("model_list: &m\n  - model_name: a\n    litellm_params: {model: x, extra: *m}\n",
-                                3, "recursive"),
+    "recursive-in-model-list": ("model_list: &m\n  - model_name: a\n"
+                                "    litellm_params: {model: x, extra: *m}\n", 3, "recursive"),
     "billion-laughs": (LAUGHS, None, "expand to more than"),
 }
 
@@ -49,7 +51,8 @@ def test_hostile_aliases_are_a_finding_with_file_and_line(case: str, command: st
 def test_a_config_sharing_an_anchor_a_few_times_is_fine(tmp_path: Path) -> None:
     config = tmp_path / "litellm.yaml"
     config.write_text("x: &p {api_key: os.environ/K, rpm: 10}\nmodel_list:\n"
-                      + "".join(f"  - model_name: m{i}\n    litellm_params: {{model: openai/m{i}}}\n"
+                      + "".join(f"  - model_name: m{i}\n"
+                                f"    litellm_params: {{model: openai/m{i}}}\n"
                                 for i in range(3))
                       + "router_settings: {a: *p, b: *p}\n")
     run = run_gw(["validate", "--gateway-config", str(config), "--format", "json"],

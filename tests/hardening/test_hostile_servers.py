@@ -1,4 +1,5 @@
-"""Hostile gateways and proxies on 127.0.0.1: the scan stays within its budget, under 200 MB, and says so.
+"""Hostile gateways and proxies on 127.0.0.1: the scan stays within its budget, under 200 MB, and
+says so.
 
 Each test runs the console entry as a child process (fresh HOME), so wall time and peak
 RSS (wait4's ru_maxrss for that child alone) are the whole scan's. The figures land in

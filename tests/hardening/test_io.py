@@ -1,4 +1,5 @@
-"""One bounded reader: hostile local files and programs cost a scan neither time nor memory, and are findings.
+"""One bounded reader: hostile local files and programs cost a scan neither time nor memory, and
+are findings.
 
 Also the rule behind it: no probe module reads a file or starts a program except through
 probes/_io.py (a listed, reasoned exception aside)."""
@@ -37,7 +38,8 @@ def _calls(path: Path) -> dict[str, int]:
         name = None
         if isinstance(node, ast.Call):
             fn = node.func
-            name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else None
+            name = (fn.id if isinstance(fn, ast.Name)
+                    else fn.attr if isinstance(fn, ast.Attribute) else None)
             if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) \
                     and fn.value.id == "os" and fn.attr == "read":
                 name = "os.read"
@@ -173,7 +175,8 @@ HOSTILE_FILES: dict[str, Callable[[Path], dict[str, str]]] = {
     "AWS_CONFIG_FILE=/dev/zero (Bedrock)": lambda h: {"AWS_CONFIG_FILE": "/dev/zero",
                                                       "CLAUDE_CODE_USE_BEDROCK": "1"},
     "AWS_SHARED_CREDENTIALS_FILE FIFO (Bedrock)": _made(
-        _fifo, "creds", env={"AWS_SHARED_CREDENTIALS_FILE": "{path}", "CLAUDE_CODE_USE_BEDROCK": "1"}),
+        _fifo, "creds", env={"AWS_SHARED_CREDENTIALS_FILE": "{path}",
+                             "CLAUDE_CODE_USE_BEDROCK": "1"}),
     "SSO cache -> /dev/zero (Bedrock)": _sso_zero,
     "claude on PATH prints for ever": _printing_claude,
 }
@@ -193,7 +196,8 @@ def test_a_hostile_local_file_costs_no_time_or_memory(name: str, tmp_path: Path)
     # (the FIFO once timed the config probe out, and exit was 0).
     ids = {f["rule_id"] for f in report["findings"]}
     assert run.code == 1 and ids, (name, ids)
-    assert not [p for p in report["probes"] if p["status"] in ("error", "timeout")], report["probes"]
+    assert not [p for p in report["probes"]
+                if p["status"] in ("error", "timeout")], report["probes"]
 
 
 @pytest.mark.parametrize("name", ["settings.json FIFO", "settings.json -> /dev/zero"])

@@ -1,4 +1,5 @@
-"""Secrets a hostile gateway echoes back in a disguise, or a proxy URL hides, never reach any output."""
+"""Secrets a hostile gateway echoes back in a disguise, or a proxy URL hides, never reach any
+output."""
 
 from __future__ import annotations
 

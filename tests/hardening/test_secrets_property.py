@@ -91,7 +91,8 @@ delimiters = st.sampled_from(["@", "#", "/", "?", ":"])
 @given(user=st.from_regex(r"[a-z]{2,6}", fullmatch=True),
        parts=st.lists(st.tuples(delimiters, chunks), min_size=1, max_size=4),
        first=chunks)
-def test_no_piece_of_a_proxy_password_with_raw_delimiters_shows(user: str, parts, first: str) -> None:
+def test_no_piece_of_a_proxy_password_with_raw_delimiters_shows(user: str, parts,
+                                                                first: str) -> None:
     password = first + "".join(d + c for d, c in parts)
     url = f"http://{user}:{password}@proxy.corp.example:3128"
     with tempfile.TemporaryDirectory() as tmp:
