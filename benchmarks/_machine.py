@@ -49,7 +49,8 @@ def litellm_version() -> str | None:
     py = LITELLM_BIN.parent / "python"
     if not py.exists():
         return None
-    return _run([str(py), "-c", "import importlib.metadata as m; print(m.version('litellm'))"]) or None
+    return _run([str(py), "-c",
+                 "import importlib.metadata as m; print(m.version('litellm'))"]) or None
 
 
 def squid_version() -> str | None:

@@ -68,7 +68,8 @@ def run_round(setups: list[Setup], cap: float = HARD_CAP_S) -> dict[str, dict[st
                     if proc.poll() is not None:
                         results[name] = {"seconds": time.monotonic() - t0, "exit": proc.returncode,
                                          "killed": False,
-                                         "output": _first_line(out_path.read_text(errors="replace"))}
+                                         "output": _first_line(
+                                             out_path.read_text(errors="replace"))}
                         del procs[name]
                 time.sleep(0.05)
         finally:

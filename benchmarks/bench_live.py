@@ -70,7 +70,8 @@ def scan_once(setup: Setup, args: tuple[str, ...] = (), *, cold: bool = False) -
                 "rank1": None, "error": (proc.stderr or proc.stdout)[-300:]}
     findings = sorted(report.get("findings") or [], key=lambda f: f.get("rank", 0))
     slow = sorted(report.get("probes") or [], key=lambda p: -p.get("duration_ms", 0))[:3]
-    return {"seconds": wall, "cpu_s": cpu, "exit": proc.returncode, "verdict": report.get("verdict"),
+    return {"seconds": wall, "cpu_s": cpu, "exit": proc.returncode,
+            "verdict": report.get("verdict"),
             "rank1": findings[0]["rule_id"] if findings else None,
             "rules": [f["rule_id"] for f in findings[:4]],
             "elapsed_ms": report.get("elapsed_ms"),
@@ -90,7 +91,8 @@ def bench_fixed_cost(runs: int) -> list[dict[str, Any]]:
     (interpreter, imports, plugins, knowledge and graph, rules, report validation)."""
     cold = [scan_once(OFFLINE, ("--offline",), cold=True) for _ in range(runs)]
     warm = [scan_once(OFFLINE, ("--offline",)) for _ in range(runs)]
-    return [summarize("startup: gwdoctor scan --offline --format json, first scan (no cache)", cold),
+    return [summarize("startup: gwdoctor scan --offline --format json, first scan (no cache)",
+                      cold),
             summarize("startup: gwdoctor scan --offline --format json (fixed cost)", warm)]
 
 

@@ -1,6 +1,8 @@
-"""Fuzz gwdoctor with hostile environments, settings files and LiteLLM YAML: one command, one line of figures.
+"""Fuzz gwdoctor with hostile environments, settings files and LiteLLM YAML: one command, one
+line of figures.
 
-    .venv/bin/python benchmarks/fuzz.py [--cases 100000] [--seed 1] [--jobs 2] [--render-every 10] [--json out.json]
+    .venv/bin/python benchmarks/fuzz.py [--cases 100000] [--seed 1] [--jobs 2]
+        [--render-every 10] [--json out.json]
 
 Each case is a whole offline scan in process, rendered in all five formats plus the facts
 bundle (benchmarks/fuzz_cases.py says what is generated and counted). Prints the counts of
@@ -37,7 +39,7 @@ def _worker(args: tuple[int, int, int, int]) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)

@@ -1,4 +1,5 @@
-"""Fuzz cases for gwdoctor: hostile environments, settings files, ~/.claude.json and LiteLLM YAML, and one runner.
+"""Fuzz cases for gwdoctor: hostile environments, settings files, ~/.claude.json and LiteLLM YAML,
+and one runner.
 
 Each case is a whole offline scan, in process (a subprocess per case would make 100,000
 cases take a day), rendered in every report format. Counted, and all must stay 0:
@@ -37,10 +38,10 @@ VARIABLES = [
     "AWS_SECRET_ACCESS_KEY", "AWS_SHARED_CREDENTIALS_FILE", "CLAUDE_CODE_CERT_STORE",
     "CLAUDE_CODE_CLIENT_CERT", "CLAUDE_CODE_CLIENT_KEY", "CLAUDE_CODE_MAX_RETRIES",
     "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX",
-    "CLAUDE_CODE_USE_FOUNDRY", "CLAUDE_CONFIG_DIR", "CLOUD_ML_REGION", "GOOGLE_APPLICATION_CREDENTIALS",
-    "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS",
-    "NODE_OPTIONS", "NODE_TLS_REJECT_UNAUTHORIZED", "SSL_CERT_FILE", "SSL_CERT_DIR",
-    "LITELLM_MASTER_KEY",
+    "CLAUDE_CODE_USE_FOUNDRY", "CLAUDE_CONFIG_DIR", "CLOUD_ML_REGION",
+    "GOOGLE_APPLICATION_CREDENTIALS", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "NO_PROXY",
+    "no_proxy", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "NODE_TLS_REJECT_UNAUTHORIZED",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "LITELLM_MASTER_KEY",
 ]
 URL_VARS = {"HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "ANTHROPIC_BASE_URL",
             "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL"}
@@ -64,8 +65,9 @@ def _value(rng: random.Random, home: Path, var: str = "") -> str:
     if kind == 4:
         return "\udcff\udc80" + secret  # not UTF-8 (a surrogate escape), as os.environ can hold
     if kind == 5:
-        return rng.choice(["/dev/zero", "/dev/null", str(home / "fifo"), str(home), "/proc/self/environ",
-                           str(home / "missing.pem"), "~/x", "relative/path"])
+        return rng.choice(["/dev/zero", "/dev/null", str(home / "fifo"), str(home),
+                           "/proc/self/environ", str(home / "missing.pem"), "~/x",
+                           "relative/path"])
     if kind in (6, 7, 8):
         user = rng.choice(["", "bob", "b@b", "b#b"])
         password = rng.choice(["", "p", "p@ss#" + SECRET, SECRET, "a/b?c#d", "%zz", "%40%3A"])
@@ -78,8 +80,9 @@ def _value(rng: random.Random, home: Path, var: str = "") -> str:
         path = rng.choice(["", "/", "/v1", "/v1/", "/a b", "?q=1", "#frag", "/%zz"])
         return f"{scheme}{auth}{host}{path}"
     if kind == 9:
-        return ",".join(rng.choice(["*", ".corp", "localhost", "127.0.0.1", "::1", "", " ", "10.0.0.0/8",
-                                    "[::1]:80", "a" * 100]) for _ in range(rng.randrange(1, 6)))
+        return ",".join(rng.choice(["*", ".corp", "localhost", "127.0.0.1", "::1", "", " ",
+                                    "10.0.0.0/8", "[::1]:80", "a" * 100])
+                        for _ in range(rng.randrange(1, 6)))
     if kind == 10:
         value = SECRET if var in SECRET_VARS | {"ANTHROPIC_CUSTOM_HEADERS"} else "not-a-secret"
         return "\n".join(rng.choice([f"x-key: {value}", "bad header", ": novalue", "a:b:c",
@@ -90,7 +93,8 @@ def _value(rng: random.Random, home: Path, var: str = "") -> str:
         return rng.choice(["claude-sonnet-4-5", "opus", "haiku[1m]", "sonnet[1m]", "anthropic/x",
                            "us.anthropic.claude-3", "../../etc", "model" * 100])
     if kind == 13:
-        return str(rng.choice([0, 1, -5, 2**63, 3.5, 10**400])) if rng.random() < 0.9 else "1" * 5000
+        return (str(rng.choice([0, 1, -5, 2**63, 3.5, 10**400])) if rng.random() < 0.9
+                else "1" * 5000)
     return "".join(rng.choice("abcXYZ019-_./:@%#?=& ") for _ in range(rng.randrange(0, 60)))
 
 
@@ -113,7 +117,8 @@ def _json_text(rng: random.Random, home: Path) -> str:
     if rng.random() < 0.2:
         data["model"] = _value(rng, home)
     if rng.random() < 0.2:
-        data["projects"] = {str(home): {"hasTrustDialogAccepted": rng.choice([True, "yes", None, 1])}}
+        data["projects"] = {str(home): {"hasTrustDialogAccepted":
+                                        rng.choice([True, "yes", None, 1])}}
     if rng.random() < 0.1:
         data[_value(rng, home)] = [_value(rng, home) for _ in range(3)]
     return json.dumps(data)
@@ -122,21 +127,24 @@ def _json_text(rng: random.Random, home: Path) -> str:
 _YAML = [
     "key: &r [*r]\n",
     "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
     "model_list: [{model_name: m, litellm_params: {model: *f}}]\n",
     "!!python/object:os.system {}\n",
     "model_list: 5\n",
     "model_list: [null, 1, [], {model_name: {}}, {litellm_params: []}]\n",
     "general_settings: {master_key: sk-1234}\nmodel_list: []\n",
     "general_settings: {master_key: ${MK:-" + SECRET + "}}\n",
-    "litellm_settings: {fallbacks: [{a: [b, c]}, 5, null]}\nrouter_settings: {model_group_alias: [1]}\n",
+    "litellm_settings: {fallbacks: [{a: [b, c]}, 5, null]}\n"
+    "router_settings: {model_group_alias: [1]}\n",
     "- just\n- a\n- list\n",
     "a: " + "[" * 3000 + "]" * 3000 + "\n",
     "\0\0\0",
     "{" + ", ".join(f"k{i}: v" for i in range(2000)) + "}\n",
-    "model_list:\n  - model_name: claude-sonnet-4-5\n    litellm_params:\n      model: anthropic/x\n"
-    "      api_key: " + SECRET + "\n",
+    "model_list:\n  - model_name: claude-sonnet-4-5\n    litellm_params:\n"
+    "      model: anthropic/x\n      api_key: " + SECRET + "\n",
     "? [a, b]\n: c\n",
     "x: !!binary AAAA\ny: 2001-01-01\nz: 1e1000\n",
 ]
@@ -250,7 +258,8 @@ def run_case(case: Case, home: Path, prepared: Any, tally: Tally, render_all: bo
             break
 
 
-def fuzz(cases: int, seed: int, workdir: Path, progress: Any = None, render_every: int = 1) -> Tally:
+def fuzz(cases: int, seed: int, workdir: Path, progress: Any = None,
+         render_every: int = 1) -> Tally:
     """``cases`` scans from ``seed``; JSON and facts checked every time, the text, markdown,
     SARIF and JUnit renderings every ``render_every``-th case."""
     from gwdoctor.engine.scan import ScanRequest, prepare

@@ -1,6 +1,7 @@
 """gwdoctor benchmarks: one command, one table.
 
-    .venv/bin/python benchmarks/run.py [--runs 5] [--quick] [--no-client] [--client-runs 1] [--json out.json]
+    .venv/bin/python benchmarks/run.py [--runs 5] [--quick] [--no-client] [--client-runs 1]
+        [--json out.json]
 
 Sections: (1) start-up vs the Python/click floor, (2) a full live scan of a healthy
 LiteLLM setup, (3) time to diagnosis on six broken setups, (4) the real client's time
@@ -56,9 +57,11 @@ def ensure_lab(need_client: bool) -> list[str]:
         log(f"`bash .ci/install` failed ({exc}); run it yourself from {REPO}, then rerun")
     notes = []
     if not LITELLM_BIN.exists():
-        notes.append(f"LiteLLM missing ({LITELLM_BIN}): healthy scan skipped; run `bash .ci/install`")
+        notes.append(f"LiteLLM missing ({LITELLM_BIN}): healthy scan skipped; "
+                     f"run `bash .ci/install`")
     if need_client and not claude_binary():
-        notes.append("Claude Code missing (.lab/claude): client section skipped; run `bash .ci/install`")
+        notes.append("Claude Code missing (.lab/claude): client section skipped; "
+                     "run `bash .ci/install`")
     return notes
 
 
@@ -98,12 +101,13 @@ def startup_section(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[d
         target, met = "", None
         if r["benchmark"].endswith("--version"):
             target, met = f"≤ {STARTUP_TARGET:g}x click", ratio <= STARTUP_TARGET
-            targets.append({"target": f"gwdoctor --version ≤ {STARTUP_TARGET:g}x python -c 'import click'",
+            targets.append({"target": f"gwdoctor --version ≤ {STARTUP_TARGET:g}x "
+                                      f"python -c 'import click'",
                             "measured": f"{ratio:.2f}x ({fmt_s(r['median_s'])} vs {fmt_s(floor)})",
                             "met": met})
-        out.append([r["benchmark"].removeprefix("startup: "), fmt_s(r["median_s"]), fmt_s(r["min_s"]),
-                    fmt_s(r["max_s"]), fmt_s(r.get("cpu_median_s")), f"{ratio:.2f}x", target,
-                    verdict_mark(met)])
+        out.append([r["benchmark"].removeprefix("startup: "), fmt_s(r["median_s"]),
+                    fmt_s(r["min_s"]), fmt_s(r["max_s"]), fmt_s(r.get("cpu_median_s")),
+                    f"{ratio:.2f}x", target, verdict_mark(met)])
     return out, targets
 
 
@@ -116,11 +120,12 @@ def healthy_section(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[d
         if good < len(r["samples"]):
             verdicts += "  !! also " + ",".join(v for v in r["verdicts"] if v != "healthy")
         rank1 = sorted({s.get("rank1") or "—" for s in r["samples"]})
-        out.append([r["benchmark"].removeprefix("healthy: "), fmt_s(r["median_s"]), fmt_s(r["min_s"]),
-                    fmt_s(r["max_s"]), fmt_s(r.get("cpu_median_s")), f"≤ {fmt_s(HEALTHY_TARGET_S)}",
-                    verdict_mark(met),
+        out.append([r["benchmark"].removeprefix("healthy: "), fmt_s(r["median_s"]),
+                    fmt_s(r["min_s"]), fmt_s(r["max_s"]), fmt_s(r.get("cpu_median_s")),
+                    f"≤ {fmt_s(HEALTHY_TARGET_S)}", verdict_mark(met),
                     verdicts, ",".join(rank1)])
-        targets.append({"target": f"healthy full scan ≤ {HEALTHY_TARGET_S:g} s ({r['benchmark']})",
+        targets.append({"target": f"healthy full scan ≤ {HEALTHY_TARGET_S:g} s "
+                                  f"({r['benchmark']})",
                         "measured": fmt_s(r["median_s"]), "met": met})
     return out, targets
 
@@ -136,7 +141,8 @@ def broken_section(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[di
         rank1 = f"{r['rank1'] or '(none)'} {hits_of(r, r['expected'])}"
         if r["rank1"] != r["expected"]:
             nxt = r["samples"][0].get("rules") or []
-            at = f", {r['expected']} at rank {nxt.index(r['expected']) + 1}" if r["expected"] in nxt else ""
+            at = (f", {r['expected']} at rank {nxt.index(r['expected']) + 1}"
+                  if r["expected"] in nxt else "")
             if r["rank1"] in (r.get("by_design") or BY_DESIGN.get(r["setup"]) or {}):
                 rank1 = f"{r['rank1']} {hits_of(r, r['rank1'])} (by design{at})"
             else:
@@ -193,8 +199,8 @@ def engine_section(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[di
             note = f"{r['per_rule_us']:.1f} µs/rule; {note}"
         if "per_bundle_ms" in r:
             note = f"{r['per_bundle_ms']:.2f} ms/bundle"
-        out.append([r["benchmark"].removeprefix("engine: "), fmt_s(r["median_s"]), fmt_s(r["min_s"]),
-                    fmt_s(r["max_s"]), target, verdict_mark(met), note])
+        out.append([r["benchmark"].removeprefix("engine: "), fmt_s(r["median_s"]),
+                    fmt_s(r["min_s"]), fmt_s(r["max_s"]), target, verdict_mark(met), note])
     return out, targets
 
 
@@ -203,7 +209,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
     ap.add_argument("--quick", action="store_true",
                     help="skip the client section and the 20,000-rule set; replay 200 bundles")
-    ap.add_argument("--no-client", action="store_true", help="skip section 4 (the ≈6 min client runs)")
+    ap.add_argument("--no-client", action="store_true",
+                    help="skip section 4 (the ≈6 min client runs)")
     ap.add_argument("--client-runs", type=int, default=1,
                     help="rounds of the six client runs (default 1; each ≈6 min)")
     ap.add_argument("--json", metavar="FILE", help="also write every sample and figure as JSON")
@@ -244,10 +251,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     n_bundles = 200 if args.quick else 1000
     log(f"5. engine: ranking {sizes} rules, replaying {n_bundles} bundles, x{args.runs}")
     raw["engine"] = guarded("engine", errors, lambda: (
-        bench_engine.bench_ranking(sizes, args.runs) + bench_engine.bench_replay(n_bundles, args.runs)))
+        bench_engine.bench_ranking(sizes, args.runs)
+        + bench_engine.bench_replay(n_bundles, args.runs)))
     if want_client and claude_binary():
         log(f"4. client: {args.client_runs} round(s) of six `claude -p` in parallel")
-        raw["client"] = guarded("client", errors, lambda: bench_client(args.client_runs, HARD_CAP_S, log))
+        raw["client"] = guarded("client", errors,
+                                lambda: bench_client(args.client_runs, HARD_CAP_S, log))
     raw["load"]["end"] = os.getloadavg()
     raw["total_s"] = time.monotonic() - started
     return raw
@@ -277,13 +286,14 @@ def report(raw: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     if raw.get("broken"):
         rows, t = broken_section(raw["broken"])
         targets += t
-        sections.append((f"3. Time to diagnosis, `gwdoctor scan --format json`, default --timeout 4 "
-                         f"({runs} runs)",
-                         ["setup", "median", "min", "max", "cpu", "target", "result", "in scan (target)",
-                          "rank 1", "verdict"], rows))
+        sections.append((f"3. Time to diagnosis, `gwdoctor scan --format json`, "
+                         f"default --timeout 4 ({runs} runs)",
+                         ["setup", "median", "min", "max", "cpu", "target", "result",
+                          "in scan (target)", "rank 1", "verdict"], rows))
     if raw.get("client"):
-        sections.append((f"4. Claude Code {machine.get('claude_code')} time to fail, default retries "
-                         f"(six in parallel, {client_runs} round(s); 'alone' = rerun alone)",
+        sections.append((f"4. Claude Code {machine.get('claude_code')} time to fail, "
+                         f"default retries (six in parallel, {client_runs} round(s); "
+                         f"'alone' = rerun alone)",
                          ["setup", "client", "min", "max", "alone", "exit", "gwdoctor",
                           "client/gwdoctor", "client stdout"],
                          client_section(raw["client"], raw.get("broken"))))
