@@ -1,5 +1,6 @@
 """Without the skip variable and with credentials only the SDK can resolve, gwdoctor asks no model
-and says so: nothing is posted, the checks carry the reason, the verdict is unknown (not healthy)."""
+and says so: nothing is posted, the checks carry the reason, the verdict is unknown (not
+healthy)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,25 @@ def _scan(env: dict[str, str], files: dict[str, str]) -> tuple[dict, list]:
             path = Path(tmp) / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        full = {"PATH": "/usr/bin:/bin", "HOME": tmp, **{k: v.replace("{rec}", rec.url) for k, v in env.items()}}
-        out = subprocess.run([str(GWDOCTOR), "scan", "--format", "json", "--fail-on", "never", "--timeout", "2"],
+        full = {"PATH": "/usr/bin:/bin", "HOME": tmp,
+                **{k: v.replace("{rec}", rec.url) for k, v in env.items()}}
+        out = subprocess.run([str(GWDOCTOR), "scan", "--format", "json", "--fail-on", "never",
+                              "--timeout", "2"],
                              env=full, capture_output=True, text=True, timeout=60, cwd=tmp)
         return json.loads(out.stdout), list(rec.exchanges)
 
 
 def test_bedrock_sso_profile_is_not_resolved_and_the_report_says_so() -> None:
-    config = "[profile corp]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\nregion = us-east-1\n" \
-             "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+    config = "[profile corp]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n" \
+             "region = us-east-1\n" \
+             "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n" \
+             "sso_region = us-east-1\n"
     report, seen = _scan({"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_PROFILE": "corp",
                           "ANTHROPIC_BEDROCK_BASE_URL": "{rec}/bedrock"},
-                         {".aws/config": config,  # a live SSO session: nothing is wrong, it just cannot be used offline
-                          f".aws/sso/cache/{hashlib.sha1(b'corp').hexdigest()}.json": '{"expiresAt": "2099-01-01T00:00:00Z"}'})
+                         {".aws/config": config,  # a live SSO session: nothing is wrong, it just
+                          # cannot be used offline
+                          f".aws/sso/cache/{hashlib.sha1(b'corp').hexdigest()}.json":
+                              '{"expiresAt": "2099-01-01T00:00:00Z"}'})
     assert not [e for e in seen if e.method == "POST"]
     assert report["verdict"] == "unknown" and "gateway.models" in report["verdict_reason"]
     checks = report["facts"]["provider.model_checks"]
@@ -42,7 +49,8 @@ def test_bedrock_sso_profile_is_not_resolved_and_the_report_says_so() -> None:
 
 def test_vertex_without_skip_is_not_asked() -> None:
     report, seen = _scan({"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "p",
-                          "CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_BASE_URL": "{rec}/vertex_ai/v1"}, {})
+                          "CLOUD_ML_REGION": "us-east5",
+                          "ANTHROPIC_VERTEX_BASE_URL": "{rec}/vertex_ai/v1"}, {})
     assert not [e for e in seen if e.method == "POST"]
     assert all(c["checked"] is False and "oauth2.googleapis.com" in c["reason"]
                for c in report["facts"]["provider.model_checks"])
