@@ -32,14 +32,16 @@ class Box:
         path.write_text(data if isinstance(data, str) else json.dumps(data))
         return path
 
-    def ctx(self, env: dict[str, str] | None = None, version: str = "2.1.332", timeout: float = 4.0) -> ProbeContext:
+    def ctx(self, env: dict[str, str] | None = None, version: str = "2.1.332",
+            timeout: float = 4.0) -> ProbeContext:
         ctx = ProbeContext(env={"PATH": "/usr/bin:/bin", **(env or {})}, facts={}, home=self.home,
                            cwd=self.cwd, root=self.root,
                            options=Options(client_version=version, probe_timeout=timeout))
         ctx.facts = dict(client_version.run(ctx))
         return ctx
 
-    def run(self, env: dict[str, str] | None = None, **kw: Any) -> tuple[dict[str, Any], ProbeContext]:
+    def run(self, env: dict[str, str] | None = None,
+            **kw: Any) -> tuple[dict[str, Any], ProbeContext]:
         ctx = self.ctx(env, **kw)
         facts = settings.run(ctx)
         json.dumps(facts)  # JSON-safe

@@ -1,4 +1,5 @@
-"""apiKeyHelper, run as the client runs it: bounded, its output only in the vault, its stderr masked, its children killed."""
+"""apiKeyHelper, run as the client runs it: bounded, its output only in the vault, its stderr
+masked, its children killed."""
 
 from __future__ import annotations
 

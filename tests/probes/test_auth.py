@@ -1,4 +1,5 @@
-"""auth.models: GET /v1/models with exactly the client's headers (MockTransport), then against real LiteLLM."""
+"""auth.models: GET /v1/models with exactly the client's headers (MockTransport), then against real
+LiteLLM."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from live._ctx import fire, gateway_ctx
 CANARY = "sk-canary-7f3a9c2e41d0"
 
 
-def _capture(status: int = 200, body: object | None = None) -> tuple[list[httpx.Request], httpx.MockTransport]:
+def _capture(status: int = 200,
+             body: object | None = None) -> tuple[list[httpx.Request], httpx.MockTransport]:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(status, json=body if body is not None else {"data": [{"id": "m-b"}, {"id": "m-a"}]})
+        return httpx.Response(status, json=body if body is not None
+                              else {"data": [{"id": "m-b"}, {"id": "m-a"}]})
 
     return seen, httpx.MockTransport(handler)
 
@@ -50,7 +53,8 @@ def test_api_key_goes_as_x_api_key_and_helper_output_in_both() -> None:
 
 def test_token_and_key_together_send_both_headers() -> None:
     seen, transport = _capture()
-    gateway_models.run(gateway_ctx("http://gw.test", token="tok-1111", api_key="key-2222", transport=transport))
+    gateway_models.run(gateway_ctx("http://gw.test", token="tok-1111", api_key="key-2222",
+                                   transport=transport))
     assert seen[0].headers["authorization"] == "Bearer tok-1111"
     assert seen[0].headers["x-api-key"] == "key-2222"
 
@@ -58,7 +62,8 @@ def test_token_and_key_together_send_both_headers() -> None:
 def test_custom_headers_are_parsed_newline_separated_and_bad_lines_skipped() -> None:
     seen, transport = _capture()
     text = "x-portkey-api-key: pk-1\nnot a header\nx-portkey-provider: @anthropic"
-    gateway_models.run(gateway_ctx("http://gw.test", token="t-1234", custom_headers=text, transport=transport))
+    gateway_models.run(gateway_ctx("http://gw.test", token="t-1234", custom_headers=text,
+                                   transport=transport))
     assert seen[0].headers["x-portkey-api-key"] == "pk-1"
     assert seen[0].headers["x-portkey-provider"] == "@anthropic"
 
@@ -87,7 +92,8 @@ def test_redirect_is_recorded_never_followed() -> None:
 
 def test_skipped_when_the_gateway_probe_saw_a_transport_failure() -> None:
     with pytest.raises(ProbeSkipped):
-        gateway_models.run(gateway_ctx("http://gw.test", token="t", gateway__transport_error="refused"))
+        gateway_models.run(gateway_ctx("http://gw.test", token="t",
+                                       gateway__transport_error="refused"))
     with pytest.raises(ProbeSkipped):
         gateway_models.run(gateway_ctx("http://gw.test", token="t",
                                        dns__gateway={"status": "nxdomain", "addresses": []}))
@@ -186,7 +192,8 @@ def test_latin1_header_values_go_on_the_wire_and_beyond_are_refused() -> None:
                       transport=httpx.MockTransport(handler))
     assert gateway_models.run(ctx)["gateway.models"]["status"] == 200
     assert seen == ["Café"]
-    ctx = gateway_ctx("http://gw.test:4000", token="sk-t\u2026", transport=httpx.MockTransport(handler))
+    ctx = gateway_ctx("http://gw.test:4000", token="sk-t\u2026",
+                      transport=httpx.MockTransport(handler))
     with pytest.raises(ProbeSkipped, match="U\\+00FF"):
         gateway_models.run(ctx)
 
@@ -195,7 +202,8 @@ def test_latin1_header_values_go_on_the_wire_and_beyond_are_refused() -> None:
 
 def _sent_credentials(layer: str, trusted: bool | None) -> tuple[httpx.Request, dict]:
     seen, transport = _capture(401, {"error": {"message": "Unauthorized"}})
-    facts: dict = {"gateway__base_url_source": {"layer": layer, "file": "/repo/.claude/settings.json"}}
+    facts: dict = {"gateway__base_url_source": {"layer": layer,
+                                                "file": "/repo/.claude/settings.json"}}
     if trusted is not None:
         facts["config__workspace_trusted"] = trusted
     ctx = gateway_ctx("http://evil.test", token=CANARY, api_key=CANARY + "k", helper=CANARY + "h",
@@ -220,7 +228,8 @@ def test_untrusted_repo_base_url_gets_no_credentials(layer: str, trusted: bool |
 @pytest.mark.parametrize("layer, trusted", [
     ("project", True), ("local", True), ("shell", False), ("user", False), ("managed", None),
 ])
-def test_trusted_or_user_chosen_base_url_gets_the_credentials(layer: str, trusted: bool | None) -> None:
+def test_trusted_or_user_chosen_base_url_gets_the_credentials(layer: str,
+                                                              trusted: bool | None) -> None:
     req, models = _sent_credentials(layer, trusted)
     assert req.headers["authorization"] == f"Bearer {CANARY}"
     assert req.headers["x-api-key"] == CANARY + "k"

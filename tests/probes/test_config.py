@@ -1,4 +1,5 @@
-"""Config probes: settings layers and precedence, effective env, gateway target, credentials, models, client version."""
+"""Config probes: settings layers and precedence, effective env, gateway target, credentials,
+models, client version."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def test_precedence_shell_user_project_local_managed_dropins(box: Box) -> None:
 def test_claude_config_dir_replaces_dot_claude(box: Box, tmp_path: Path) -> None:
     other = tmp_path / "cfg"
     other.mkdir()
-    (other / "settings.json").write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://gw:4000"}}))
+    (other / "settings.json").write_text(
+        json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://gw:4000"}}))
     box.write("user", {"env": {"ANTHROPIC_BASE_URL": "http://ignored:1"}})
     facts, _ = box.run({"CLAUDE_CONFIG_DIR": str(other)})
     assert facts["gateway.base_url"] == "http://gw:4000"
@@ -82,10 +84,11 @@ def test_file_over_two_mib_is_rejected(box: Box) -> None:
 
 
 def test_empty_value_does_not_unset_except_provider_switches(box: Box) -> None:
-    # Older clients (anthropics/claude-code#22004): "" in a settings env block leaves the shell value.
+    # Older clients (anthropics/claude-code#22004): "" in a settings env block leaves the shell
+    # value.
     box.write("user", {"env": {"HTTPS_PROXY": "", "CLAUDE_CODE_USE_VERTEX": "", "NEW_EMPTY": ""}})
-    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080", "CLAUDE_CODE_USE_VERTEX": "1"},
-                       version="2.1.150")
+    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080",
+                        "CLAUDE_CODE_USE_VERTEX": "1"}, version="2.1.150")
     env = facts["config.env"]
     assert env["HTTPS_PROXY"]["value"] == "http://u:***@proxy.corp:8080"
     assert env["HTTPS_PROXY"]["source"]["layer"] == "shell"
@@ -98,7 +101,8 @@ def test_empty_value_does_not_unset_except_provider_switches(box: Box) -> None:
 def test_empty_value_replaces_the_shell_value_on_2_1_332(box: Box) -> None:
     # Measured on 2.1.332 (scenario empty-proxy-in-settings-clears-it): "" in settings wins.
     box.write("user", {"env": {"HTTPS_PROXY": "", "ANTHROPIC_MODEL": ""}})
-    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080", "ANTHROPIC_MODEL": "no-such-model"})
+    facts, _ = box.run({"HTTPS_PROXY": "http://u:pw@proxy.corp:8080",
+                        "ANTHROPIC_MODEL": "no-such-model"})
     env = facts["config.env"]
     assert env["HTTPS_PROXY"]["value"] == "" and env["HTTPS_PROXY"]["source"]["layer"] == "user"
     assert facts["config.empty_overrides"] == []
@@ -106,16 +110,20 @@ def test_empty_value_replaces_the_shell_value_on_2_1_332(box: Box) -> None:
 
 
 def test_secrets_never_reach_facts_but_the_vault_has_them(box: Box) -> None:
-    box.write("user", {"env": {"ANTHROPIC_AUTH_TOKEN": CANARY, "ANTHROPIC_BASE_URL": f"https://u:{CANARY}@gw.corp"}})
-    facts, ctx = box.run({"ANTHROPIC_API_KEY": CANARY + "k", "HTTP_PROXY": f"http://me:{CANARY}@p:3128",
+    box.write("user", {"env": {"ANTHROPIC_AUTH_TOKEN": CANARY,
+                               "ANTHROPIC_BASE_URL": f"https://u:{CANARY}@gw.corp"}})
+    facts, ctx = box.run({"ANTHROPIC_API_KEY": CANARY + "k",
+                          "HTTP_PROXY": f"http://me:{CANARY}@p:3128",
                           "ANTHROPIC_CUSTOM_HEADERS": f"X-Team: {CANARY}\nbad line\nX-Env: prod",
                           "MY_SERVICE_TOKEN": CANARY})
     text = json.dumps(facts)
     assert CANARY not in text
     assert facts["auth.token"]["present"] and facts["auth.token"]["length"] == len(CANARY)
     assert facts["auth.headers"] == ["authorization", "x-api-key"]
-    assert facts["auth.custom_headers"] == {"present": True, "names": ["x-team", "x-env"], "invalid_lines": [2]}
-    assert facts["gateway.base_url"] == "https://u:***@gw.corp" and facts["gateway.host"] == "gw.corp"
+    assert facts["auth.custom_headers"] == {"present": True, "names": ["x-team", "x-env"],
+                                            "invalid_lines": [2]}
+    assert (facts["gateway.base_url"] == "https://u:***@gw.corp"
+            and facts["gateway.host"] == "gw.corp")
     assert ctx.vault.get("auth.token") == CANARY and ctx.vault.get("auth.api_key") == CANARY + "k"
     assert ctx.vault.get("env.HTTP_PROXY") == f"http://me:{CANARY}@p:3128"
     assert "X-Team" in (ctx.vault.get("auth.custom_headers") or "")
@@ -128,14 +136,17 @@ def test_secrets_never_reach_facts_but_the_vault_has_them(box: Box) -> None:
     ({}, [], None),
     ({"ANTHROPIC_AUTH_TOKEN": "t", "CLAUDE_CODE_USE_BEDROCK": "true"}, [], "provider"),
 ])
-def test_credential_choice(box: Box, env: dict[str, str], headers: list[str], cred: str | None) -> None:
+def test_credential_choice(box: Box, env: dict[str, str], headers: list[str],
+                           cred: str | None) -> None:
     facts, _ = box.run(env)
     assert facts["auth.headers"] == headers and facts["auth.credential_source"] == cred
 
 
 @pytest.mark.parametrize("url, expect", [
-    ("http://127.0.0.1:4000/", {"scheme": "http", "host": "127.0.0.1", "port": 4000, "path": "", "url_error": None}),
-    ("https://gw.corp/api/v1/", {"scheme": "https", "host": "gw.corp", "port": 443, "path": "/api/v1"}),
+    ("http://127.0.0.1:4000/", {"scheme": "http", "host": "127.0.0.1", "port": 4000, "path": "",
+                                "url_error": None}),
+    ("https://gw.corp/api/v1/", {"scheme": "https", "host": "gw.corp", "port": 443,
+                                 "path": "/api/v1"}),
     ("gw.corp:4000", {"url_error": "scheme 'gw.corp' is not http or https"}),
     ("https://[::1", {"url_error": "cannot parse the URL: Invalid IPv6 URL"}),
 ])
@@ -147,7 +158,8 @@ def test_gateway_url_parts(box: Box, url: str, expect: dict[str, Any]) -> None:
 
 def test_default_gateway_is_anthropic(box: Box) -> None:
     facts, _ = box.run()
-    assert facts["gateway.base_url"] == "https://api.anthropic.com" and facts["gateway.custom"] is False
+    assert (facts["gateway.base_url"] == "https://api.anthropic.com"
+            and facts["gateway.custom"] is False)
     assert facts["gateway.base_url_source"] is None
 
 
@@ -157,8 +169,9 @@ def _sent(facts: dict[str, Any]) -> dict[str, str]:
 
 def test_models_default_for_the_version(box: Box) -> None:
     facts, _ = box.run()
-    assert _sent(facts) == {"main": "claude-opus-5-5", "opus": "claude-opus-5-5", "sonnet": "claude-sonnet-5-5",
-                            "haiku": "claude-haiku-5-5", "background": "claude-haiku-5-5"}
+    assert _sent(facts) == {"main": "claude-opus-5-5", "opus": "claude-opus-5-5",
+                            "sonnet": "claude-sonnet-5-5", "haiku": "claude-haiku-5-5",
+                            "background": "claude-haiku-5-5"}
     assert facts["model.distinct"] == ["claude-haiku-5-5", "claude-opus-5-5", "claude-sonnet-5-5"]
     old, _ = box.run(version="2.1.100")
     assert _sent(old)["main"] == "claude-sonnet-4-5-20250929"
@@ -166,15 +179,18 @@ def test_models_default_for_the_version(box: Box) -> None:
 
 def test_model_precedence_aliases_and_remap(box: Box) -> None:
     box.write("user", {"model": "sonnet"})
-    facts, _ = box.run({"ANTHROPIC_DEFAULT_SONNET_MODEL": "gw-sonnet", "ANTHROPIC_DEFAULT_MODEL": "ignored"})
+    facts, _ = box.run({"ANTHROPIC_DEFAULT_SONNET_MODEL": "gw-sonnet",
+                        "ANTHROPIC_DEFAULT_MODEL": "ignored"})
     assert _sent(facts)["main"] == "gw-sonnet"
     assert facts["model.requested"][0]["source"]["layer"] == "user"
-    facts, _ = box.run({"ANTHROPIC_MODEL": "claude-opus-4-1", "ANTHROPIC_SMALL_FAST_MODEL": "small"})
+    facts, _ = box.run({"ANTHROPIC_MODEL": "claude-opus-4-1",
+                        "ANTHROPIC_SMALL_FAST_MODEL": "small"})
     main = facts["model.requested"][0]
     assert main["sent"] == "claude-opus-5-5" and main["remapped"] is True
     # Captured: ANTHROPIC_SMALL_FAST_MODEL does not change the haiku alias, only background work.
     assert _sent(facts)["haiku"] == "claude-haiku-5-5" and _sent(facts)["background"] == "small"
-    facts, _ = box.run({"ANTHROPIC_MODEL": "claude-opus-4-1", "CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"})
+    facts, _ = box.run({"ANTHROPIC_MODEL": "claude-opus-4-1",
+                        "CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"})
     assert _sent(facts)["main"] == "claude-opus-4-1"
 
 
@@ -186,7 +202,8 @@ def test_default_model_applies_only_without_a_settings_model(box: Box) -> None:
 def test_provider_mode_and_its_source(box: Box) -> None:
     box.write("project", {"env": {"CLAUDE_CODE_USE_VERTEX": "1"}})
     facts, _ = box.run()
-    assert facts["provider.mode"] == "vertex" and facts["provider.mode_source"]["layer"] == "project"
+    assert (facts["provider.mode"] == "vertex"
+            and facts["provider.mode_source"]["layer"] == "project")
 
 
 # --- apiKeyHelper -------------------------------------------------------------------------------
@@ -212,10 +229,12 @@ def test_version_from_the_binary_on_path(tmp_path: Path) -> None:
         facts = client_version.run(ctx)
         assert facts["client.version_source"] == "claude --version"
         assert facts["client.version"].count(".") == 2
-    # Always also through PATH with a stand-in binary, so the parser path is covered without the lab.
+    # Always also through PATH with a stand-in binary, so the parser path is covered without the
+    # lab.
     bindir = _fake_claude(tmp_path, "2.1.197 (Claude Code)")
     facts = client_version.run(ProbeContext(env={"PATH": f"{bindir}:{os.defpath}"}, facts={}))
-    assert facts["client.version"] == "2.1.197" and facts["client.version_source"] == "claude --version"
+    assert (facts["client.version"] == "2.1.197"
+            and facts["client.version_source"] == "claude --version")
     # Captured (tests/capture/test_trust.py): 2.1.197 already applies a settings-file extra CA.
     assert facts["client.behaviour"]["extra_ca_from_settings_env"] is True
 
@@ -275,9 +294,12 @@ def test_workspace_trusted_fact(box: Box) -> None:
 @pytest.mark.parametrize(("url", "error", "suggestion"), [
     ("litellm.corp:4000", "scheme 'litellm.corp' is not http or https",
      {"scheme": "https", "host": "litellm.corp", "port": "4000"}),
-    ("http://127.0.0.1:99999", "cannot parse the URL", {"scheme": "http", "host": "127.0.0.1", "port": "<port>"}),
-    ("file:///etc/passwd", "scheme 'file'", {"scheme": "https", "host": "<host>", "port": "<port>"}),
-    ("http://gw.corp:4000/ v1", "it contains a space", {"scheme": "http", "host": "gw.corp", "port": "4000"}),
+    ("http://127.0.0.1:99999", "cannot parse the URL",
+     {"scheme": "http", "host": "127.0.0.1", "port": "<port>"}),
+    ("file:///etc/passwd", "scheme 'file'",
+     {"scheme": "https", "host": "<host>", "port": "<port>"}),
+    ("http://gw.corp:4000/ v1", "it contains a space",
+     {"scheme": "http", "host": "gw.corp", "port": "4000"}),
     ("http://user:pw@[::1]:4000/x", None, None),
 ])
 def test_an_unusable_base_url_gets_a_reason_and_a_suggested_fix(

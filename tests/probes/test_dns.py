@@ -1,4 +1,5 @@
-"""dns.gateway, dns.proxy and connect.gateway against the real system resolver and loopback servers."""
+"""dns.gateway, dns.proxy and connect.gateway against the real system resolver and loopback
+servers."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def test_gateway_behind_a_proxy_is_resolved_by_the_proxy():
 
 
 def test_unresolvable_proxy_host_fires_dns003():
-    ctx = net_ctx("https://gw.example.com", {"HTTPS_PROXY": "http://proxy.gwdoctor-test.invalid:8080"})
+    ctx = net_ctx("https://gw.example.com",
+                  {"HTTPS_PROXY": "http://proxy.gwdoctor-test.invalid:8080"})
     ctx.facts.update(resolve_proxy.run(ctx))
     assert ctx.facts["dns.proxy"]["status"] == "nxdomain"
     assert RULES["DNS003"].evaluate(ctx.facts)
@@ -87,7 +89,8 @@ def _connect(url: str, env: dict[str, str] | None = None) -> dict:
 
 
 @pytest.mark.live
-def test_direct_connect_ok_refused_and_via_proxy(plain_http_server, closed_port_number, tarpit_server):
+def test_direct_connect_ok_refused_and_via_proxy(plain_http_server, closed_port_number,
+                                                 tarpit_server):
     assert _connect(plain_http_server.url("http"))["status"] == "ok"
     assert _connect(f"http://localhost:{plain_http_server.port}")["status"] == "ok"
     assert _connect(f"http://127.0.0.1:{closed_port_number}")["status"] == "refused"

@@ -1,4 +1,5 @@
-"""gateway.http: root, kind, LiteLLM health, count_tokens, transport errors (MockTransport, real sockets, real LiteLLM)."""
+"""gateway.http: root, kind, LiteLLM health, count_tokens, transport errors (MockTransport, real
+sockets, real LiteLLM)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_kind_from_headers_and_url_shape(headers: dict, url: str, kind: str) -> 
 
 def test_knowledge_file_is_schema_checked_and_every_gateway_has_a_signal() -> None:
     ids = [g["id"] for g in gateways()]
-    assert {"litellm", "truefoundry", "zuplo", "portkey", "cloudflare", "kong", "envoy", "nginx"} <= set(ids)
+    assert {"litellm", "truefoundry", "zuplo", "portkey", "cloudflare", "kong", "envoy",
+            "nginx"} <= set(ids)
     assert detect_kind([{"where": "any", "headers": {"x-litellm-version": "1.108.7"}, "body": ""}],
                        "gw", "")[0] == "litellm"
 
@@ -56,24 +58,27 @@ def test_credentials_go_only_to_v1_routes() -> None:
         seen.append(request)
         return httpx.Response(404, json={"detail": "Not Found"})
 
-    gateway_http.run(gateway_ctx("http://gw.test", token="tok-secret", transport=httpx.MockTransport(handler)))
+    gateway_http.run(gateway_ctx("http://gw.test", token="tok-secret",
+                                 transport=httpx.MockTransport(handler)))
     for req in seen:
         has_cred = "authorization" in req.headers
         assert has_cred == req.url.path.startswith("/v1/"), req.url
 
 
 def test_both_error_envelopes_are_parsed_and_echoes_scrubbed() -> None:
-    assert parse_error(b'{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}') == \
-        ("invalid_request_error", "bad")
-    assert parse_error(b'{"error":{"message":"No connected db.","type":"no_db_connection","code":"400"}}') == \
-        ("no_db_connection", "No connected db.")
-    assert parse_error(b'{"error":{"message":{"error":"x: Invalid model name passed in model=m."},"type":"None"}}') \
-        == (None, "x: Invalid model name passed in model=m.")
+    assert parse_error(b'{"type":"error","error":{"type":"invalid_request_error",'
+                       b'"message":"bad"}}') == ("invalid_request_error", "bad")
+    assert parse_error(b'{"error":{"message":"No connected db.","type":"no_db_connection",'
+                       b'"code":"400"}}') == ("no_db_connection", "No connected db.")
+    assert parse_error(b'{"error":{"message":{"error":"x: Invalid model name passed in model=m."},'
+                       b'"type":"None"}}') == (None, "x: Invalid model name passed in model=m.")
     assert parse_error(b'{"detail":"Not Found"}') == ("detail", "Not Found")
     assert parse_error(b"<html>no</html>") == (None, None)
-    text = "Invalid proxy server token passed. Received API Key = sk-wro****, Key Hash (Token) =262b78"
+    text = ("Invalid proxy server token passed. Received API Key = sk-wro****, "
+            "Key Hash (Token) =262b78")
     assert "sk-wro" not in scrub(text) and "262b78" not in scrub(text)
-    assert scrub("Bearer abcdefgh and sk-live-123456", ["abcdefgh"]) == "Bearer <redacted> and sk-<redacted>"
+    assert scrub("Bearer abcdefgh and sk-live-123456", ["abcdefgh"]) == \
+        "Bearer <redacted> and sk-<redacted>"
 
 
 def test_refused_port_is_a_transport_error_and_gwy001_fires() -> None:
@@ -123,7 +128,8 @@ def test_litellm_under_v1_base_still_found_at_the_origin(litellm_gateway) -> Non
     facts = _run(gateway_ctx(litellm_gateway.url + "/v1", token=litellm_gateway.master_key))
     assert facts["gateway.kind"] == "litellm"
     assert facts["gateway.count_tokens"]["status"] == 404
-    assert facts["gateway.health"]["liveliness"]["url"] == f"{litellm_gateway.url}/health/liveliness"
+    assert facts["gateway.health"]["liveliness"]["url"] == \
+        f"{litellm_gateway.url}/health/liveliness"
     found = fire(facts, "GWY003")
     assert found and f'ANTHROPIC_BASE_URL="{litellm_gateway.url}"' in found[0].fixes[0].snippet
     assert not fire(facts, "GWY010")

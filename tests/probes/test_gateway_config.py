@@ -45,13 +45,15 @@ general_settings:
 """
 
 
-def _run(tmp_path: Path, text: str | bytes | None, env: dict[str, str] | None = None) -> tuple[dict[str, Any], ProbeContext]:
+def _run(tmp_path: Path, text: str | bytes | None,
+         env: dict[str, str] | None = None) -> tuple[dict[str, Any], ProbeContext]:
     path = tmp_path / "config.yaml"
     if isinstance(text, bytes):
         path.write_bytes(text)
     elif text is not None:
         path.write_text(text)
-    ctx = ProbeContext(env=env or {}, facts={}, cwd=tmp_path, options=Options(gateway_config="config.yaml"))
+    ctx = ProbeContext(env=env or {}, facts={}, cwd=tmp_path,
+                       options=Options(gateway_config="config.yaml"))
     facts = gateway_config_litellm.run(ctx)
     json.dumps(facts)
     return facts, ctx
@@ -74,18 +76,23 @@ def test_reads_models_refs_master_key_and_routing(tmp_path: Path) -> None:
     assert models[1]["params"]["api_key"]["present"] is True
     refs = {(r["var"], r["shell_style"]): r for r in facts["gateway_config.env_refs"]}
     assert refs[("VERTEX_CREDS", False)]["set"] is True
-    assert refs[("VERTEX_CREDS", False)]["key_path"] == "model_list[0].litellm_params.vertex_credentials"
-    assert refs[("DATABASE_URL", False)]["set"] is False and refs[("DATABASE_URL", False)]["line"] == 23
+    assert refs[("VERTEX_CREDS", False)]["key_path"] == \
+        "model_list[0].litellm_params.vertex_credentials"
+    assert (refs[("DATABASE_URL", False)]["set"] is False
+            and refs[("DATABASE_URL", False)]["line"] == 23)
     assert refs[("OPENAI_API_KEY", True)]["line"] == 17
     mk = facts["gateway_config.master_key"]
-    assert mk["placement"] == "general_settings" and mk["env_ref"] == "GW_MASTER" and mk["line"] == 27
+    assert (mk["placement"] == "general_settings" and mk["env_ref"] == "GW_MASTER"
+            and mk["line"] == 27)
     assert mk["publicly_known"] is False and mk["starts_with_sk"] is True
     assert ctx.vault.get("gateway_config.master_key") == "sk-real-master"
-    misplaced = {(m["key"], m["found_in"], m["belongs_in"]) for m in facts["gateway_config.misplaced_keys"]}
+    misplaced = {(m["key"], m["found_in"], m["belongs_in"])
+                 for m in facts["gateway_config.misplaced_keys"]}
     assert misplaced == {("database_url", "litellm_settings", "general_settings"),
                          ("api_base", "model_list[2]", "litellm_params")}
-    assert facts["gateway_config.fallbacks"] == [{"section": "litellm_settings", "kind": "fallbacks",
-                                                 "model": "claude-sonnet-4-5", "to": ["qwen3"], "line": 20}]
+    assert facts["gateway_config.fallbacks"] == [{"section": "litellm_settings",
+                                                 "kind": "fallbacks", "model": "claude-sonnet-4-5",
+                                                 "to": ["qwen3"], "line": 20}]
     assert {a["alias"]: a["target"] for a in facts["gateway_config.aliases"]} == {
         "claude-haiku-4-5": "qwen3", "old": "gpt"}
     assert facts["gateway_config.header_forwarding"]["all_models"] is True
@@ -99,19 +106,21 @@ def test_reads_models_refs_master_key_and_routing(tmp_path: Path) -> None:
      {"placement": "litellm_settings", "line": 2, "env_fallback": False, "empty": True}),
     ("litellm_settings:\n  master_key: sk-1234\n", {"LITELLM_MASTER_KEY": "sk-env"},
      {"placement": "litellm_settings", "env_fallback": True, "publicly_known": True}),
-    ("model_list: []\n", {"LITELLM_MASTER_KEY": "sk-1234"}, {"placement": "env", "publicly_known": True}),
+    ("model_list: []\n", {"LITELLM_MASTER_KEY": "sk-1234"},
+     {"placement": "env", "publicly_known": True}),
     ("model_list: []\n", {}, {"placement": "missing", "empty": True}),
     ("general_settings:\n  master_key: hunter2\n  dangerously_allow_unsafe_proxy: true\n", {},
      {"placement": "general_settings", "starts_with_sk": False, "allow_unsafe": True}),
     # LiteLLM 1.108's own name for the override, in the config and as a variable
-    ("general_settings:\n  master_key: hunter2\n  dangerously_permit_weak_or_unset_master_key: true\n",
-     {}, {"allow_unsafe": True}),
-    ("general_settings:\n  master_key: hunter2\n", {"LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "True"},
-     {"allow_unsafe": True}),
-    ("general_settings:\n  master_key: hunter2\n  dangerously_permit_weak_or_unset_master_key: false\n",
-     {}, {"allow_unsafe": False}),
+    ("general_settings:\n  master_key: hunter2\n"
+     "  dangerously_permit_weak_or_unset_master_key: true\n", {}, {"allow_unsafe": True}),
+    ("general_settings:\n  master_key: hunter2\n",
+     {"LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "True"}, {"allow_unsafe": True}),
+    ("general_settings:\n  master_key: hunter2\n"
+     "  dangerously_permit_weak_or_unset_master_key: false\n", {}, {"allow_unsafe": False}),
 ])
-def test_master_key_placement(tmp_path: Path, text: str, env: dict[str, str], expect: dict[str, Any]) -> None:
+def test_master_key_placement(tmp_path: Path, text: str, env: dict[str, str],
+                              expect: dict[str, Any]) -> None:
     facts, _ = _run(tmp_path, text, env)
     mk = facts["gateway_config.master_key"]
     assert {k: mk[k] for k in expect} == expect
@@ -157,7 +166,8 @@ def test_python_tags_are_refused_not_executed(tmp_path: Path) -> None:
     (b"model_list: \xff\xfe\n", "non-UTF-8"),
     (None, "unreadable"),
 ])
-def test_unreadable_binary_and_missing_files(tmp_path: Path, content: bytes | None, words: str) -> None:
+def test_unreadable_binary_and_missing_files(tmp_path: Path, content: bytes | None,
+                                             words: str) -> None:
     facts, _ = _run(tmp_path, content)
     assert words in facts["gateway_config.error"]["message"]
     assert facts["gateway_config.models"] is None
@@ -199,8 +209,9 @@ def test_upstream_ids_the_client_reports_retired_are_marked(tmp_path, upstream, 
     from gwdoctor.probes.config import gateway_config_litellm
 
     config = tmp_path / "config.yaml"
-    config.write_text(f"model_list:\n  - model_name: m\n    litellm_params:\n      model: {upstream}\n")
-    ctx = ProbeContext(env={}, facts={"client.behaviour": client_behaviour("2.1.332")}, home=tmp_path,
-                       cwd=tmp_path, options=Options(gateway_config=str(config)))
+    config.write_text(f"model_list:\n  - model_name: m\n    litellm_params:\n"
+                      f"      model: {upstream}\n")
+    ctx = ProbeContext(env={}, facts={"client.behaviour": client_behaviour("2.1.332")},
+                       home=tmp_path, cwd=tmp_path, options=Options(gateway_config=str(config)))
     [entry] = gateway_config_litellm.run(ctx)["gateway_config.models"]
     assert entry["retired_on"] == retired

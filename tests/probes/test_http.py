@@ -1,4 +1,5 @@
-"""probes/_http.py: the route helper other probes build on (MockTransport units plus real failures)."""
+"""probes/_http.py: the route helper other probes build on (MockTransport units plus real
+failures)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_transport_sees_every_request_even_with_a_proxy_route():
         return httpx.Response(200, content=b"x" * 5000)
     ctx = net_ctx("https://gw.example.com", {"HTTPS_PROXY": "http://u:pw@proxy:8080"})
     ctx.transport = httpx.MockTransport(handler)
-    with client_for(ctx) as client, client.stream("GET", "https://gw.example.com/v1/models") as response:
+    with client_for(ctx) as client, \
+            client.stream("GET", "https://gw.example.com/v1/models") as response:
         body, truncated = read_capped_info(response, 1000)
     assert seen == ["https://gw.example.com/v1/models"]
     assert len(body) == 1000 and truncated

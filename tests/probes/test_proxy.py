@@ -18,18 +18,20 @@ RULES = {r.id: r for r in builtin_rules()}
 @pytest.mark.parametrize(("host", "port", "value", "cidr", "expected"), [
     ("gw.example.com", 443, "gw.example.com", False, "gw.example.com"),
     ("a.example.com", 443, ".example.com", False, ".example.com"),
-    ("a.example.com", 443, "example.com", False, "example.com"),      # undici: plain entries cover subdomains
+    ("a.example.com", 443, "example.com", False, "example.com"),  # undici: plain entries cover
+                                                                  # subdomains
     ("a.example.com", 443, "*.example.com", False, "*.example.com"),
     ("example.com", 443, ".example.com", False, ".example.com"),
-    ("badexample.com", 443, "example.com", False, None),               # dot boundary
+    ("badexample.com", 443, "example.com", False, None),          # dot boundary
     ("anything.test", 443, "*", False, "*"),
-    ("anything.test", 443, "localhost,*", False, None),                # '*' only as the whole value
+    ("anything.test", 443, "localhost,*", False, None),           # '*' only as the whole value
     ("gw.example.com", 4000, "gw.example.com:4000", False, "gw.example.com:4000"),
-    ("gw.example.com", 443, "gw.example.com:4000", False, None),      # port-specific
-    ("127.0.0.1", 4000, "localhost", True, None),                      # localhost does not cover 127.0.0.1
-    ("127.0.0.1", 4000, "127.0.0.0/8", True, "127.0.0.0/8"),           # CIDR on an IP literal (2.1.332)
-    ("127.0.0.1", 4000, "127.0.0.0/8", False, None),                   # older: CIDR is a literal name
-    ("localhost", 4000, "127.0.0.0/8", True, None),                    # CIDR never covers a host name
+    ("gw.example.com", 443, "gw.example.com:4000", False, None),  # port-specific
+    ("127.0.0.1", 4000, "localhost", True, None),                 # localhost does not cover
+                                                                  # 127.0.0.1
+    ("127.0.0.1", 4000, "127.0.0.0/8", True, "127.0.0.0/8"),      # CIDR on an IP literal (2.1.332)
+    ("127.0.0.1", 4000, "127.0.0.0/8", False, None),              # older: CIDR is a literal name
+    ("localhost", 4000, "127.0.0.0/8", True, None),               # CIDR never covers a host name
     ("::1", 4000, "[::1]:4000", True, "[::1]:4000"),
     ("::1", 4000, "::1", True, "::1"),
     ("GW.Example.COM.", 443, "gw.example.com", False, "gw.example.com"),
@@ -45,21 +47,27 @@ def test_no_proxy_matrix(host, port, value, cidr, expected):
     ("2.1.50", False, True), ("1.0.50", True, False),
 ])
 def test_no_proxy_honoured_per_version(version, used, honoured):
-    ctx = net_ctx("https://llm.example.com", {"HTTPS_PROXY": "http://proxy:8080", "NO_PROXY": ".example.com"},
+    ctx = net_ctx("https://llm.example.com",
+                  {"HTTPS_PROXY": "http://proxy:8080", "NO_PROXY": ".example.com"},
                   version=version)
     route = ctx.facts["proxy.route"]
-    assert (route["used"], route["no_proxy_honoured"], route["no_proxy_match"]) == (used, honoured, ".example.com")
+    assert (route["used"], route["no_proxy_honoured"], route["no_proxy_match"]) == (
+        used, honoured, ".example.com")
 
 
 def test_cidr_entry_is_version_keyed():
     env = {"HTTPS_PROXY": "http://proxy:8080", "NO_PROXY": "127.0.0.0/8"}
-    assert net_ctx("http://127.0.0.1:4000", env, version="2.1.332").facts["proxy.route"]["used"] is False
-    assert net_ctx("http://127.0.0.1:4000", env, version="2.1.300").facts["proxy.route"]["used"] is True
-    assert net_ctx("http://localhost:4000", env, version="2.1.332").facts["proxy.route"]["used"] is True
+    assert net_ctx("http://127.0.0.1:4000", env,
+                   version="2.1.332").facts["proxy.route"]["used"] is False
+    assert net_ctx("http://127.0.0.1:4000", env,
+                   version="2.1.300").facts["proxy.route"]["used"] is True
+    assert net_ctx("http://localhost:4000", env,
+                   version="2.1.332").facts["proxy.route"]["used"] is True
 
 
 def test_lower_case_first_and_http_gateway_uses_https_proxy():
-    env = {"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://upper:2", "HTTP_PROXY": "http://plain:3"}
+    env = {"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://upper:2",
+           "HTTP_PROXY": "http://plain:3"}
     facts = net_ctx("http://127.0.0.1:4000", env).facts
     assert facts["proxy.route"]["variable"] == "https_proxy"
     assert facts["proxy.route"]["host"] == "lower"
@@ -77,8 +85,10 @@ def test_empty_lower_case_variable_masks_upper_case_on_undici_clients():
 
 def test_empty_variable_is_skipped_on_2_1_332():
     # Measured: https_proxy="" with a dead HTTPS_PROXY still failed with ECONNREFUSED.
-    facts = net_ctx("https://gw.example.com", {"https_proxy": "", "HTTPS_PROXY": "http://p:1"}).facts
-    assert facts["proxy.route"]["used"] is True and facts["proxy.route"]["variable"] == "HTTPS_PROXY"
+    facts = net_ctx("https://gw.example.com",
+                    {"https_proxy": "", "HTTPS_PROXY": "http://p:1"}).facts
+    assert (facts["proxy.route"]["used"] is True
+            and facts["proxy.route"]["variable"] == "HTTPS_PROXY")
     assert facts["proxy.variables"]["https_proxy"]["empty"] is True
 
 
@@ -113,7 +123,8 @@ def test_redaction_and_vault():
 
 
 def test_basic_credentials_like_undici():
-    assert basic_credentials("http://u%40corp:p%3Ass@proxy:1") == "Basic dUBjb3JwOnA6c3M="  # u@corp:p:ss
+    assert basic_credentials("http://u%40corp:p%3Ass@proxy:1") == \
+        "Basic dUBjb3JwOnA6c3M="  # u@corp:p:ss
     assert basic_credentials("http://u@proxy:1") is None
     assert basic_credentials("http://:pw@proxy:1") is None
     assert basic_credentials("http://proxy:1") is None
@@ -132,7 +143,8 @@ def test_connect_with_credentials_opens_the_tunnel(squid, tls_servers):
     ctx = _connect(tls_servers.valid.url("https"), squid.url())
     assert ctx.facts["proxy.tcp"]["status"] == "ok"
     connect = ctx.facts["proxy.connect"]
-    assert (connect["method"], connect["status"], connect["sent_credentials"]) == ("CONNECT", 200, True)
+    assert (connect["method"], connect["status"], connect["sent_credentials"]) == (
+        "CONNECT", 200, True)
     assert PROXY_PASSWORD not in json.dumps(ctx.facts)
     assert not RULES["PRX003"].evaluate(ctx.facts) and not RULES["PRX004"].evaluate(ctx.facts)
 

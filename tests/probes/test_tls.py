@@ -1,4 +1,5 @@
-"""tls.gateway, tls.scheme and tls.config against real TLS servers, squid ssl-bump, and the client's trust store."""
+"""tls.gateway, tls.scheme and tls.config against real TLS servers, squid ssl-bump, and the
+client's trust store."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _tls(url: str, env: dict[str, str] | None = None, **kw) -> dict:
 def test_private_ca_in_node_extra_ca_certs_is_trusted(tls_servers):
     facts = _tls(tls_servers.valid.url(), {"NODE_EXTRA_CA_CERTS": str(tls_servers.pki.ca_pem)})
     assert facts["tls.handshake"]["status"] == "ok" and facts["tls.handshake"]["via_proxy"] is False
-    assert facts["tls.verify.client"]["trusted"] is True and facts["tls.verify.client"]["code"] is None
+    assert (facts["tls.verify.client"]["trusted"] is True
+            and facts["tls.verify.client"]["code"] is None)
     assert f"extra:{tls_servers.pki.ca_pem}" in facts["tls.verify.client"]["stores"]
     assert facts["tls.hostname_match"] is True and facts["tls.expired"] is False
     json.dumps(facts)
@@ -57,13 +59,15 @@ def test_ca_only_in_requests_bundle_is_trusted_by_others_not_the_client(tls_serv
 ])
 def test_broken_certificates_map_to_node_codes(tls_servers, kind, code, rule):
     server = getattr(tls_servers, kind)
-    facts = _tls(server.url("https", "localhost"), {"NODE_EXTRA_CA_CERTS": str(tls_servers.pki.ca_pem)})
+    facts = _tls(server.url("https", "localhost"),
+                 {"NODE_EXTRA_CA_CERTS": str(tls_servers.pki.ca_pem)})
     assert facts["tls.verify.client"]["code"] == code
     assert RULES[rule].evaluate(facts), facts
     if kind == "incomplete":
         assert facts["tls.chain_incomplete"] is True and not RULES["TLS001"].evaluate(facts)
     if kind == "wrong_host":
-        assert facts["tls.hostname_match"] is False and facts["tls.verify.client"]["trusted"] is True
+        assert (facts["tls.hostname_match"] is False
+                and facts["tls.verify.client"]["trusted"] is True)
 
 
 def test_ssl_bump_is_recognised_as_inspection(squid, tls_servers):
@@ -93,7 +97,8 @@ def test_scheme_mismatches(tls_servers, plain_http_server):
     https_plain = net_ctx(plain_http_server.url("https"))
     assert tls_scheme.run(https_plain) == {"tls.scheme_mismatch": "https_to_plain"}
     assert tls_gateway.run(https_plain)["tls.handshake"]["status"] == "plain_http"
-    assert tls_scheme.run(net_ctx(tls_servers.valid.url("http"))) == {"tls.scheme_mismatch": "http_to_tls"}
+    assert tls_scheme.run(net_ctx(tls_servers.valid.url("http"))) == {
+        "tls.scheme_mismatch": "http_to_tls"}
     assert tls_scheme.run(net_ctx(tls_servers.valid.url("https"))) == {"tls.scheme_mismatch": None}
     assert tls_scheme.run(net_ctx(plain_http_server.url("http"))) == {"tls.scheme_mismatch": None}
 
@@ -106,8 +111,8 @@ def test_tarpit_handshake_is_bounded(tarpit_server):
 
 
 def test_extra_ca_file_checks(tmp_path, tls_servers):
-    ctx = lambda v, **kw: tls_config.run(net_ctx("https://gw.example.com", {"NODE_EXTRA_CA_CERTS": v},  # noqa: E731
-                                                 cwd=tmp_path, **kw))["tls.extra_ca"]
+    ctx = lambda v, **kw: tls_config.run(net_ctx(  # noqa: E731
+        "https://gw.example.com", {"NODE_EXTRA_CA_CERTS": v}, cwd=tmp_path, **kw))["tls.extra_ca"]
     der = ctx(str(tls_servers.pki.der_ca))
     assert der["exists"] and der["readable"] and not der["pem"] and "DER" in der["error"]
     assert "expand ~" in ctx("~/corp.pem")["error"]
@@ -122,7 +127,8 @@ def test_extra_ca_file_checks(tmp_path, tls_servers):
 def test_extra_ca_from_settings_is_applied_per_version(tls_servers):
     ca = str(tls_servers.pki.ca_pem)
     env_fact = {"NODE_EXTRA_CA_CERTS": {"value": ca, "secret": False, "overridden": [],
-                                        "source": {"layer": "user", "file": "/h/.claude/settings.json"}}}
+                                        "source": {"layer": "user",
+                                                   "file": "/h/.claude/settings.json"}}}
     new = _tls(tls_servers.valid.url(), version="2.1.332", facts={"config.env": env_fact})
     # Before the first captured version (2.1.197, which applies it) the docs say it was not.
     old = _tls(tls_servers.valid.url(), version="2.1.100", facts={"config.env": env_fact})
@@ -139,7 +145,8 @@ def test_client_certificate_checks(tls_servers):
     assert good["loadable"] and good["expired"] is False
     assert info(*files["client_expired"])["expired"] is True
     mismatched = info(files["client"][0], files["client_expired"][1])
-    assert mismatched["loadable"] is False and RULES["TLS006"].evaluate({"tls.client_cert": mismatched})
+    assert (mismatched["loadable"] is False
+            and RULES["TLS006"].evaluate({"tls.client_cert": mismatched}))
 
 
 def test_reject_unauthorized_zero_is_reported():
@@ -189,7 +196,8 @@ def test_client_for_goes_through_squid_with_credentials(squid, plain_http_server
         env = {"HTTPS_PROXY": squid.url(), "NODE_EXTRA_CA_CERTS": str(tls_servers.pki.ca_pem)}
         with client_for(net_ctx(url, env)) as client:
             assert client.get(url + "/").status_code == 200
-    with client_for(net_ctx(tls_servers.valid.url(), {"HTTPS_PROXY": squid.url(credentials=False)})) as client:
+    with client_for(net_ctx(tls_servers.valid.url(),
+                            {"HTTPS_PROXY": squid.url(credentials=False)})) as client:
         with pytest.raises(httpx.ProxyError) as err:
             client.get(tls_servers.valid.url() + "/")
         assert classify_transport_error(err.value) == "proxy"
@@ -198,7 +206,8 @@ def test_client_for_goes_through_squid_with_credentials(squid, plain_http_server
 def test_no_public_root_looks_like_an_inspection_vendor():
     roots = load_cert_file(certifi.where())[1]
     assert len(roots) > 100
-    hits = [(r.subject.rfc4514_string(), inspection_vendor([r])[0]) for r in roots if inspection_vendor([r])[0]]
+    hits = [(r.subject.rfc4514_string(), inspection_vendor([r])[0]) for r in roots
+            if inspection_vendor([r])[0]]
     assert hits == []
 
 
@@ -250,7 +259,8 @@ def test_a_store_certificate_with_an_unparsable_subject_does_not_fail_the_verdic
     root = make(root_name, root_name, root_key, root_key)
     leaf = make(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gw.test")]), root_name,
                 leaf_key, root_key, ca=False, san="gw.test")
-    bad_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ZZZZQQQQ", _type=_ASN1Type.UTF8String)])
+    bad_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ZZZZQQQQ",
+                                             _type=_ASN1Type.UTF8String)])
     der = make(bad_name, bad_name, bad_key, bad_key).public_bytes(serialization.Encoding.DER)
     bad = x509.load_der_x509_certificate(der.replace(b"ZZZZQQQQ", b"\xff\xfe\xff\xfeZZZZ"))
     with pytest.raises(ValueError):

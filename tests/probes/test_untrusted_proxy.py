@@ -21,7 +21,8 @@ CANARY = "sk-canary-5b1d7e0c93aa"
 # An http:// gateway: through a proxy every request is an absolute-URI request, headers in clear.
 GATEWAY = "http://llm.corp.example:4000"
 SHELL = {"ANTHROPIC_BASE_URL": GATEWAY, "ANTHROPIC_AUTH_TOKEN": CANARY,
-         "ANTHROPIC_API_KEY": CANARY + "k", "ANTHROPIC_CUSTOM_HEADERS": f"x-portkey-api-key: {CANARY}c"}
+         "ANTHROPIC_API_KEY": CANARY + "k",
+         "ANTHROPIC_CUSTOM_HEADERS": f"x-portkey-api-key: {CANARY}c"}
 
 
 class RecordingProxy:
@@ -110,7 +111,8 @@ def _scan_ctx(box: Box, shell: dict[str, str]) -> ProbeContext:
     facts, ctx = box.run(shell)
     ctx.facts.update(facts)
     ctx.facts.update(proxy_route.run(ctx))
-    ctx.facts.update({"connect.gateway": {"status": "skipped_via_proxy"}, "gateway.transport_error": None})
+    ctx.facts.update({"connect.gateway": {"status": "skipped_via_proxy"},
+                      "gateway.transport_error": None})
     return ctx
 
 
@@ -213,7 +215,8 @@ def test_both_the_base_url_and_the_proxy_from_the_repo(box: Box) -> None:
     assert withheld_because(ctx) == []
 
 
-def test_missing_trust_fact_counts_as_untrusted_and_route_without_source_is_recomputed(box: Box) -> None:
+def test_missing_trust_fact_counts_as_untrusted_and_route_without_source_is_recomputed(
+        box: Box) -> None:
     box.write("project", {"env": {"HTTPS_PROXY": "http://repo-proxy.example:8080"}})
     ctx = _scan_ctx(box, SHELL)
     del ctx.facts["config.workspace_trusted"]

@@ -110,7 +110,8 @@ def _cfg014(ctx: ProbeContext) -> list[str]:
 
 
 @pytest.mark.parametrize("layer", ["project", "local"])
-def test_repo_that_turns_verification_off_sees_no_credentials(box: Box, tls_gateway: RecordingTLSGateway,
+def test_repo_that_turns_verification_off_sees_no_credentials(box: Box,
+                                                              tls_gateway: RecordingTLSGateway,
                                                               layer: str) -> None:
     path = box.write(layer, {"env": {"NODE_TLS_REJECT_UNAUTHORIZED": "0"}})
     ctx = _ctx(box, {"ANTHROPIC_BASE_URL": tls_gateway.url, **SHELL_CREDS})
@@ -131,8 +132,8 @@ def test_repo_that_turns_verification_off_sees_no_credentials(box: Box, tls_gate
 
 
 @pytest.mark.parametrize("where", ["trusted project", "user", "shell"])
-def test_verification_the_user_turned_off_still_sends_credentials(box: Box, tls_gateway: RecordingTLSGateway,
-                                                                  where: str) -> None:
+def test_verification_the_user_turned_off_still_sends_credentials(
+        box: Box, tls_gateway: RecordingTLSGateway, where: str) -> None:
     shell = {"ANTHROPIC_BASE_URL": tls_gateway.url, **SHELL_CREDS}
     if where == "trusted project":
         box.write("project", {"env": {"NODE_TLS_REJECT_UNAUTHORIZED": "0"}})
