@@ -28,4 +28,5 @@ def client_models() -> dict[str, str]:
     observed = observe_client(str(CLAUDE), version="(lab)", timeout=60)
     if not observed["ok"]:
         raise RuntimeError(f"capturing the client's models failed: {observed['error']}")
-    return {role: str(observed["sent"][role]["model"]) for role in ("main", "opus", "sonnet", "haiku")}
+    return {role: str(observed["sent"][role]["model"])
+            for role in ("main", "opus", "sonnet", "haiku")}

@@ -21,7 +21,8 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
     vault.put("auth.api_key", api_key)
     vault.put("auth.helper_output", helper)
     vault.put("auth.custom_headers", custom_headers)
-    if models is None:  # gwdoctor's own prediction for 2.1.332 (knowledge, checked by tests/capture)
+    if models is None:  # gwdoctor's own prediction for 2.1.332 (knowledge, checked by
+                        # tests/capture)
         from gwdoctor.probes.client_behaviour import client_behaviour
 
         beh = client_behaviour("2.1.332")
@@ -36,7 +37,8 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
         vault.put(f"env.{var}", value)
     base: dict[str, Any] = {
         "client.version": "2.1.332",
-        "gateway.base_url": base_url.rstrip("/") if parts.path not in ("", "/") else base_url.rstrip("/"),
+        "gateway.base_url": (base_url.rstrip("/") if parts.path not in ("", "/")
+                             else base_url.rstrip("/")),
         "gateway.custom": True,
         "gateway.scheme": parts.scheme, "gateway.host": parts.hostname,
         "gateway.port": parts.port or (443 if parts.scheme == "https" else 80),
@@ -46,7 +48,8 @@ def gateway_ctx(base_url: str, *, token: str | None = None, api_key: str | None 
         "dns.gateway": {"host": parts.hostname, "status": "literal", "addresses": [parts.hostname],
                         "error": None, "duration_ms": 0},
         "connect.gateway": {"status": "ok", "address": parts.hostname, "duration_ms": 1},
-        "proxy.route": {"used": False, "variable": None, "url": None, "reason": "no proxy variable"},
+        "proxy.route": {"used": False, "variable": None, "url": None,
+                        "reason": "no proxy variable"},
         "model.requested": requested,
         "model.distinct": sorted(set(models.values())),
         "gateway.transport_error": None,
@@ -61,7 +64,8 @@ def fire(facts: dict[str, Any], rule_id: str) -> list[Any]:
     from gwdoctor.engine.registry import builtin_rules
 
     rule = next(r for r in builtin_rules() if r.id == rule_id)
-    if "http.faults" not in facts:  # what the faults.http probe adds after the HTTP probes in a scan
+    if "http.faults" not in facts:  # what the faults.http probe adds after the HTTP probes
+                                    # in a scan
         from gwdoctor.probes.faults import answers, classify
 
         facts = {**facts, "http.faults": {name: ids for name, result in answers(facts)

@@ -221,7 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             path = path[len("/api"):]
         if mode == "auth" and path.startswith("/v1/"):
-            sent = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+            sent = (headers.get("x-api-key")
+                    or headers.get("authorization", "").removeprefix("Bearer "))
             if sent != self.fake.key:
                 # Echo a masked key prefix the way LiteLLM's custom_auth gateways do.
                 self._send(401, {"error": {
@@ -233,7 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, {"error": {"message": "No api key passed in.", "type": "auth_error",
                                        "param": "None", "code": "401"}})
             return
-        if mode == "reject_beta" and "anthropic-beta" in headers and path.startswith("/v1/messages"):
+        if mode == "reject_beta" and "anthropic-beta" in headers \
+                and path.startswith("/v1/messages"):
             self._error(400, "invalid_request_error", "invalid beta flag")
             return
         if method == "GET" and path == "/":
@@ -243,7 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
             extra: dict[str, Any] = {}
             if mode == "small_output":
                 ids, extra = (*ids, "deepseek-r1"), {"max_tokens": 8192}
-            self._send(200, {"data": [{"id": i, "type": "model", "display_name": i, **extra} for i in ids],
+            self._send(200, {"data": [{"id": i, "type": "model", "display_name": i, **extra}
+                                      for i in ids],
                              "has_more": False})
         elif method == "POST" and path == "/v1/messages/count_tokens" and mode != "openai_only":
             self._send(200, {"input_tokens": 9})
@@ -289,7 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message",
                              "role": "assistant", "model": model,
                              "content": [{"type": "text", "text": TEXT}], "stop_reason": "end_turn",
-                             "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 6}})
+                             "stop_sequence": None,
+                             "usage": {"input_tokens": 9, "output_tokens": 6}})
             return
         events = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
                   for name, data in anthropic_events(model)]
@@ -308,7 +312,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"id": cid, "object": "chat.completion", "created": now, "model": model,
                              "choices": [{"index": 0, "finish_reason": "stop",
                                           "message": {"role": "assistant", "content": TEXT}}],
-                             "usage": {"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}})
+                             "usage": {"prompt_tokens": 9, "completion_tokens": 6,
+                                       "total_tokens": 15}})
             return
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:

@@ -1,4 +1,5 @@
-"""Start a real LiteLLM proxy (the lab's pinned install) on loopback, offline, in front of a fake upstream.
+"""Start a real LiteLLM proxy (the lab's pinned install) on loopback, offline, in front of a fake
+upstream.
 
 Usable outside pytest::
 
@@ -83,8 +84,10 @@ def client_lab_models() -> dict[str, str]:
 
 
 def lab_config(upstream_url: str, *, master_key: str = LAB_MASTER_KEY,
-               models: dict[str, str] | None = None, request_timeout: float = 2.0) -> dict[str, Any]:
-    """A LiteLLM config serving ``models`` (default LAB_MODELS) from the fake at ``upstream_url``."""
+               models: dict[str, str] | None = None,
+               request_timeout: float = 2.0) -> dict[str, Any]:
+    """A LiteLLM config serving ``models`` (default LAB_MODELS) from the fake at
+    ``upstream_url``."""
     model_list = []
     for name, target in (models or client_lab_models()).items():
         openai = target.startswith("openai/")
@@ -142,7 +145,8 @@ def start_litellm(config: dict[str, Any], port: int | None = None, *,
     workdir = Path(tempfile.mkdtemp(prefix="gwdoctor-litellm-"))
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     run_env = {k: v for k, v in os.environ.items()
-               if not k.lower().endswith("_proxy") and k not in ("DATABASE_URL", "LITELLM_MASTER_KEY")}
+               if not k.lower().endswith("_proxy")
+               and k not in ("DATABASE_URL", "LITELLM_MASTER_KEY")}
     run_env.update({"LITELLM_LOCAL_MODEL_COST_MAP": "True", "DISABLE_SCHEMA_UPDATE": "True",
                     "NO_DOCS": "True", "NO_PROXY": "*", "HOME": str(workdir),
                     "PYTHONUNBUFFERED": "1", **(env or {})})
@@ -173,4 +177,5 @@ def start_litellm(config: dict[str, Any], port: int | None = None, *,
             time.sleep(0.2)
     text = gw.log[-3000:]
     gw.stop()
-    raise RuntimeError(f"LiteLLM did not answer /health/liveliness within {startup_timeout:g} s:\n{text}")
+    raise RuntimeError(f"LiteLLM did not answer /health/liveliness within {startup_timeout:g} s:\n"
+                       f"{text}")

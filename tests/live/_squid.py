@@ -1,4 +1,5 @@
-"""A real squid (Debian squid-openssl) on loopback: Basic auth, one refused destination port, and an ssl-bump port.
+"""A real squid (Debian squid-openssl) on loopback: Basic auth, one refused destination port, and
+an ssl-bump port.
 
 One process serves both ports; it starts in well under a second. Failures raise with
 squid's own log, never skip: a missing squid is a broken test machine.
@@ -43,7 +44,8 @@ class Squid:
     password: str
     bump_ca_pem: Path
 
-    def url(self, *, credentials: bool = True, password: str | None = None, port: int | None = None) -> str:
+    def url(self, *, credentials: bool = True, password: str | None = None,
+            port: int | None = None) -> str:
         if not credentials:
             return f"http://127.0.0.1:{port or self.port}"
         pw = quote(password if password is not None else self.password, safe="")
@@ -91,17 +93,21 @@ def _bump_ca(directory: Path) -> Path:
                       x509.NameAttribute(NameOID.COMMON_NAME, BUMP_CA_NAME)])
     now = dt.datetime.now(dt.timezone.utc)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True)
             .add_extension(ski, critical=False)
             .sign(key, hashes.SHA256()))
     pem = directory / "bump_ca.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (directory / "bump_ca.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
     return pem
 
 
@@ -110,15 +116,16 @@ def _passwd(path: Path, user: str, password: str) -> None:
         subprocess.run(["htpasswd", "-b", "-c", "-m", str(path), user, password], check=True,
                        capture_output=True, timeout=10)
         return
-    hashed = subprocess.run(["openssl", "passwd", "-apr1", password], check=True, capture_output=True,
-                            text=True, timeout=10).stdout.strip()
+    hashed = subprocess.run(["openssl", "passwd", "-apr1", password], check=True,
+                            capture_output=True, text=True, timeout=10).stdout.strip()
     path.write_text(f"{user}:{hashed}\n")
 
 
 def _config(d: Path, port: int, bump_port: int, blocked_port: int, upstream_ca: Path) -> str:
     return f"""
 http_port 127.0.0.1:{port}
-http_port 127.0.0.1:{bump_port} ssl-bump tls-cert={d}/bump_ca.pem tls-key={d}/bump_ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
+http_port 127.0.0.1:{bump_port} ssl-bump tls-cert={d}/bump_ca.pem tls-key={d}/bump_ca.key \
+generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
 sslcrtd_program {LIBEXEC}/security_file_certgen -s {d}/ssl_db -M 4MB
 sslcrtd_children 3 startup=1 idle=1
 tls_outgoing_options cafile={upstream_ca}
@@ -161,8 +168,8 @@ def start_squid(upstream_ca: Path, user: str, password: str) -> Squid:
     bump_ca = _bump_ca(d)
     shutil.copy(upstream_ca, d / "upstream_ca.pem")
     _passwd(d / "passwd", user, password)
-    subprocess.run([str(LIBEXEC / "security_file_certgen"), "-c", "-s", str(d / "ssl_db"), "-M", "4MB"],
-                   check=True, capture_output=True, timeout=20)
+    subprocess.run([str(LIBEXEC / "security_file_certgen"), "-c", "-s", str(d / "ssl_db"),
+                    "-M", "4MB"], check=True, capture_output=True, timeout=20)
     conf = d / "squid.conf"
     conf.write_text(_config(d, port, bump_port, blocked_port, d / "upstream_ca.pem"))
     if os.geteuid() == 0:

@@ -1,4 +1,5 @@
-"""Loopback servers for the network tests: TLS servers with good and broken certificates, plain HTTP, tarpit, closed port.
+"""Loopback servers for the network tests: TLS servers with good and broken certificates, plain
+HTTP, tarpit, closed port.
 
 Every server binds 127.0.0.1 only, starts in milliseconds and is closed by its fixture.
 """
@@ -140,7 +141,8 @@ class Pki:
     ca: trustme.CA
     ca_pem: Path
     der_ca: Path
-    files: dict[str, tuple[Path, Path]] = field(default_factory=dict)  # name -> (chain pem, key pem)
+    files: dict[str, tuple[Path, Path]] = field(default_factory=dict)  # name -> (chain pem,
+                                                                       # key pem)
 
     def server_context(self, name: str) -> ssl.SSLContext:
         chain, key = self.files[name]
@@ -160,7 +162,8 @@ def _self_signed(names: list[str], days: int = 30) -> tuple[bytes, bytes]:
     now = dt.datetime.now(dt.timezone.utc)
     sans = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n)
             for n in names]
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
@@ -176,9 +179,11 @@ def _leaf_with_aia(issuer: trustme.CA, names: list[str]) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.timezone.utc)
     ca_cert = issuer._certificate  # noqa: SLF001 - trustme keeps them private
-    sans = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]
+    sans = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n)
+            for n in names]
     aia = x509.AuthorityInformationAccess([x509.AccessDescription(
-        AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier("http://ca.invalid/int.der"))])
+        AuthorityInformationAccessOID.CA_ISSUERS,
+        x509.UniformResourceIdentifier("http://ca.invalid/int.der"))])
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(ca_cert.subject).public_key(key.public_key())
@@ -197,7 +202,8 @@ def make_pki(root: Path) -> Pki:
     root.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="gwdoctor test gateway CA")
     ca_pem = _write(root / "ca.pem", ca.cert_pem.bytes())
-    der = x509.load_pem_x509_certificate(ca.cert_pem.bytes()).public_bytes(serialization.Encoding.DER)
+    der = x509.load_pem_x509_certificate(ca.cert_pem.bytes()).public_bytes(
+        serialization.Encoding.DER)
     pki = Pki(root=root, ca=ca, ca_pem=ca_pem, der_ca=_write(root / "ca.der", der))
     names = ["localhost", "127.0.0.1"]
     now = dt.datetime.now(dt.timezone.utc)
@@ -208,18 +214,23 @@ def make_pki(root: Path) -> Pki:
                                  not_after=now - dt.timedelta(days=30)),
     }
     for name, leaf in leaves.items():
-        pki.files[name] = (_write(root / f"{name}.pem", b"".join(p.bytes() for p in leaf.cert_chain_pems)),
+        pki.files[name] = (_write(root / f"{name}.pem",
+                                  b"".join(p.bytes() for p in leaf.cert_chain_pems)),
                            _write(root / f"{name}.key", leaf.private_key_pem.bytes()))
     cert, key = _self_signed(names)
-    pki.files["selfsigned"] = (_write(root / "selfsigned.pem", cert), _write(root / "selfsigned.key", key))
+    pki.files["selfsigned"] = (_write(root / "selfsigned.pem", cert),
+                               _write(root / "selfsigned.key", key))
     intermediate = ca.create_child_ca()
     cert, key = _leaf_with_aia(intermediate, names)  # the intermediate is never sent
-    pki.files["incomplete"] = (_write(root / "incomplete.pem", cert), _write(root / "incomplete.key", key))
+    pki.files["incomplete"] = (_write(root / "incomplete.pem", cert),
+                               _write(root / "incomplete.key", key))
     client = ca.issue_cert("gwdoctor-client", common_name="gwdoctor-client")
     pki.files["client"] = (_write(root / "client.pem", client.cert_chain_pems[0].bytes()),
                            _write(root / "client.key", client.private_key_pem.bytes()))
     expired_client = ca.issue_cert("old-client", not_before=now - dt.timedelta(days=60),
                                    not_after=now - dt.timedelta(days=1))
-    pki.files["client_expired"] = (_write(root / "client_expired.pem", expired_client.cert_chain_pems[0].bytes()),
-                                   _write(root / "client_expired.key", expired_client.private_key_pem.bytes()))
+    pki.files["client_expired"] = (_write(root / "client_expired.pem",
+                                          expired_client.cert_chain_pems[0].bytes()),
+                                   _write(root / "client_expired.key",
+                                          expired_client.private_key_pem.bytes()))
     return pki

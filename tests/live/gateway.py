@@ -1,4 +1,5 @@
-"""Fixtures for the gateway side: a fake LLM upstream/gateway and a real LiteLLM proxy in front of it.
+"""Fixtures for the gateway side: a fake LLM upstream/gateway and a real LiteLLM proxy in front of
+it.
 
 * ``fake_upstream`` (session): the fake on a free port, default (Anthropic-compatible) mode.
 * ``fake_gateway`` (function): factory ``fake_gateway(mode, **options)`` for the fake playing

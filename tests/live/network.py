@@ -1,4 +1,5 @@
-"""Fixtures for the network side: squid (auth, refused port, ssl-bump), TLS servers, plain HTTP, tarpit, closed port."""
+"""Fixtures for the network side: squid (auth, refused port, ssl-bump), TLS servers, plain HTTP,
+tarpit, closed port."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from ._tls import (
     tls_handler,
 )
 
-__all__ = ["BUMP_CA_NAME", "PROXY_PASSWORD", "PROXY_USER", "UNRESOLVABLE_HOST", "closed_port_number",
-           "net_pki", "plain_http_server", "squid", "tarpit_server", "tls_servers", "unresolvable_host"]
+__all__ = ["BUMP_CA_NAME", "PROXY_PASSWORD", "PROXY_USER", "UNRESOLVABLE_HOST",
+           "closed_port_number", "net_pki", "plain_http_server", "squid", "tarpit_server",
+           "tls_servers", "unresolvable_host"]
 
 PROXY_USER = "labuser"
 # A canary: it must never appear in facts. The '@' and ':' need percent-encoding in a URL.
