@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from ._data import (
-    CLAUDE_MODELS,
-    ENTERPRISE,
     SetupError,
     bedrock_prefix_for_region,
+    claude_models,
+    gateway_profiles,
     is_internal_host,
 )
 from ._litellm import base_url
@@ -29,9 +29,10 @@ def _credential(var: str, gid: str, hint: str) -> Var:
 
 def enterprise(opts: dict[str, Any]) -> Setup:
     gid = opts.get("gateway") or "litellm"
-    if gid not in ENTERPRISE:
-        raise SetupError(f"--gateway {gid}: choose one of {', '.join(ENTERPRISE)}")
-    prof = ENTERPRISE[gid]
+    profiles = gateway_profiles()
+    if gid not in profiles:
+        raise SetupError(f"--gateway {gid}: choose one of {', '.join(profiles)}")
+    prof = profiles[gid]
     url = base_url(opts.get("base_url") or prof.base_url)
     env = [Var("ANTHROPIC_BASE_URL", url,
                f"{prof.name} base URL, without the Anthropic /v1 (the client appends /v1/messages)"
@@ -148,7 +149,7 @@ def bedrock(opts: dict[str, Any]) -> Setup:
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
         raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(region)
-    ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in CLAUDE_MODELS}
+    ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in claude_models()}
     env = [Var("CLAUDE_CODE_USE_BEDROCK", "1", "talk to Amazon Bedrock (InvokeModel) instead of the Anthropic API"),
            Var("AWS_REGION", region, "the Bedrock region; the client reads AWS_REGION first")]
     if opts.get("aws_profile"):
@@ -176,12 +177,12 @@ def vertex(opts: dict[str, Any]) -> Setup:
            Var("CLOUD_ML_REGION", region, "the default Vertex location"),
            Var("ANTHROPIC_VERTEX_PROJECT_ID", project or "<your-gcp-project-id>",
                "the GCP project with the Claude models enabled", placeholder=not project)]
-    for cm in CLAUDE_MODELS:
+    for cm in claude_models():
         if region not in cm.vertex_regions:
             env.append(Var(cm.vertex_region_var, cm.vertex_regions[0],
                            f"{cm.vertex_id} is not known to be offered in {region}; "
                            f"use {cm.vertex_regions[0]} for it"))
-    env += _models_env({cm.role: cm.vertex_id for cm in CLAUDE_MODELS}, "Vertex id, '@' before the date")
+    env += _models_env({cm.role: cm.vertex_id for cm in claude_models()}, "Vertex id, '@' before the date")
     return Setup(kind="vertex", title="Claude Code on Vertex AI",
                  summary=f"Direct Claude-on-Vertex access, default location {region}.",
                  client_env=env,

@@ -6,14 +6,14 @@ import re
 from typing import Any
 
 from ._data import (
-    CLAUDE_MODELS,
-    SERVED_NAMES,
     SetupError,
     assumed_client_version,
     bedrock_prefix_for_region,
     claude_defaults,
+    claude_models,
     litellm_string,
     output_budget,
+    served_names,
     vertex_catalogue,
     vertex_region_for,
 )
@@ -78,7 +78,7 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
     """The eight Vertex AI models, each in a region it is offered in, plus the client's defaults."""
     wanted_region = opts.get("region") or "global"
     catalogue = vertex_catalogue()
-    by_name = {SERVED_NAMES[m["model_id"]]: m for m in catalogue}
+    by_name = {served_names()[m["model_id"]]: m for m in catalogue}
     main, small = opts.get("main_model") or "gemini-2.5-pro", opts.get("small_model") or "gemini-2.5-flash"
     for flag, name in (("--main-model", main), ("--small-model", small)):
         if name not in by_name:
@@ -88,7 +88,7 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
     rows: list[tuple[str, str, str]] = []
     params_of: dict[str, dict[str, Any]] = {}
     for m in catalogue:
-        name = SERVED_NAMES[m["model_id"]]
+        name = served_names()[m["model_id"]]
         region = vertex_region_for(m, wanted_region)
         params = {"model": litellm_string(m), "vertex_project": "os.environ/VERTEXAI_PROJECT",
                   "vertex_location": region}
@@ -148,7 +148,7 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
         notes=["Claude Code's gateway model discovery only lists ids containing `claude` or "
                "`anthropic`, so pick these models with ANTHROPIC_MODEL, --model or /model <name>.",
                "Per-model output limits: " + ", ".join(
-                   f"{SERVED_NAMES[m['model_id']]} {m['max_output_tokens']}" for m in catalogue)
+                   f"{served_names()[m['model_id']]} {m['max_output_tokens']}" for m in catalogue)
                + ". Switching to a model below CLAUDE_CODE_MAX_OUTPUT_TOKENS (default 32000) needs "
                "that variable lowered.",
                "Qwen models have low default quotas (20-40 requests per minute): expect 429s "
@@ -181,14 +181,14 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
     comments: dict[str, str] = {}
-    for cm in CLAUDE_MODELS:
+    for cm in claude_models():
         names = [cm.api_id if p == primary else f"{cm.api_id}-{p}" for p in order]
         for p, name in zip(order, names):
             model_list.append({"model_name": name, "litellm_params": params(p, cm)})
             comments[name] = f"{cm.role} on {p}" + (" (primary)" if p == primary else " (fallback)")
         fallbacks.append({names[0]: names[1:]})
     defaults = claude_defaults(opts.get("client_version"))
-    by_role = {cm.role: cm for cm in CLAUDE_MODELS}
+    by_role = {cm.role: cm for cm in claude_models()}
     for role in ("opus", "sonnet", "haiku"):
         alias = defaults.get(role)
         if alias and alias not in {m["model_name"] for m in model_list}:
@@ -200,7 +200,7 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
     config = {"model_list": model_list, "litellm_settings": litellm_settings,
               "general_settings": general_settings}
     base = base_url(opts.get("base_url") or "http://127.0.0.1:4000")
-    ids = {cm.role: cm.api_id for cm in CLAUDE_MODELS}
+    ids = {cm.role: cm.api_id for cm in claude_models()}
     rows = [(f"bedrock/{prefix}.…", prefix,
              f"inference-profile prefix for {aws_region}: on-demand base ids fail with "
              "\"on-demand throughput isn't supported\""),

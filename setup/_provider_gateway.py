@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ._data import CLAUDE_MODELS, SetupError, bedrock_prefix_for_region
+from ._data import SetupError, bedrock_prefix_for_region, claude_models
 from ._litellm import base_url
 from ._render import Setup, Var
 
@@ -42,7 +42,7 @@ def bedrock_gateway(opts: dict[str, Any]) -> Setup:
         raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(region)
     root = _root(opts, "/bedrock")
-    ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in CLAUDE_MODELS}
+    ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in claude_models()}
     env = [Var("CLAUDE_CODE_USE_BEDROCK", "1", "speak the Bedrock InvokeModel API (to the gateway)"),
            Var("ANTHROPIC_BEDROCK_BASE_URL", f"{root}/bedrock", "LiteLLM's Bedrock pass-through route"),
            Var("CLAUDE_CODE_SKIP_BEDROCK_AUTH", "1", "LiteLLM signs for AWS; the client sends no AWS credential"),
@@ -92,11 +92,11 @@ def vertex_gateway(opts: dict[str, Any]) -> Setup:
                placeholder=not project),
            Var("CLOUD_ML_REGION", region, "the location in the path"),
            _KEY_HEADER]
-    for cm in CLAUDE_MODELS:
+    for cm in claude_models():
         if region not in cm.vertex_regions:
             env.append(Var(cm.vertex_region_var, cm.vertex_regions[0],
                            f"{cm.vertex_id} is not known to be offered in {region}"))
-    env += _pins({cm.role: cm.vertex_id for cm in CLAUDE_MODELS}, "Vertex id, '@' before the date")
+    env += _pins({cm.role: cm.vertex_id for cm in claude_models()}, "Vertex id, '@' before the date")
     config = {
         # LiteLLM's Vertex pass-through uses this credential for every project/location in the path.
         "default_vertex_config": {"vertex_project": "os.environ/VERTEXAI_PROJECT", "vertex_location": region,

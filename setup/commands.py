@@ -16,7 +16,7 @@ from gwdoctor.engine.cli_output import (
     write_output,
 )
 
-from .generator import GATEWAYS, KINDS, SetupError, listing
+from .generator import KINDS, SetupError, gateways, listing
 from .generator import generate as build
 
 __all__ = ["generate", "validate"]
@@ -27,7 +27,7 @@ __all__ = ["generate", "validate"]
 @click.option("--output", "-o", default="-", show_default=True, metavar="DIR|-",
               help="Directory to write config.yaml/settings.json/env.sh/README-setup.md into; - lists them on stdout.")
 @click.option("--gateway", metavar="ID|URL",
-              help=f"enterprise: the gateway profile ({'|'.join(GATEWAYS)}); proxy: the gateway URL.")
+              help=f"enterprise: the gateway profile ({'|'.join(gateways())}); proxy: the gateway URL.")
 @click.option("--base-url", help="The gateway root the client uses (no /v1).")
 @click.option("--main-model", help="litellm-vertex: served name for the main model [gemini-2.5-pro]; "
                                    "enterprise: the gateway's main model name.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from ._client import bedrock, enterprise, proxy, vertex
-from ._data import ENTERPRISE, SetupError
+from ._data import SetupError, gateway_profiles
 from ._litellm import litellm_multi, litellm_vertex
 from ._render import Setup, render_files
 
-__all__ = ["GATEWAYS", "KINDS", "Setup", "SetupError", "build", "generate", "listing"]
+__all__ = ["KINDS", "Setup", "SetupError", "build", "gateways", "generate", "listing"]
 
 KINDS: dict[str, Callable[[dict[str, Any]], Setup]] = {
     "litellm-vertex": litellm_vertex,
@@ -19,7 +19,11 @@ KINDS: dict[str, Callable[[dict[str, Any]], Setup]] = {
     "bedrock": bedrock,
     "vertex": vertex,
 }
-GATEWAYS = tuple(ENTERPRISE)
+
+
+def gateways() -> tuple[str, ...]:
+    """The ids `generate enterprise --gateway` accepts (knowledge/setup.yaml)."""
+    return tuple(gateway_profiles())
 
 
 def build(kind: str, options: Mapping[str, Any]) -> Setup:

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 from gwdoctor.engine.cli import main
 from gwdoctor.setup import generator as gen
-from gwdoctor.setup._data import ENTERPRISE, SERVED_NAMES, gateway_knowledge, providers
+from gwdoctor.setup._data import gateway_knowledge, gateway_profiles, providers, served_names
 from gwdoctor.setup.validate import validate_files
 
 GATEWAY_ENV = {"VERTEXAI_PROJECT": "my-proj", "LITELLM_MASTER_KEY": "sk-test-master-0001",
@@ -40,7 +40,7 @@ def _cases(ca: str) -> dict[str, tuple[str, dict[str, Any]]]:
         "vertex": ("vertex", {"project": "my-proj"}),
         "vertex-us-east5": ("vertex", {"project": "my-proj", "region": "us-east5"}),
     }
-    for gid in ENTERPRISE:
+    for gid in gateway_profiles():
         cases[f"enterprise-{gid}"] = ("enterprise", {"gateway": gid})
     cases["enterprise-kong-header"] = ("enterprise", {"gateway": "kong", "auth_header": "apikey",
                                                       "base_url": "https://kong.corp/claude"})
@@ -122,7 +122,7 @@ def test_litellm_vertex_serves_the_eight_models_in_their_regions() -> None:
     config = yaml.safe_load(gen.generate("litellm-vertex", {})["config.yaml"])
     known = {m["model_id"]: m for m in providers()["vertex_models"]}
     by_name = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
-    for model_id, name in SERVED_NAMES.items():
+    for model_id, name in served_names().items():
         params = by_name[name]
         assert params["model"] in known[model_id]["litellm_models"]
         assert params["vertex_location"] in known[model_id]["regions"]
@@ -202,7 +202,7 @@ def test_impossible_options_are_refused(kind: str, opts: dict[str, Any], needle:
 
 def test_enterprise_table_agrees_with_gateway_knowledge() -> None:
     known = gateway_knowledge()
-    for gid, prof in ENTERPRISE.items():
+    for gid, prof in gateway_profiles().items():
         if gid not in known:
             continue  # vercel, ngrok: not (yet) in knowledge/gateways.yaml
         assert prof.credential_var == known[gid]["credential_variable"], gid
@@ -359,7 +359,7 @@ def test_cli_choices_match_the_generator() -> None:
     kind = next(p for p in generate.params if p.name == "kind")
     assert list(kind.type.choices) == list(gen.KINDS)  # type: ignore[attr-defined]
     gateway = next(p for p in generate.params if p.name == "gateway")
-    assert "|".join(gen.GATEWAYS) in str(gateway.help)
+    assert "|".join(gen.gateways()) in str(gateway.help)
 
 
 # --- one notion of "internal" ----------------------------------------------------------------
