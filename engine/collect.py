@@ -20,12 +20,6 @@ from typing import Any, Mapping
 
 from .model import Options, Probe, ProbeContext, ProbeSkipped, Vault
 
-# Statuses a provided fact may carry that mean "the probe ran and the thing it
-# checks is broken" (e.g. dns.gateway.status == "nxdomain").
-_FAILED_STATUSES = frozenset(
-    {"failed", "nxdomain", "failure", "timeout", "refused", "reset", "unreachable",
-     "plain_http", "dns", "error"}
-)
 MAX_PARALLEL = 8
 
 
@@ -59,15 +53,9 @@ def probe_limit(p: Probe, options: Options) -> float:
 
 
 def _derive_status(result: Mapping[str, Any]) -> tuple[str, str]:
-    explicit = result.get("_status")
-    if explicit:
-        return str(explicit), str(result.get("_detail") or "")
-    for key, value in result.items():
-        if isinstance(value, Mapping):
-            status = value.get("status")
-            if isinstance(status, str) and status in _FAILED_STATUSES:
-                return "failed", f"{key}: {status}"
-    return "ok", str(result.get("_detail") or "")
+    """The status a probe reports about what it checked (``_status``, e.g. ``failed``, and
+    ``_detail``), recorded as it is; ``ok`` when it reports none."""
+    return str(result.get("_status") or "ok"), str(result.get("_detail") or "")
 
 
 def run_probes(

@@ -21,6 +21,7 @@ from ._gwhttp import (
     secrets,
 )
 from ._http import client_for
+from ._outcome import reporting
 
 __all__ = ["gateway_models", "parse_models"]
 
@@ -87,4 +88,4 @@ def gateway_models(ctx: ProbeContext) -> dict[str, Any]:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [gateway_models]
+    return reporting([gateway_models])

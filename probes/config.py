@@ -30,6 +30,7 @@ from ._effective import (
 from ._helper import run_helper
 from ._io import file_type, parse_json, read_file, run_process
 from ._litellm_config import parse_litellm_config
+from ._outcome import reporting
 from ._provider_ids import provider_neutral
 from ._settings import known_variables, load_layers, merge_env, merged_key
 
@@ -265,4 +266,4 @@ def gateway_config_litellm(ctx: ProbeContext) -> Facts:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [client_version, settings, gateway_config_litellm]
+    return reporting([client_version, settings, gateway_config_litellm])

@@ -12,6 +12,7 @@ from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._gwhttp import target
 from ._io import read_file
+from ._outcome import reporting
 from ._tunnel import connect_tcp, socket_error_status
 
 __all__ = ["connect_gateway", "resolve", "resolve_gateway", "resolve_proxy"]
@@ -144,4 +145,4 @@ def connect_gateway(ctx: ProbeContext) -> Facts:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [resolve_gateway, resolve_proxy, connect_gateway]
+    return reporting([resolve_gateway, resolve_proxy, connect_gateway])

@@ -21,6 +21,7 @@ from gwdoctor.engine.knowledge import read_builtin
 from ._gwhttp import client_headers, gate, get, provider_routed, secrets, target, user_agent
 from ._http import client_for
 from ._lazy import httpx  # imported on first use
+from ._outcome import reporting
 
 __all__ = ["detect_kind", "gateway_http", "gateways"]
 
@@ -182,4 +183,4 @@ def gateway_http(ctx: ProbeContext) -> dict[str, Any]:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [gateway_http]
+    return reporting([gateway_http])

@@ -9,6 +9,7 @@ from gwdoctor.engine import Facts, ProbeContext, hookimpl, probe
 from gwdoctor.probes.client_behaviour import client_behaviour
 
 from ._cloud import adc_file, aws_profile, expired_at, sso_cache_expiry
+from ._outcome import reporting
 from ._provider_ids import (
     bedrock_fix,
     bedrock_prefix_for_region,
@@ -283,4 +284,4 @@ def route_target(ctx: ProbeContext) -> Facts:
 def gwdoctor_register_probes() -> list:
     from .provider_model import provider_models
 
-    return [cloud, provider_ids, route_target, provider_models]
+    return reporting([cloud, provider_ids, route_target, provider_models])

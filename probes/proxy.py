@@ -10,6 +10,7 @@ from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 
 from ._gwhttp import target as route_goal
 from ._netenv import behaviour, env_source, env_value, repo_chosen_untrusted
+from ._outcome import reporting
 from ._route import (
     ALL_VARS,
     NO_PROXY_VARS,
@@ -188,4 +189,4 @@ __all__ = ["proxy_connect", "proxy_route"]
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [proxy_route, proxy_connect]
+    return reporting([proxy_route, proxy_connect])

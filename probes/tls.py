@@ -13,6 +13,7 @@ from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
 from ._gwhttp import target
 from ._lazy import x509  # imported on first use
 from ._netenv import env_value
+from ._outcome import reporting
 from ._trust import client_cert_info, client_trust, extra_ca_info, other_trust, quiet_serial_warning
 from ._tunnel import TunnelError, open_route
 from ._x509 import (
@@ -180,4 +181,4 @@ def tls_scheme(ctx: ProbeContext) -> Facts:
 
 @hookimpl
 def gwdoctor_register_probes() -> list:
-    return [tls_config, tls_gateway, tls_scheme]
+    return reporting([tls_config, tls_gateway, tls_scheme])

@@ -127,12 +127,34 @@ def test_probe_skipped_exception_and_offline_flags():
     assert coll.records[1].detail == "plain http: no handshake"
 
 
-def test_failed_status_is_derived_from_fact_status_and_undeclared_keys_dropped():
+def test_the_probe_reports_its_status_and_undeclared_keys_are_dropped():
     @probe(name="dns", provides=("dns.gateway",))
     def dns(ctx):
-        return {"dns.gateway": {"status": "nxdomain"}, "dns.extra": 1}
+        return {"dns.gateway": {"status": "nxdomain"}, "dns.extra": 1, "_status": "failed",
+                "_detail": "dns.gateway: nxdomain"}
 
     coll = run([dns])
     assert status(coll) == {"dns": "failed"}
-    assert "dns.extra" not in coll.facts
-    assert "undeclared" in coll.records[0].detail
+    assert "dns.extra" not in coll.facts and "_status" not in coll.facts
+    assert coll.records[0].detail == "dns.gateway: nxdomain; undeclared facts dropped: ['dns.extra']"
+
+
+def test_the_engine_reads_no_status_word_in_the_facts():
+    @probe(name="dns", provides=("dns.gateway",))
+    def dns(ctx):
+        return {"dns.gateway": {"status": "nxdomain"}}
+
+    assert status(run([dns])) == {"dns": "ok"}
+
+
+def test_a_built_in_probe_reports_failed_from_its_facts_status():
+    from gwdoctor.probes._outcome import reporting
+
+    @probe(name="dns", provides=("dns.gateway", "dns.proxy"))
+    def dns(ctx):
+        return {"dns.proxy": {"status": "ok"}, "dns.gateway": {"status": "nxdomain"}}
+
+    coll = run(reporting([dns]))
+    assert status(coll) == {"dns": "failed"}
+    assert coll.records[0].detail == "dns.gateway: nxdomain"
+    assert dns.run(None) == {"dns.proxy": {"status": "ok"}, "dns.gateway": {"status": "nxdomain"}}
