@@ -1,4 +1,5 @@
-"""Built-in rules, one module per fault family (`<area>.py`, `<area>_<concept>.py`); each module is a plugin."""
+"""Built-in rules, one module per fault family (`<area>.py`, `<area>_<concept>.py`); each module
+is a plugin (docs/rule-authoring.md, "Where a rule lives")."""
 
 # The plugin modules of this package, in registration order. The engine registers them when it
 # loads the `gwdoctor.rules` entry point; a new rule module is added here.
