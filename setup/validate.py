@@ -127,6 +127,9 @@ def _copy_settings(settings: Sequence[str], places: Mapping[str, Path]) -> dict[
             data = _read_regular(src.expanduser())
         except OSError as exc:
             raise SetupError(f"--settings {src}: {exc.strerror or exc}") from None
+        if layer not in places:  # the config probe failed: its record says why
+            raise SetupError(f"--settings {arg}: the config probe reported no {layer} settings "
+                             "file to place it at (see `gwdoctor scan --only config -v`)")
         dest = places[layer]
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
