@@ -122,16 +122,32 @@ def _brief(result: dict[str, Any]) -> dict[str, Any]:
                                    "body_excerpt")} | {"complete": _passed(result)}
 
 
+def _size_suspect(result: dict[str, Any]) -> bool:
+    """Could the padded request have failed for its size? A 413 or a body-size message, a
+    dropped connection, or an HTML page (a front's, not the API's). An API's own JSON error, or
+    a timeout, says the same of the small request: asking again would only add a failure, and
+    LiteLLM cools a model down after two (429 "No deployments available")."""
+    from .faults import classify
+
+    if result.get("status") == 413 or "http.body_too_large" in classify(result):
+        return True
+    if result.get("status") is None:
+        return result.get("error") == "reset"
+    return "html" in str(result.get("content_type") or "").lower() or \
+        str(result.get("body_excerpt") or "").startswith("[html]")
+
+
 def _large_request(client: httpx.Client, url: str, model: str, headers: dict[str, str], budget: float,
                    scrub: list[str], size: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The padded request; when it fails, the same request unpadded (confirm before blaming),
-    and when only that passes and the padded answer was not a 413, the padded one once more (a
-    one-off failure is not a size limit). Returns the answer the check keeps (the padded one
-    when it passed, else the unpadded one) and the ``large_request`` record."""
+    """The padded request; when it fails in a way size could explain (:func:`_size_suspect`),
+    the same request unpadded (confirm before blaming), and when only that passes and the
+    padded answer was not a 413, the padded one once more (a one-off failure is not a size
+    limit). Returns the answer the check keeps (the unpadded one when it was sent, else the
+    padded one) and the ``large_request`` record."""
     padded = _attempt(client, url, model, headers, budget, scrub, size=size)
     record: dict[str, Any] = {"bytes": len(_encode(_body(model), size)), **_brief(padded),
                               "unpadded": None, "again": None}
-    if _passed(padded):
+    if _passed(padded) or not _size_suspect(padded):
         return padded, record
     plain = _attempt(client, url, model, headers, budget, scrub)
     record["unpadded"] = _brief(plain) | {"bytes": len(_encode(_body(model)))}

@@ -44,8 +44,9 @@ def _answer(large: Mapping[str, Any]) -> str:
 def request_body_too_large_for_route(facts: Facts) -> Finding | None:
     """## What it checks
     The model probe pads one request with JSON whitespace to the size of the client's own first
-    request (captured per client version, plus a quarter) and sends it unpadded when it fails.
-    This fires when the padded request is refused (a 413, a body-size error page, or the same
+    request (captured per client version, plus a quarter) and sends it unpadded when the
+    failure could be about size (a 413 or body-size message, a dropped connection, an HTML
+    page). This fires when the padded request is refused (a 413, a body-size error page, or the same
     failure twice) while the identical small request passes: a reverse proxy, load balancer or
     gateway setting on the route limits request bodies below what the client sends.
 

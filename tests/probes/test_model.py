@@ -139,26 +139,34 @@ def test_a_padded_failure_that_is_not_a_413_is_asked_again_before_the_size_is_bl
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(len(request.content))
-        if len(calls) == 1:  # a one-off 503 on the first (padded) request
-            return httpx.Response(503, json={"error": {"message": "overloaded"}})
+        if len(calls) == 1:  # a one-off error page from a front on the first (padded) request
+            return httpx.Response(502, headers={"content-type": "text/html"},
+                                  content=b"<html><head><title>502 Bad Gateway</title></head></html>")
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=STREAM)
 
     facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
                              models={"main": "m"}))
     large = facts["model.checks"][0]["large_request"]
-    assert large["status"] == 503 and large["unpadded"]["complete"] and large["again"]["complete"]
+    assert large["status"] == 502 and large["unpadded"]["complete"] and large["again"]["complete"]
     assert calls[0] == calls[2] > calls[1]
 
 
-def test_a_failure_of_every_request_is_not_a_size_limit() -> None:
+def test_an_api_error_for_the_padded_request_is_the_models_answer_with_no_extra_request() -> None:
+    """The gateway's own JSON error says the same of a small request; asking again would only add
+    a failure (LiteLLM cools a model down after two)."""
+    calls: list[httpx.Request] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
         return httpx.Response(401, json={"error": {"message": "bad key", "type": "auth_error"}})
 
     facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
                              models={"main": "m"}))
     check = facts["model.checks"][0]
-    assert check["status"] == 401 and check["large_request"]["unpadded"]["status"] == 401
-    assert not check["large_request"]["unpadded"]["complete"] and check["large_request"]["again"] is None
+    assert check["status"] == 401 and check["error_message"] == "bad key"
+    assert check["large_request"]["status"] == 401 and check["large_request"]["unpadded"] is None
+    # the padded request, then the same without anthropic-beta (the beta check), as before padding
+    assert len(calls) == 2 and "anthropic-beta" not in calls[1].headers
 
 
 def test_a_version_with_no_captured_request_size_is_not_padded() -> None:
