@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote, unquote, urlsplit
 
 from .model import Vault
 
 REDACTED = "[redacted]"
-_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION)", re.I)
 # Values shorter than this are not scrubbed: "1" or "on" would mangle reports
 # without protecting anything.
 MIN_SECRET_LEN = 4
@@ -22,7 +23,6 @@ MIN_CASELESS_LEN = 8
 # is only scrubbed on its own when it is this long, so "sk-test" never makes "test" a secret.
 MIN_KEY_BODY_LEN = 16
 _AUTH_SCHEME = re.compile(r"(?:bearer|basic|token)\s+", re.I)
-_KEY_PREFIX = re.compile(r"sk-(?:ant-[a-z]+\d*-|proj-)?", re.I)
 # From this length the secret's bytes fix enough base64 characters (15 or more) to
 # recognise it inside a longer encoded blob, e.g. base64("apikey:" + token).
 MIN_EMBEDDED_LEN = 12
@@ -40,6 +40,40 @@ _PATH_LIKE = re.compile(r"^(?:[/~.]|[A-Za-z]:[\\/])|://|\\")
 
 
 _AUTHORITY_END = re.compile(r"[/?#\\]")
+
+
+@dataclass(frozen=True)
+class SecretNames:
+    """Which names hold secrets (the ``redact`` part of the knowledge's ``secrets.yaml``): a
+    name is an environment variable or the name of a vault entry (``env.<VAR>`` read as
+    ``<VAR>``). Each field is one pattern, the alternatives of the catalogue's list."""
+
+    header_lines: re.Pattern[str]  # "Name: value" lines, each value a secret
+    whole_value: re.Pattern[str]   # the value is a secret
+    proxy_url: re.Pattern[str]     # a proxy URL: its password, or a token as its user name
+    url: re.Pattern[str]           # a URL that may lack its scheme: its userinfo
+    key_prefix: re.Pattern[str]    # a key prefix an echo may drop (matched, ignoring case)
+
+    @classmethod
+    def from_catalogue(cls, data: Mapping[str, Any]) -> SecretNames:
+        def one(patterns: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+            # Each pattern's leading flags ("(?i)") scoped to it: "(?i:...)". (?!) matches
+            # nothing: an empty list names no secret.
+            scoped = [re.sub(r"^\(\?([aiLmsux]+)\)(.*)", r"(?\1:\2)", p, flags=re.S)
+                      for p in patterns]
+            return re.compile("|".join(f"(?:{p})" for p in scoped) or "(?!)", flags)
+
+        return cls(header_lines=one(data["header_lines"]), whole_value=one(data["whole_value"]),
+                   proxy_url=one(data["proxy_url"]), url=one(data["url"]),
+                   key_prefix=one(data["key_prefix"], re.I))
+
+
+@functools.lru_cache(maxsize=None)
+def secret_names() -> SecretNames:
+    """The catalogue of the built-in knowledge (``secrets.yaml``), compiled once."""
+    from .knowledge import read_builtin
+
+    return SecretNames.from_catalogue(read_builtin("secrets.yaml")["redact"])
 
 
 def _userinfos(token: str) -> set[str]:
@@ -112,14 +146,14 @@ def _header_values(text: str) -> list[str]:
             for line in text.replace("\\n", "\n").splitlines() if ":" in line]
 
 
-def _without_prefix(secret: str) -> set[str]:
+def _without_prefix(secret: str, key_prefix: re.Pattern[str]) -> set[str]:
     """The secret as an echo that dropped "Bearer " or a key prefix would show it."""
     out = set()
     scheme = _AUTH_SCHEME.match(secret)
     if scheme:
         secret = secret[scheme.end():]
         out.add(secret)
-    key = _KEY_PREFIX.match(secret)
+    key = key_prefix.match(secret)
     if key and len(secret) - key.end() >= MIN_KEY_BODY_LEN:
         out.add(secret[key.end():])
     return out
@@ -143,17 +177,21 @@ def _base64_forms(text: str) -> set[str]:
     return forms
 
 
-def _echo_forms(secret: str) -> set[str]:
+def _echo_forms(secret: str, key_prefix: re.Pattern[str]) -> set[str]:
     """The secret and the forms a gateway or proxy may echo it in."""
-    plain = {secret} | _without_prefix(secret)
+    plain = {secret} | _without_prefix(secret, key_prefix)
     forms = set(plain) | {quote(s, safe=safe, errors="surrogatepass") for s in plain for safe in ("", "/")}
     for s in plain:
         forms |= _base64_forms(s)
     return forms
 
 
-def secret_values(env: Mapping[str, str], vault: Vault | None = None) -> list[str]:
-    """Every value that must never appear in output, and its echo forms, longest first."""
+def secret_values(env: Mapping[str, str], vault: Vault | None = None,
+                  names: SecretNames | None = None) -> list[str]:
+    """Every value that must never appear in output, and its echo forms, longest first.
+
+    ``names`` says which names hold secrets (the built-in catalogue when not given)."""
+    names = names or secret_names()
     found: set[str] = set()
     basic: set[str] = set()
     pairs: list[tuple[str, str]] = list(env.items())
@@ -163,22 +201,21 @@ def secret_values(env: Mapping[str, str], vault: Vault | None = None) -> list[st
     for name, value in pairs:
         if not value:
             continue
-        # NOTE: ANTHROPIC_CUSTOM_HEADERS has no secret word in its name; it was only
-        # caught once the config probe had copied it to the vault as auth.custom_headers.
-        if name.upper().endswith("CUSTOM_HEADERS") or name == "auth.custom_headers":
+        # NOTE: a header variable (ANTHROPIC_CUSTOM_HEADERS) may have no secret word in its
+        # name; it was only caught once a probe had copied it to the vault under another name.
+        if names.header_lines.search(name):
             found.update(_header_values(value))
-        elif name.startswith(("auth.", "proxy.url")) or _SECRET_NAME.search(name):
-            if name != "proxy.url":
-                found.add(value)
-        is_proxy = name == "proxy.url" or name.lower().endswith("_proxy")
+        elif names.whole_value.search(name):
+            found.add(value)
+        is_proxy = bool(names.proxy_url.search(name))
         in_urls, userinfos = _url_credentials(value, proxy=is_proxy, url_valued=is_proxy
-                                              or name.upper().endswith("_URL"))
+                                              or bool(names.url.search(name)))
         found |= in_urls
         basic |= userinfos
     forms: set[str] = set()
     for secret in found:
         if len(secret) >= MIN_SECRET_LEN:
-            forms |= _echo_forms(secret)
+            forms |= _echo_forms(secret, names.key_prefix)
     for userinfo in basic:
         # Even for a short password ("jdoe:pw"): its Basic blob is long enough to mangle nothing.
         if len(userinfo) >= MIN_SECRET_LEN:

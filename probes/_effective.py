@@ -11,14 +11,13 @@ from gwdoctor.engine import describe_secret
 from ._route import (
     redact_url,  # one redaction for every URL (an unencoded '#' in a password leaked here)
 )
+from ._secret_names import config_env_secret, config_env_url
 from ._settings import truthy
 
 __all__ = ["auth_facts", "env_fact", "gateway_facts", "is_secret", "model_facts",
            "provider_facts", "redact_url"]
 
-# Names the knowledge file does not list are judged by their shape.
-_SECRETISH = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_KEY|ACCESS_KEY|_KEY$|CREDENTIALS_JSON|AUTH$)")
-_URL_VALUED = re.compile(r"(_BASE_URL$|_PROXY$|_proxy$)")
+# Names the knowledge file does not list are judged by their shape (knowledge/secrets.yaml).
 # Variables the client reads even when no settings file names them (plus every settings env key).
 _CLIENT_PREFIXES = ("ANTHROPIC_", "CLAUDE_CODE_", "AWS_", "VERTEX_REGION_", "GOOGLE_", "GCLOUD_",
                     "DISABLE_PROMPT_CACHING")
@@ -34,7 +33,7 @@ def client_reads(var: str, known: Mapping[str, Any]) -> bool:
 def is_secret(var: str, known: Mapping[str, Any]) -> bool:
     if var in known:
         return bool(known[var]["secret"])
-    return bool(_SECRETISH.search(var.upper()))
+    return bool(config_env_secret().search(var.upper()))
 
 
 def env_fact(eff: Mapping[str, dict[str, Any]], known: Mapping[str, Any],
@@ -43,7 +42,7 @@ def env_fact(eff: Mapping[str, dict[str, Any]], known: Mapping[str, Any],
     def show(var: str, raw: str) -> Any:
         if is_secret(var, known):
             return describe_secret(raw)
-        if known.get(var, {}).get("redact") == "url" or _URL_VALUED.search(var):
+        if known.get(var, {}).get("redact") == "url" or config_env_url().search(var):
             return redact_url(raw)
         return raw
 

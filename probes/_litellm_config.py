@@ -11,6 +11,7 @@ from gwdoctor.engine import Vault, describe_secret
 
 from ._io import read_file
 from ._lazy import yaml  # only a scan given --gateway-config parses YAML
+from ._secret_names import litellm_secret_param
 
 __all__ = ["parse_litellm_config"]
 
@@ -26,7 +27,6 @@ UNSAFE_OVERRIDES = (
     ("dangerously_permit_weak_or_unset_master_key", "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY"),
     ("dangerously_allow_unsafe_proxy", "LITELLM_DANGEROUSLY_ALLOW_UNSAFE_PROXY"),
 )
-_SECRET_PARAM = re.compile(r"(key|secret|token|password|credential)", re.I)
 _SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
 
 # Where each setting belongs. Keys valid in more than one section (num_retries, fallbacks,
@@ -172,7 +172,7 @@ def _dict(value: Any) -> dict[str, Any]:
 def _param_view(key: str, value: Any) -> Any:
     if isinstance(value, str) and value.startswith("os.environ/"):
         return value
-    if _SECRET_PARAM.search(str(key)) and isinstance(value, str):
+    if litellm_secret_param().search(str(key)) and isinstance(value, str):
         return describe_secret(value)
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(type(value).__name__)
 
