@@ -38,9 +38,15 @@ def _answer(large: Mapping[str, Any]) -> str:
     return f"HTTP {large['status']}" + (f" ({text[:120]})" if text else "")
 
 
-@rule(id="GWY014", name="request-body-too-large-for-route", cause="gateway.body_limit",
-      severity=Severity.ERROR, needs=("model.checks",), confidence=0.9,
-      reads=("http.faults", "gateway.base_url", "client.version", "client.behaviour"))
+@rule(
+    id="GWY014",
+    name="request-body-too-large-for-route",
+    cause="gateway.body_limit",
+    severity=Severity.ERROR,
+    needs=("model.checks",),
+    confidence=0.9,
+    reads=("http.faults", "gateway.base_url", "client.version", "client.behaviour"),
+)
 def request_body_too_large_for_route(facts: Facts) -> Finding | None:
     """## What it checks
     The model probe pads one request with JSON whitespace to the size of the client's own first
@@ -91,36 +97,58 @@ def request_body_too_large_for_route(facts: Facts) -> Finding | None:
         beh = facts.get("client.behaviour")
         client_bytes = beh.get("print_first_request_bytes") if isinstance(beh, dict) else None
         version = facts.get("client.version")
-        sends = (f"Claude Code {version} sends {client_bytes:,} bytes on its first request and more as "
-                 "a conversation grows" if isinstance(client_bytes, int)
-                 else "Claude Code's requests are at least this large")
+        sends = (
+            f"Claude Code {version} sends {client_bytes:,} bytes on its first request and more as "
+            "a conversation grows"
+            if isinstance(client_bytes, int)
+            else "Claude Code's requests are at least this large"
+        )
         again = large.get("again")
-        confirmed = (f"; sent padded again: {_answer(again)}" if isinstance(again, dict) else "")
+        confirmed = f"; sent padded again: {_answer(again)}" if isinstance(again, dict) else ""
         return Finding(
-            message=(f"{base} refuses a {large['bytes']:,}-byte request with {_answer(large)}, but answers "
-                     f"the same request at {unpadded.get('bytes'):,} bytes (HTTP {unpadded.get('status')})"
-                     f"{confirmed}: a body-size limit in front of the gateway is smaller than the "
-                     f"client's requests. {sends}"),
-            evidence={"model": check.get("model"),
-                      "padded": {k: large.get(k) for k in ("bytes", "status", "error", "faults",
-                                                            "content_type", "body_excerpt")},
-                      "unpadded": {"bytes": unpadded.get("bytes"), "status": unpadded.get("status")},
-                      "padded_again": {"status": again.get("status"), "error": again.get("error")}
-                      if isinstance(again, dict) else None,
-                      "client_first_request_bytes": client_bytes},
+            message=(
+                f"{base} refuses a {large['bytes']:,}-byte request with {_answer(large)}, but "
+                f"answers the same request at {unpadded.get('bytes'):,} bytes "
+                f"(HTTP {unpadded.get('status')})"
+                f"{confirmed}: a body-size limit in front of the gateway is smaller than the "
+                f"client's requests. {sends}"
+            ),
+            evidence={
+                "model": check.get("model"),
+                "padded": {
+                    k: large.get(k)
+                    for k in ("bytes", "status", "error", "faults", "content_type", "body_excerpt")
+                },
+                "unpadded": {"bytes": unpadded.get("bytes"), "status": unpadded.get("status")},
+                "padded_again": {"status": again.get("status"), "error": again.get("error")}
+                if isinstance(again, dict)
+                else None,
+                "client_first_request_bytes": client_bytes,
+            },
             fixes=(
-                Fix(title="Raise the body limit of the nginx in front of the gateway, then `nginx -s reload`",
-                    lang="text", target="nginx.conf (the server or location that proxies the gateway)",
-                    safety="review", snippet=f"client_max_body_size {CLIENT_MAX};"),
-                Fix(title="See the limit answer: the same request padded with spaces to the client's size",
+                Fix(
+                    title="Raise the body limit of the nginx in front of the gateway, then "
+                    "`nginx -s reload`",
+                    lang="text",
+                    target="nginx.conf (the server or location that proxies the gateway)",
+                    safety="review",
+                    snippet=f"client_max_body_size {CLIENT_MAX};",
+                ),
+                Fix(
+                    title="See the limit answer: the same request padded with spaces to the "
+                    "client's size",
                     safety="safe",
-                    snippet=(f"{{ printf '{{'; head -c {large['bytes']} /dev/zero | tr '\\0' ' '; "
-                             f"printf '\"model\":\"{check.get('model')}\",\"max_tokens\":1,"
-                             "\"messages\":[{\"role\":\"user\",\"content\":\"ok\"}]}'; } | "
-                             f"curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/v1/messages "
-                             "-H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' "
-                             "-H 'authorization: Bearer <your-token>' --data-binary @-")),
-            ))
+                    snippet=(
+                        f"{{ printf '{{'; head -c {large['bytes']} /dev/zero | tr '\\0' ' '; "
+                        f'printf \'"model":"{check.get("model")}","max_tokens":1,'
+                        '"messages":[{"role":"user","content":"ok"}]}\'; } | '
+                        f"curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/v1/messages "
+                        "-H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' "
+                        "-H 'authorization: Bearer <your-token>' --data-binary @-"
+                    ),
+                ),
+            ),
+        )
     return None
 
 

@@ -29,8 +29,11 @@ def client_bytes(cap: Capture) -> int:
 
 def probe_bytes(sent: list[Exchange]) -> int:
     """The largest Messages request body gwdoctor sent (0 when it sent none)."""
-    sizes = [int(e.headers.get("content-length") or 0) for e in sent
-             if e.method == "POST" and e.path.endswith("/v1/messages")]
+    sizes = [
+        int(e.headers.get("content-length") or 0)
+        for e in sent
+        if e.method == "POST" and e.path.endswith("/v1/messages")
+    ]
     return max(sizes, default=0)
 
 
@@ -44,7 +47,8 @@ def agrees(cap: Capture, behaviour: Mapping[str, Any] | None = None) -> bool:
 @pytest.mark.client
 @pytest.mark.parametrize("version", VERSIONS)
 def test_gwdoctor_sends_a_request_as_large_as_the_client_does(
-        version: str, captured: Callable[[Case, str], Capture]) -> None:
+    version: str, captured: Callable[[Case, str], Capture]
+) -> None:
     cap = captured(CASES[0], version)
     assert cap.rc == 0 and cap.messages, (cap.rc, cap.stderr[-300:])
     facts, sent = predict_live(cap)
@@ -52,14 +56,20 @@ def test_gwdoctor_sends_a_request_as_large_as_the_client_does(
     assert theirs <= ours <= theirs * MAX_OVER, f"{version}: client {theirs} bytes, gwdoctor {ours}"
     large = [c["large_request"] for c in facts["model.checks"] if c["large_request"]]
     assert len(large) == 1, "one model's request is padded (the main model's)"
-    assert large[0]["bytes"] == ours and large[0]["status"] == 200 and large[0]["unpadded"] is None, large
+    assert (
+        large[0]["bytes"] == ours and large[0]["status"] == 200 and large[0]["unpadded"] is None
+    ), large
 
 
 @pytest.mark.client
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_captured_size_is_the_measured_one(version: str, captured: Callable[[Case, str], Capture]) -> None:
+def test_the_captured_size_is_the_measured_one(
+    version: str, captured: Callable[[Case, str], Capture]
+) -> None:
     """Within 5 %: the system prompt names the OS release and paths, which differ by machine."""
     data = yaml.safe_load((REPO / "knowledge/client.yaml").read_text())
     known = merge_behaviour(data, version)["print_first_request_bytes"]
     measured = client_bytes(captured(CASES[0], version))
-    assert abs(known - measured) <= 0.05 * measured, f"{version}: knowledge {known}, client sent {measured}"
+    assert abs(known - measured) <= 0.05 * measured, (
+        f"{version}: knowledge {known}, client sent {measured}"
+    )

@@ -1,6 +1,6 @@
-"""A real nginx (Debian's, from .ci/install) on loopback as a reverse proxy in front of a lab gateway,
-with a request-body limit: the front that answers the client's large requests with its 413 page
-(Wei-Shaw/claude-relay-service#630) while small ones pass.
+"""A real nginx (Debian's, from .ci/install) on loopback as a reverse proxy in front of a lab
+gateway, with a request-body limit: the front that answers the client's large requests with its
+413 page (Wei-Shaw/claude-relay-service#630) while small ones pass.
 
 Everything it writes (config, pid, logs, temp files) is under its own temporary prefix; it runs in
 the foreground as a single process (``master_process off``), so it never changes user and needs
@@ -29,8 +29,10 @@ def _free_port() -> int:
 
 
 def _config(d: Path, port: int, backend_port: int, body_limit: str) -> str:
-    temp = "\n".join(f"    {kind}_temp_path {d}/{kind}_temp;"
-                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {d}/{kind}_temp;"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     # proxy_buffering off: the Messages stream is SSE, relayed as it comes (what a relay's
     # front does; buffering would hold every event until the end).
     return f"""daemon off;
@@ -69,7 +71,11 @@ class Nginx:
 
     def log_tail(self, name: str = "error.log", lines: int = 20) -> str:
         path = self.dir / name
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -84,7 +90,8 @@ class Nginx:
 
 def start_nginx(backend_port: int, body_limit: str = "16k") -> Nginx:
     """nginx on a free loopback port, proxying everything to ``127.0.0.1:backend_port`` and
-    refusing request bodies over ``body_limit`` (nginx syntax: ``16k``, ``1m``) with its 413 page."""
+    refusing request bodies over ``body_limit`` (nginx syntax: ``16k``, ``1m``) with its 413
+    page."""
     if not Path(NGINX).exists():
         raise RuntimeError(f"nginx not found at {NGINX}: install it (bash .ci/install does)")
     d = Path(tempfile.mkdtemp(prefix="gwdoctor-nginx-"))
@@ -93,7 +100,9 @@ def start_nginx(backend_port: int, body_limit: str = "16k") -> Nginx:
     # -e: the error log before the config is read (else /var/log/nginx/error.log); -p: the prefix.
     args = [NGINX, "-p", str(d), "-e", str(d / "error.log"), "-c", str(d / "nginx.conf")]
     with open(d / "stderr.log", "wb") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, cwd=d, start_new_session=True)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=err, cwd=d, start_new_session=True
+        )
     front = Nginx(proc, d, port, body_limit)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

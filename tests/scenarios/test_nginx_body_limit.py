@@ -24,7 +24,8 @@ from gwdoctor.probes.model import _body, _encode, model_messages, pad_size
 from live._ctx import fire, gateway_ctx
 
 MODEL = "claude-sonnet-4-5"  # a lab model of LiteLLM (tests/live/_litellm.LAB_MODELS)
-# What the probe sends for 2.1.332 (gateway_ctx's version): its captured 49,268 bytes plus a quarter.
+# What the probe sends for 2.1.332 (gateway_ctx's version): its captured 49,268 bytes plus a
+# quarter.
 PADDED = pad_size(merge_behaviour(read_builtin("client.yaml"), "2.1.332"))
 
 
@@ -37,8 +38,11 @@ def front(request: pytest.FixtureRequest, litellm_gateway: Any) -> Iterator[Ngin
 
 
 def _post(url: str, key: str, body: bytes) -> httpx.Response:
-    headers = {"authorization": f"Bearer {key}", "anthropic-version": "2023-06-01",
-               "content-type": "application/json"}
+    headers = {
+        "authorization": f"Bearer {key}",
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+    }
     with httpx.Client(trust_env=False, timeout=30) as client:
         response = client.post(f"{url}/v1/messages?beta=true", headers=headers, content=body)
         response.read()
@@ -46,20 +50,28 @@ def _post(url: str, key: str, body: bytes) -> httpx.Response:
 
 
 def _catalogued() -> dict[str, Any]:
-    entry = next(f for f in read_builtin("faults.yaml")["faults"] if f["id"] == "http.body_too_large")
+    entry = next(
+        f for f in read_builtin("faults.yaml")["faults"] if f["id"] == "http.body_too_large"
+    )
     return dict(entry["seen"][0])
 
 
 @pytest.mark.live
-def test_real_nginx_refuses_the_padded_request_with_the_catalogued_page(front: Nginx, litellm_gateway: Any) -> None:
+def test_real_nginx_refuses_the_padded_request_with_the_catalogued_page(
+    front: Nginx, litellm_gateway: Any
+) -> None:
     response = _post(front.url, litellm_gateway.master_key, _encode(_body(MODEL), PADDED))
     seen = _catalogued()
     assert response.status_code == seen["status"] == 413
     # The page names nginx's version; the catalogue holds Debian 12's (1.22.1).
     assert re.sub(r"nginx/[\d.]+", "nginx/1.22.1", response.text) == seen["body"]
     error_type, message = parse_error(response.content)
-    recorded = {"status": response.status_code, "error_type": error_type, "error_message": message,
-                "body_excerpt": excerpt(response.content, response.headers.get("content-type"))}
+    recorded = {
+        "status": response.status_code,
+        "error_type": error_type,
+        "error_message": message,
+        "body_excerpt": excerpt(response.content, response.headers.get("content-type")),
+    }
     assert classify(recorded) == ["http.body_too_large"]
     assert _post(front.url, litellm_gateway.master_key, _encode(_body(MODEL))).status_code == 200
 
@@ -67,7 +79,8 @@ def test_real_nginx_refuses_the_padded_request_with_the_catalogued_page(front: N
 @pytest.mark.live
 @pytest.mark.parametrize("front", ["1m"], indirect=True)
 def test_whitespace_padding_passes_litellm_and_costs_its_upstream_nothing(
-        front: Nginx, litellm_gateway: Any, fake_upstream: Any) -> None:
+    front: Nginx, litellm_gateway: Any, fake_upstream: Any
+) -> None:
     body = _encode(_body(MODEL), PADDED)
     assert len(body) == PADDED and body.startswith(b"{   ")
     before = len(fake_upstream.requests)
@@ -76,13 +89,17 @@ def test_whitespace_padding_passes_litellm_and_costs_its_upstream_nothing(
     upstream = fake_upstream.requests[before:]
     assert upstream, "LiteLLM did not call its upstream"
     # LiteLLM parsed the body and sent its own: the spaces never reach the provider.
-    sizes = [int(next(v for k, v in r.headers.items() if k.lower() == "content-length")) for r in upstream]
+    sizes = [
+        int(next(v for k, v in r.headers.items() if k.lower() == "content-length"))
+        for r in upstream
+    ]
     assert all(0 < n < 2_000 for n in sizes), sizes
 
 
 @pytest.mark.live
 def test_the_model_probe_through_nginx_confirms_the_limit_and_gwy014_fires(
-        front: Nginx, litellm_gateway: Any) -> None:
+    front: Nginx, litellm_gateway: Any
+) -> None:
     ctx = gateway_ctx(front.url, token=litellm_gateway.master_key, models={"main": MODEL})
     facts = {**ctx.facts, **model_messages.run(ctx)}
     check = facts["model.checks"][0]
@@ -98,7 +115,9 @@ def test_the_model_probe_through_nginx_confirms_the_limit_and_gwy014_fires(
 
 @pytest.mark.live
 @pytest.mark.parametrize("front", ["1m"], indirect=True)
-def test_nginx_with_its_default_limit_passes_the_padded_request(front: Nginx, litellm_gateway: Any) -> None:
+def test_nginx_with_its_default_limit_passes_the_padded_request(
+    front: Nginx, litellm_gateway: Any
+) -> None:
     ctx = gateway_ctx(front.url, token=litellm_gateway.master_key, models={"main": MODEL})
     facts = {**ctx.facts, **model_messages.run(ctx)}
     large = facts["model.checks"][0]["large_request"]
