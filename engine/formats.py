@@ -6,6 +6,7 @@ import json
 from typing import Any, Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
+from .knowledge import diagnosis
 from .model import Rule, Severity
 
 SARIF_LEVEL = {"critical": "error", "error": "error", "warning": "warning", "info": "note"}
@@ -22,7 +23,8 @@ def _first_line(doc: str, section: str = "## What it checks") -> str:
 def render_markdown(report: Mapping[str, Any]) -> str:
     lines = [f"## gwdoctor report: **{report['verdict']}**", ""]
     client = report.get("client") or {}
-    lines.append(f"- gwdoctor {report['tool']['version']}, Claude Code {client.get('version')} "
+    title = diagnosis()["client"]["title"]
+    lines.append(f"- gwdoctor {report['tool']['version']}, {title} {client.get('version')} "
                  f"({client.get('version_source')}), {report.get('mode', 'live')} scan")
     lines.append(f"- {report.get('verdict_reason', '')}")
     lines.append("")

@@ -114,6 +114,13 @@ def areas() -> dict[str, str]:
     return {a["prefix"]: a["name"] for a in read_builtin("areas.yaml")["areas"]}
 
 
+@functools.lru_cache(maxsize=None)
+def diagnosis() -> dict[str, Any]:
+    """The client a report diagnoses (its name, title and version facts) and the facts that say
+    the checks deciding "healthy" ran (``diagnosis.yaml`` of the built-in knowledge)."""
+    return read_builtin("diagnosis.yaml")
+
+
 def read_yaml(directory: "Traversable", filename: str) -> Any:
     path = directory / filename
     return load_yaml_cached(path.read_text(encoding="utf-8"), f"knowledge/{filename}")

@@ -22,7 +22,6 @@ MIN_CASELESS_LEN = 8
 # An echo may drop a well-known prefix ("Bearer ", "sk-ant-api03-"); the key body left
 # is only scrubbed on its own when it is this long, so "sk-test" never makes "test" a secret.
 MIN_KEY_BODY_LEN = 16
-_AUTH_SCHEME = re.compile(r"(?:bearer|basic|token)\s+", re.I)
 # From this length the secret's bytes fix enough base64 characters (15 or more) to
 # recognise it inside a longer encoded blob, e.g. base64("apikey:" + token).
 MIN_EMBEDDED_LEN = 12
@@ -52,6 +51,7 @@ class SecretNames:
     whole_value: re.Pattern[str]   # the value is a secret
     proxy_url: re.Pattern[str]     # a proxy URL: its password, or a token as its user name
     url: re.Pattern[str]           # a URL that may lack its scheme: its userinfo
+    auth_scheme: re.Pattern[str]   # an authorization scheme an echo may drop (ignoring case)
     key_prefix: re.Pattern[str]    # a key prefix an echo may drop (matched, ignoring case)
 
     @classmethod
@@ -65,6 +65,7 @@ class SecretNames:
 
         return cls(header_lines=one(data["header_lines"]), whole_value=one(data["whole_value"]),
                    proxy_url=one(data["proxy_url"]), url=one(data["url"]),
+                   auth_scheme=one(data["auth_scheme"], re.I),
                    key_prefix=one(data["key_prefix"], re.I))
 
 
@@ -146,14 +147,14 @@ def _header_values(text: str) -> list[str]:
             for line in text.replace("\\n", "\n").splitlines() if ":" in line]
 
 
-def _without_prefix(secret: str, key_prefix: re.Pattern[str]) -> set[str]:
-    """The secret as an echo that dropped "Bearer " or a key prefix would show it."""
+def _without_prefix(secret: str, names: SecretNames) -> set[str]:
+    """The secret as an echo that dropped an authorization scheme or a key prefix would show it."""
     out = set()
-    scheme = _AUTH_SCHEME.match(secret)
+    scheme = names.auth_scheme.match(secret)
     if scheme:
         secret = secret[scheme.end():]
         out.add(secret)
-    key = key_prefix.match(secret)
+    key = names.key_prefix.match(secret)
     if key and len(secret) - key.end() >= MIN_KEY_BODY_LEN:
         out.add(secret[key.end():])
     return out
@@ -177,9 +178,9 @@ def _base64_forms(text: str) -> set[str]:
     return forms
 
 
-def _echo_forms(secret: str, key_prefix: re.Pattern[str]) -> set[str]:
+def _echo_forms(secret: str, names: SecretNames) -> set[str]:
     """The secret and the forms a gateway or proxy may echo it in."""
-    plain = {secret} | _without_prefix(secret, key_prefix)
+    plain = {secret} | _without_prefix(secret, names)
     forms = set(plain) | {quote(s, safe=safe, errors="surrogatepass") for s in plain for safe in ("", "/")}
     for s in plain:
         forms |= _base64_forms(s)
@@ -215,7 +216,7 @@ def secret_values(env: Mapping[str, str], vault: Vault | None = None,
     forms: set[str] = set()
     for secret in found:
         if len(secret) >= MIN_SECRET_LEN:
-            forms |= _echo_forms(secret, names.key_prefix)
+            forms |= _echo_forms(secret, names)
     for userinfo in basic:
         # Even for a short password ("jdoe:pw"): its Basic blob is long enough to mangle nothing.
         if len(userinfo) >= MIN_SECRET_LEN:

@@ -13,6 +13,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from .knowledge import diagnosis
+
 SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red",
                   "warning": "bold yellow", "info": "cyan"}
 VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow",
@@ -95,7 +97,8 @@ def render_text(report: Mapping[str, Any], file: IO[str], *, plain: bool,
     client = report.get("client") or {}
     head = Text(f"gwdoctor {report['tool']['version']}", style="bold")
     if client.get("version"):
-        head.append(f" · Claude Code {client['version']} ({client.get('version_source')})",
+        title = diagnosis()["client"]["title"]
+        head.append(f" · {title} {client['version']} ({client.get('version_source')})",
                     style="dim")
     if report.get("mode") == "replay":
         head.append(" · replayed from a facts bundle", style="dim")

@@ -8,17 +8,11 @@ from typing import Any, Iterable, Mapping
 
 from .evaluate import Evaluation, Result
 from .graph import GraphIndex
-from .knowledge import KnowledgeError, read_builtin, schema
+from .knowledge import KnowledgeError, diagnosis, schema
 from .model import Severity
 
 SCHEMA_VERSION = 1
 BUNDLE_VERSION = 1
-
-
-def diagnosis() -> dict[str, Any]:
-    """The client the report diagnoses and the facts that say the checks deciding "healthy"
-    ran (``diagnosis.yaml`` of the built-in knowledge)."""
-    return read_builtin("diagnosis.yaml")
 
 
 def _now() -> str:
@@ -68,6 +62,13 @@ def verdict(results: list[Result], facts: Mapping[str, Any], offline: bool,
     return "healthy", "no finding at warning or above"
 
 
+def client_dict(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The report's ``client``: its name, and its version and where that came from (facts)."""
+    client = diagnosis()["client"]
+    return {"name": client["name"], "version": facts.get(client["version_fact"]),
+            "version_source": facts.get(client["version_source_fact"])}
+
+
 def build_report(
     evaluation: Evaluation,
     *,
@@ -93,11 +94,7 @@ def build_report(
         "mode": mode,
         "verdict": v,
         "verdict_reason": why,
-        "client": {
-            "name": diagnosis()["client"],
-            "version": facts.get("client.version"),
-            "version_source": facts.get("client.version_source"),
-        },
+        "client": client_dict(facts),
         "summary": {
             "critical": counts["critical"], "error": counts["error"],
             "warning": counts["warning"], "info": counts["info"],
