@@ -119,6 +119,28 @@ def test_every_listed_exception_is_still_a_breach(key: tuple[str, str]) -> None:
     assert key in BREACHES, f"fixed: remove {key} from EXCEPTIONS ({EXCEPTIONS[key]})"
 
 
+# The knowledge files the engine reads itself, and why: what it applies without knowing.
+ENGINE_READS = {
+    "graph.yaml": "the decision graph it ranks with",
+    "signatures.yaml": "gwdoctor explain's error signatures",
+    "faults.yaml": "gwdoctor explain's parts of an error text",
+    "facts.yaml": "the fact index of docs/facts.md",
+    "areas.yaml": "the area of a rule id",
+    "diagnosis.yaml": "the report's client and the verdict's essential facts",
+    "secrets.yaml": "the names the redactor scrubs",
+    "hosts.yaml": "the named host lists of engine/hosts.py",
+}
+
+
+def test_the_engine_reads_only_the_knowledge_files_it_applies() -> None:
+    """client.yaml, variables.yaml, providers.yaml...: their readers are the probes and rules."""
+    files = {p.name for p in KNOWLEDGE.glob("*.yaml")}
+    named = {(path.name, name) for path in sorted((ROOT / "engine").glob("*.py"))
+             for _line, text in _literals(path)
+             for name in re.findall(r"[\w-]+\.yaml", text) if name in files}
+    assert {name for _module, name in named} <= set(ENGINE_READS), sorted(named)
+
+
 def test_the_engine_imports_no_plugin_module() -> None:
     """No import statement of the engine names a built-in plugin's package (tests/test_layers.py
     checks every layer; this is the engine's half, from the entry points)."""
