@@ -45,7 +45,8 @@ def parse_models(body: bytes | None) -> tuple[list[str] | None, dict[str, int]]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
-        name = str(item["source_model"] if isinstance(item.get("source_model"), str) else item["id"])
+        name = str(item["source_model"] if isinstance(item.get("source_model"), str)
+                   else item["id"])
         ids.append(name)
         limit = item.get("max_output_tokens", item.get("max_tokens"))
         if isinstance(limit, int) and limit > 0:

@@ -1,4 +1,5 @@
-"""Config probes: client version, settings layers and effective env, apiKeyHelper, LiteLLM config. Local I/O only."""
+"""Config probes: client version, settings layers and effective env, apiKeyHelper, LiteLLM
+config. Local I/O only."""
 
 from __future__ import annotations
 
@@ -92,9 +93,11 @@ def behaviour_basis(version: str) -> dict[str, Any]:
     if older:
         nearest = max(older, key=lambda v: parse_version(v) or (0,))
         return {"kind": "nearest-captured", "version": nearest, "captured": captured,
-                "detail": f"{version} was never captured; predictions assume it behaves like {nearest}"}
+                "detail": f"{version} was never captured; predictions assume it behaves like "
+                          f"{nearest}"}
     return {"kind": "docs", "version": None, "captured": captured,
-            "detail": f"{version} is older than every captured version; predictions come from documents"}
+            "detail": f"{version} is older than every captured version; predictions come "
+                      "from documents"}
 
 
 def _observe(ctx: ProbeContext, binary: str | None, version: str, src: str) -> dict[str, Any]:
@@ -113,7 +116,8 @@ def _observe(ctx: ProbeContext, binary: str | None, version: str, src: str) -> d
                 + ": the observation could reach past the local recorder, so it was not run"}
     key = _binary_key(binary)
     cached = read_json("client-observed.json") or {}
-    if key and isinstance(cached, dict) and isinstance(cached.get(key), dict) and cached[key].get("ok"):
+    if (key and isinstance(cached, dict) and isinstance(cached.get(key), dict)
+            and cached[key].get("ok")):
         return {**cached[key], "cached": True}
     observed = observe_client(binary, version, timeout=max(10.0, ctx.timeout * 3))
     if key and observed.get("ok"):
@@ -160,7 +164,8 @@ def _helper_trusted(ctx: ProbeContext) -> tuple[bool, dict[str, str] | None]:
     path = ctx.home / ".claude.json"
     read = read_file(path, "claude_json")
     data, problem = parse_json(read.data or b"") if read.ok else (None, read.problem)
-    unreadable = None if read.missing or not problem else {"path": str(path), "problem": str(problem)}
+    unreadable = (None if read.missing or not problem
+                  else {"path": str(path), "problem": str(problem)})
     try:
         return bool(data["projects"][str(ctx.cwd)]["hasTrustDialogAccepted"]), unreadable  # type: ignore[index]
     except (KeyError, TypeError):
@@ -215,7 +220,8 @@ def settings(ctx: ProbeContext) -> Facts:
             # neither do we: it is code from a repository, not from the user.
             helper = {**base, "ran": False, "exit_code": None, "timed_out": False,
                       "output_shape": None, "output": {"present": False}, "stderr_excerpt": None,
-                      "duration_ms": 0, "strict": bool(behaviour.get("api_key_helper_strict_output")),
+                      "duration_ms": 0,
+                      "strict": bool(behaviour.get("api_key_helper_strict_output")),
                       "usable": False}
         else:
             helper = {**base, **run_helper(
@@ -247,7 +253,8 @@ def _login(ctx: ProbeContext, raw: dict[str, Any]) -> dict[str, Any]:
     "gateway_config.env_refs", "gateway_config.master_key", "gateway_config.misplaced_keys",
     "gateway_config.fallbacks", "gateway_config.aliases", "gateway_config.header_forwarding"))
 def gateway_config_litellm(ctx: ProbeContext) -> Facts:
-    """Parse the LiteLLM proxy config given with `--gateway-config` (safe YAML, nothing executed)."""
+    """Parse the LiteLLM proxy config given with `--gateway-config` (safe YAML, nothing
+    executed)."""
     if not ctx.options.gateway_config:
         raise ProbeSkipped("no --gateway-config given")
     path = Path(ctx.options.gateway_config).expanduser()
@@ -259,7 +266,8 @@ def gateway_config_litellm(ctx: ProbeContext) -> Facts:
     behaviour = ctx.facts.get("client.behaviour") or {}
     for entry in facts.get("gateway_config.models") or []:
         upstream = entry.get("model")
-        when = retired_on(provider_neutral(upstream), behaviour) if isinstance(upstream, str) else None
+        when = (retired_on(provider_neutral(upstream), behaviour) if isinstance(upstream, str)
+                else None)
         entry["retired_on"] = when if when and when <= today() else None
     return facts
 

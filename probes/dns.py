@@ -1,4 +1,5 @@
-"""DNS and TCP probes: resolve the gateway and proxy hosts with the system resolver, connect directly."""
+"""DNS and TCP probes: resolve the gateway and proxy hosts with the system resolver, connect
+directly."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ __all__ = ["connect_gateway", "resolve", "resolve_gateway", "resolve_proxy"]
 GETADDRINFO: Callable[..., Any] = socket.getaddrinfo
 
 _NXDOMAIN = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
-_CODES = {socket.EAI_NONAME: "ENOTFOUND", socket.EAI_AGAIN: "EAI_AGAIN", socket.EAI_FAIL: "EAI_FAIL"}
+_CODES = {socket.EAI_NONAME: "ENOTFOUND", socket.EAI_AGAIN: "EAI_AGAIN",
+          socket.EAI_FAIL: "EAI_FAIL"}
 
 
 def resolve(host: str, timeout: float) -> dict[str, Any]:
@@ -49,7 +51,8 @@ def resolve(host: str, timeout: float) -> dict[str, Any]:
     thread.join(timeout)
     out["duration_ms"] = int((time.monotonic() - started) * 1000)
     if thread.is_alive():
-        out.update(status="timeout", error=f"no answer from the system resolver within {timeout:g} s")
+        out.update(status="timeout",
+                   error=f"no answer from the system resolver within {timeout:g} s")
         return out
     exc = box.get("error")
     if exc is None:
@@ -60,7 +63,8 @@ def resolve(host: str, timeout: float) -> dict[str, Any]:
                 seen.append(addr)
         out["addresses"] = seen
         return out
-    if (isinstance(exc, socket.gaierror) and exc.errno in _NXDOMAIN) or isinstance(exc, UnicodeError):
+    if ((isinstance(exc, socket.gaierror) and exc.errno in _NXDOMAIN)
+            or isinstance(exc, UnicodeError)):
         # A name the IDNA codec refuses (empty or over-long label: "llm..corp") never resolves;
         # the client reports ENOTFOUND for it (measured on 2.1.332), not a resolver failure.
         out.update(status="nxdomain", code="ENOTFOUND")
@@ -82,8 +86,8 @@ def _nameservers(ctx: ProbeContext) -> list[str]:
             if line.strip().startswith("nameserver") and len(line.split()) > 1]
 
 
-@probe(name="dns.gateway", provides=("dns.gateway",), needs=("gateway.host", "route.target", "proxy.route"),
-       network=True)
+@probe(name="dns.gateway", provides=("dns.gateway",),
+       needs=("gateway.host", "route.target", "proxy.route"), network=True)
 def resolve_gateway(ctx: ProbeContext) -> Facts:
     """Resolve the host the client sends to with the system resolver (getaddrinfo): the
     gateway, or in Bedrock/Vertex mode the provider endpoint or its override (``route.target``).
@@ -117,7 +121,8 @@ def connect_gateway(ctx: ProbeContext) -> Facts:
     """Open a TCP connection straight to the gateway when no proxy applies."""
     started = time.monotonic()
     if (ctx.facts.get("proxy.route") or {}).get("used"):
-        return {"connect.gateway": {"status": "skipped_via_proxy", "address": None, "duration_ms": 0}}
+        return {"connect.gateway": {"status": "skipped_via_proxy", "address": None,
+                                    "duration_ms": 0}}
     dns = ctx.facts.get("dns.gateway") or {}
     if dns.get("status") not in ("ok", "literal") or not dns.get("addresses"):
         raise ProbeSkipped("the gateway host did not resolve")

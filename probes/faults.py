@@ -60,7 +60,8 @@ def answers(facts: Facts) -> Iterable[tuple[str, Mapping[str, Any]]]:
 def http_faults(ctx: ProbeContext) -> Facts:
     """Classify each answer of /v1/models, count_tokens and the model requests into fault ids;
     runs once those probes are done, whatever they found (an answer they did not get is absent)."""
-    return {"http.faults": {name: ids for name, result in answers(ctx.facts) if (ids := classify(result))}}
+    return {"http.faults": {name: ids for name, result in answers(ctx.facts)
+                            if (ids := classify(result))}}
 
 
 @hookimpl

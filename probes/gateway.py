@@ -1,4 +1,5 @@
-"""Gateway probes over HTTP: what answers at the base URL, which gateway it is, its health, count_tokens.
+"""Gateway probes over HTTP: what answers at the base URL, which gateway it is, its health,
+count_tokens.
 
 All requests take the client's route (``_http.client_for``): proxy or direct, the client's
 trust store, no redirects, capped bodies. Credentials go only to ``{base}/v1/...`` URLs, the
@@ -37,7 +38,8 @@ def gateways() -> tuple[dict[str, Any], ...]:
     return tuple(data["gateways"])
 
 
-def _signal_matches(signal: dict[str, Any], seen: list[dict[str, Any]], host: str, path: str) -> bool:
+def _signal_matches(signal: dict[str, Any], seen: list[dict[str, Any]], host: str,
+                    path: str) -> bool:
     if "host" in signal:
         return bool(re.search(signal["host"], host or "", re.I))
     if "path" in signal:
@@ -57,7 +59,8 @@ def _signal_matches(signal: dict[str, Any], seen: list[dict[str, Any]], host: st
 
 
 def detect_kind(seen: list[dict[str, Any]], host: str, path: str) -> tuple[str, str]:
-    """``(kind, evidence)`` from observations ``{"where", "headers": {lower: value}, "body": str}``."""
+    """``(kind, evidence)`` from observations
+    ``{"where", "headers": {lower: value}, "body": str}``."""
     for gw in gateways():
         for signal in gw["signals"]:
             if _signal_matches(signal, seen, host, path):
@@ -142,8 +145,8 @@ def gateway_http(ctx: ProbeContext) -> dict[str, Any]:
         out["gateway.root"] = root
         if root["error"] in TRANSPORT_ERRORS:
             out["gateway.transport_error"] = root["error"]
-            out["gateway.kind"], out["gateway.kind_evidence"] = detect_kind([], parts.hostname or "",
-                                                                           parts.path)
+            out["gateway.kind"], out["gateway.kind_evidence"] = detect_kind(
+                [], parts.hostname or "", parts.path)
             return out
         seen.append(_observation("root", headers, body))
         headers_ct = client_headers(ctx, json_body=True)

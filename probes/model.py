@@ -1,4 +1,5 @@
-"""Model probe over HTTP: one tiny streaming `POST /v1/messages?beta=true` per model the client will send.
+"""Model probe over HTTP: one tiny streaming `POST /v1/messages?beta=true` per model the
+client will send.
 
 Costs one output token per model (``inference=True``; skipped by ``--no-inference``).
 Requests run concurrently, each bounded by ``ctx.timeout`` and 256 KiB.
@@ -80,7 +81,8 @@ def _attempt(client: httpx.Client, url: str, model: str, headers: dict[str, str]
                               "error_message": None, "content_type": None, "sse": None,
                               "body_excerpt": None}
     try:
-        with client.stream("POST", url, headers=headers, content=_encode(_body(model, max_tokens), size),
+        with client.stream("POST", url, headers=headers,
+                           content=_encode(_body(model, max_tokens), size),
                            timeout=httpx.Timeout(budget)) as response:
             headers_at = time.monotonic()
             result["status"] = response.status_code
@@ -137,8 +139,9 @@ def _size_suspect(result: dict[str, Any]) -> bool:
         str(result.get("body_excerpt") or "").startswith("[html]")
 
 
-def _large_request(client: httpx.Client, url: str, model: str, headers: dict[str, str], budget: float,
-                   scrub: list[str], size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _large_request(client: httpx.Client, url: str, model: str, headers: dict[str, str],
+                   budget: float, scrub: list[str],
+                   size: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The padded request; when it fails in a way size could explain (:func:`_size_suspect`),
     the same request unpadded (confirm before blaming), and when only that passes and the
     padded answer was not a 413, the padded one once more (a one-off failure is not a size
@@ -179,7 +182,8 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
         tiny_refused = {k: first[k] for k in ("status", "error_type", "error_message")}
         first = _attempt(client, url, model, headers, budget, scrub, CONFIRM_MAX_TOKENS)
     check = {"model": model, "roles": roles, **first, "without_beta": None, "openai_route": None,
-             "route_hint": None, "max_tokens": CONFIRM_MAX_TOKENS if tiny_refused else PROBE_MAX_TOKENS,
+             "route_hint": None,
+             "max_tokens": CONFIRM_MAX_TOKENS if tiny_refused else PROBE_MAX_TOKENS,
              "tiny_max_tokens_refused": tiny_refused, "large_request": large}
     status = first["status"]
     sse = first["sse"]
@@ -200,7 +204,8 @@ def check_model(ctx: ProbeContext, client: httpx.Client, model: str, roles: list
     return check
 
 
-def _route_status(client: httpx.Client, url: str, headers: dict[str, str], budget: float) -> int | None:
+def _route_status(client: httpx.Client, url: str, headers: dict[str, str],
+                  budget: float) -> int | None:
     """Does a POST route exist? An empty JSON body is refused (400/401/422) by a route that
     exists and answered 404 by one that does not; nothing is generated."""
     try:
@@ -257,11 +262,13 @@ def model_messages(ctx: ProbeContext) -> dict[str, Any]:
         futures = [pool.submit(check_model, ctx, client, m, roles, pad if m == padded else 0)
                    for m, roles in models]
         checks = [f.result() for f in futures]
-        route_404 = [c for c in checks if c["status"] == 404 and c["error_type"] != "not_found_error"]
+        route_404 = [c for c in checks
+                     if c["status"] == 404 and c["error_type"] != "not_found_error"]
         if route_404 and len(route_404) == len(checks):
             _explain_404(ctx, client, route_404[0])
             for c in route_404[1:]:
-                c["openai_route"], c["route_hint"] = route_404[0]["openai_route"], route_404[0]["route_hint"]
+                c["openai_route"], c["route_hint"] = (route_404[0]["openai_route"],
+                                                      route_404[0]["route_hint"])
     return {"model.checks": checks}
 
 

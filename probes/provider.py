@@ -1,4 +1,5 @@
-"""Provider probes: what Bedrock or Vertex mode will use (region, project, credentials), from env and local files. No network."""
+"""Provider probes: what Bedrock or Vertex mode will use (region, project, credentials), from
+env and local files. No network."""
 
 from __future__ import annotations
 
@@ -66,37 +67,46 @@ def _aws_credentials(ctx: ProbeContext, get: Any, profile: dict[str, Any]) -> di
     if env_keys and not pinned:
         exp = expired_at(get("AWS_CREDENTIAL_EXPIRATION"))
         found.append({**env, "expired": exp[0], "expires_at": exp[1]})
-    where = f"profile {name} ({profile['credentials_path'] if profile['static_keys'] else profile['config_path']})"
+    where = (
+        f"profile {name} "
+        f"({profile['credentials_path'] if profile['static_keys'] else profile['config_path']})")
     why_profile = (f"AWS_PROFILE={name} is set, so the AWS SDK uses the profile" if pinned
                    else "the default profile, as nothing earlier in the chain is set")
     if get("AWS_WEB_IDENTITY_TOKEN_FILE") and get("AWS_ROLE_ARN") and not pinned:
-        found.append({"kind": "web_identity", "source": "AWS_WEB_IDENTITY_TOKEN_FILE", "why": "web identity from the environment"})
+        found.append({"kind": "web_identity", "source": "AWS_WEB_IDENTITY_TOKEN_FILE",
+                      "why": "web identity from the environment"})
     if profile["static_keys"]:
         exp = expired_at(profile["expiration"])
-        found.append({"kind": "profile", "source": where, "why": why_profile, "expired": exp[0], "expires_at": exp[1]})
+        found.append({"kind": "profile", "source": where, "why": why_profile, "expired": exp[0],
+                      "expires_at": exp[1]})
     elif profile["sso_session"] or profile["sso_start_url"]:
         stamp = sso_cache_expiry(profile, ctx.home)
         exp = expired_at(stamp) if stamp else (True, None)
-        found.append({"kind": "sso", "source": f"{where}, SSO cache ~/.aws/sso/cache", "why": why_profile,
-                      "expired": exp[0], "expires_at": exp[1]})
+        found.append({"kind": "sso", "source": f"{where}, SSO cache ~/.aws/sso/cache",
+                      "why": why_profile, "expired": exp[0], "expires_at": exp[1]})
     elif profile["credential_process"]:
-        found.append({"kind": "process", "source": f"{where} credential_process", "why": why_profile})
+        found.append({"kind": "process", "source": f"{where} credential_process",
+                      "why": why_profile})
     elif profile["role_arn"] or profile["web_identity"]:
         found.append({"kind": "profile", "source": f"{where} role", "why": why_profile})
     if env_keys and pinned:
-        found.append({**env, "why": f"AWS_PROFILE={name} is set: the AWS SDK ignores the environment keys "
-                                    "(it prints 'Please ensure that your environment only sets either the "
-                                    "AWS_PROFILE or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair')"})
+        found.append({**env, "why": f"AWS_PROFILE={name} is set: the AWS SDK ignores the "
+                                    "environment keys (it prints 'Please ensure that your "
+                                    "environment only sets either the AWS_PROFILE or the "
+                                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair')"})
     if get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        found.append({"kind": "container", "source": "AWS_CONTAINER_CREDENTIALS_*", "why": "container credentials endpoint"})
+        found.append({"kind": "container", "source": "AWS_CONTAINER_CREDENTIALS_*",
+                      "why": "container credentials endpoint"})
     if not found:
         return {"kind": None, "expired": None, "expires_at": None, "source": None,
-                "why": f"nothing in the chain: no AWS_BEARER_TOKEN_BEDROCK, awsCredentialExport, env keys or usable {where}",
+                "why": f"nothing in the chain: no AWS_BEARER_TOKEN_BEDROCK, awsCredentialExport, "
+                       f"env keys or usable {where}",
                 "shadowed": []}
     if pinned and env_keys and found[0]["kind"] == "env":
         # AWS_PROFILE names a profile with no credentials: the SDK still does not fall back to env.
-        found[0] = {"kind": None, "source": None, "why": f"AWS_PROFILE={name} has no credentials and the "
-                    "environment keys are ignored while it is set"}
+        found[0] = {"kind": None, "source": None,
+                    "why": f"AWS_PROFILE={name} has no credentials and the environment keys are "
+                           "ignored while it is set"}
     won = found[0]
     return {"kind": won["kind"], "expired": won.get("expired"), "expires_at": won.get("expires_at"),
             "source": won["source"], "why": won["why"],
@@ -124,8 +134,10 @@ def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) 
         region, region_source = providers()["claude_on_bedrock"]["default_region"], "default"
 
     creds = _aws_credentials(ctx, get, profile)
-    skip_var = "CLAUDE_CODE_SKIP_MANTLE_AUTH" if mode == "mantle" else "CLAUDE_CODE_SKIP_BEDROCK_AUTH"
-    base_var = "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if mode == "mantle" else "ANTHROPIC_BEDROCK_BASE_URL"
+    skip_var = ("CLAUDE_CODE_SKIP_MANTLE_AUTH" if mode == "mantle"
+                else "CLAUDE_CODE_SKIP_BEDROCK_AUTH")
+    base_var = ("ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if mode == "mantle"
+                else "ANTHROPIC_BEDROCK_BASE_URL")
     prefix = get("ANTHROPIC_BEDROCK_REGION_PREFIX") or bedrock_prefix_for_region(region)
     return {"region": region, "region_source": region_source, "region_ignored": ignored,
             "profile": profile["name"], "profile_exists": profile["exists"],
@@ -137,7 +149,8 @@ def _bedrock(ctx: ProbeContext, get: Any, behaviour: dict[str, Any], mode: str) 
 
 
 _ADC_KINDS = {"authorized_user": "gcloud user login (gcloud auth application-default login)",
-              "service_account": "service-account key", "external_account": "workload identity federation",
+              "service_account": "service-account key",
+              "external_account": "workload identity federation",
               "impersonated_service_account": "impersonated service account"}
 
 
@@ -149,13 +162,16 @@ def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
     # project (the docs say the reverse), and under CLAUDE_CODE_SKIP_VERTEX_AUTH it is the only
     # source: without it the client refuses to start. With Google auth on, the auth library may
     # supply the project from GCLOUD_PROJECT, GOOGLE_CLOUD_PROJECT or the key file (documentary).
-    order = [("ANTHROPIC_VERTEX_PROJECT_ID", get("ANTHROPIC_VERTEX_PROJECT_ID"), "the client's own variable wins")]
+    order = [("ANTHROPIC_VERTEX_PROJECT_ID", get("ANTHROPIC_VERTEX_PROJECT_ID"),
+              "the client's own variable wins")]
     file_project = adc["project_id"] if adc["type"] == "service_account" else None
-    later = [("GCLOUD_PROJECT", get("GCLOUD_PROJECT")), ("GOOGLE_CLOUD_PROJECT", get("GOOGLE_CLOUD_PROJECT")),
-             ("adc_file", file_project)]
+    later = [("GCLOUD_PROJECT", get("GCLOUD_PROJECT")),
+             ("GOOGLE_CLOUD_PROJECT", get("GOOGLE_CLOUD_PROJECT")), ("adc_file", file_project)]
     for name, value in later:
-        why = ("ignored: with CLAUDE_CODE_SKIP_VERTEX_AUTH the client reads only ANTHROPIC_VERTEX_PROJECT_ID" if skip
-               else "used by the Google auth library only when ANTHROPIC_VERTEX_PROJECT_ID is unset")
+        why = ("ignored: with CLAUDE_CODE_SKIP_VERTEX_AUTH the client reads only "
+               "ANTHROPIC_VERTEX_PROJECT_ID" if skip
+               else "used by the Google auth library only when ANTHROPIC_VERTEX_PROJECT_ID is "
+                    "unset")
         order.append((name, value, why))
     usable = order if not skip else order[:1]
     chosen = next(((name, value, why) for name, value, why in usable if value), (None, None, None))
@@ -170,22 +186,26 @@ def _vertex(ctx: ProbeContext, get: Any) -> dict[str, Any]:
     else:
         region, valid = raw_region, gcp_region_valid(raw_region)
     cfg = ctx.facts.get("config.env") or {}
-    names = [v for v in (cfg if isinstance(cfg, dict) else ctx.env) if v.startswith("VERTEX_REGION_")]
+    names = [v for v in (cfg if isinstance(cfg, dict) else ctx.env)
+             if v.startswith("VERTEX_REGION_")]
     model_regions = {v: get(v) for v in sorted(names) if get(v)}
     return {"project_id": chosen[1], "project_source": chosen[0], "project_why": chosen[2],
             "project_ignored": ignored,
             "region": region, "region_raw": raw_region, "region_valid": valid,
             "model_regions": model_regions,
-            "invalid_model_regions": sorted(v for v, r in model_regions.items() if not gcp_region_valid(r)),
+            "invalid_model_regions": sorted(v for v, r in model_regions.items()
+                                            if not gcp_region_valid(r)),
             # GCP spellings of mistyped locations (AWS-style us-east-1 -> us-east1), for the fixes
-            "region_suggestion": suggest_gcp_region(raw_region) if raw_region and not valid else None,
+            "region_suggestion": (suggest_gcp_region(raw_region) if raw_region and not valid
+                                  else None),
             "model_region_suggestions": {v: suggest_gcp_region(r) for v, r in model_regions.items()
                                          if not gcp_region_valid(r)},
             "adc": {**{k: adc[k] for k in ("path", "source", "exists", "type", "error")},
                     # whose credentials: a gcloud user login, a service-account key, federation
                     "kind": _ADC_KINDS.get(str(adc["type"])), "project": adc["project_id"]},
             "project_mismatch": ({"adc_project": adc["project_id"], "configured": chosen[1]}
-                                 if adc["project_id"] and chosen[1] and adc["project_id"] != chosen[1] else None),
+                                 if adc["project_id"] and chosen[1]
+                                 and adc["project_id"] != chosen[1] else None),
             "skip_auth": skip,
             "base_url": get("ANTHROPIC_VERTEX_BASE_URL"),
             "auth_refresh": "gcpAuthRefresh" in _settings_keys(ctx)}
@@ -197,9 +217,11 @@ def cloud(ctx: ProbeContext) -> Facts:
     """Resolve the Bedrock region and credentials, or the Vertex project, region and ADC
     file, the way this client version does. Reads files only; no network."""
     mode = ctx.facts["provider.mode"]
-    behaviour = ctx.facts.get("client.behaviour") or client_behaviour(ctx.facts.get("client.version"))
+    behaviour = (ctx.facts.get("client.behaviour")
+                 or client_behaviour(ctx.facts.get("client.version")))
     get = _getter(ctx)
-    return {"provider.bedrock": _bedrock(ctx, get, behaviour, mode) if mode in ("bedrock", "mantle") else None,
+    return {"provider.bedrock": (_bedrock(ctx, get, behaviour, mode)
+                                 if mode in ("bedrock", "mantle") else None),
             "provider.vertex": _vertex(ctx, get) if mode == "vertex" else None}
 
 
@@ -230,7 +252,8 @@ def ids_facts(facts: Mapping[str, Any]) -> Facts:
         sent = entry.get("sent")
         if entry.get("source") == "default" or entry.get("role") not in _ROLE_VARS or not sent:
             continue
-        ids.append({"role": entry["role"], "sent": sent, "vertex_spelling": vertex_spelling(str(sent)),
+        ids.append({"role": entry["role"], "sent": sent,
+                    "vertex_spelling": vertex_spelling(str(sent)),
                     "bedrock_profile": bedrock_fix(str(sent), prefix), "bedrock_prefix": prefix,
                     "bedrock_geo": str(sent).split(".", 1)[0] if "." in str(sent) else None,
                     "bedrock_geo_known": (str(sent).split(".", 1)[0]
@@ -245,7 +268,8 @@ def ids_facts(facts: Mapping[str, Any]) -> Facts:
         loc = params.get(key)
         if not known or not isinstance(loc, str) or loc.startswith("os.environ/"):
             continue
-        locations.append({"model_name": m.get("model_name"), "model": m["model"], "line": m.get("line"),
+        locations.append({"model_name": m.get("model_name"), "model": m["model"],
+                          "line": m.get("line"),
                           "key": key, "location": loc, "valid": gcp_region_valid(loc),
                           "name": known["name"], "regions": known["regions"],
                           "regions_confirmed": known["regions_confirmed"],

@@ -1,4 +1,5 @@
-"""Provider model probe: one bounded streaming request per model in Bedrock or Vertex wire format, on the client's route (``route.target``).
+"""Provider model probe: one bounded streaming request per model in Bedrock or Vertex wire
+format, on the client's route (``route.target``).
 
 Registered by probes/provider.py. Costs one output token per model (``inference=True``).
 Credentials: none with ``CLAUDE_CODE_SKIP_*_AUTH`` (the gateway's verdict is what counts; the
@@ -60,13 +61,15 @@ def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
     if route.get("skip_auth"):
         return "none", None
     if credentials_withheld(ctx):
-        return "unavailable", "the route was chosen by an untrusted repository: gwdoctor sends no cloud credentials there"
+        return "unavailable", ("the route was chosen by an untrusted repository: gwdoctor sends no "
+                               "cloud credentials there")
     if route["mode"] == "mantle":
         kind = (((ctx.facts.get("provider.bedrock") or {}).get("credentials") or {}).get("kind"))
         if kind == "bearer_token" and env_value(ctx, "AWS_BEARER_TOKEN_BEDROCK"):
             return "bearer", None
-        return "unavailable", ("Mantle with AWS credentials other than AWS_BEARER_TOKEN_BEDROCK: gwdoctor does "
-                               "not model its request signing, so the models were not asked")
+        return "unavailable", ("Mantle with AWS credentials other than AWS_BEARER_TOKEN_BEDROCK: "
+                               "gwdoctor does not model its request signing, so the models were "
+                               "not asked")
     if route["mode"] == "bedrock":
         # The credential the client signs with (provider.bedrock.credentials: bearer key, then
         # awsCredentialExport, then the profile when AWS_PROFILE is set, else the env keys).
@@ -74,23 +77,25 @@ def _auth(ctx: ProbeContext, route: dict[str, Any]) -> tuple[str, str | None]:
         kind = creds.get("kind")
         if kind == "bearer_token" and env_value(ctx, "AWS_BEARER_TOKEN_BEDROCK"):
             return "bearer", None
-        if kind == "env" and env_value(ctx, "AWS_ACCESS_KEY_ID") and env_value(ctx, "AWS_SECRET_ACCESS_KEY"):
+        if (kind == "env" and env_value(ctx, "AWS_ACCESS_KEY_ID")
+                and env_value(ctx, "AWS_SECRET_ACCESS_KEY")):
             return "sigv4", None
         if kind == "profile" and _profile_keys(ctx):
             return "sigv4", None
-        return "unavailable", (f"AWS credentials of kind {kind or 'none found'} are resolved by the AWS SDK at "
-                               "run time (SSO, profile, role, IMDS); gwdoctor does not call AWS to get them, "
-                               "so the models were not asked")
+        return "unavailable", (f"AWS credentials of kind {kind or 'none found'} are resolved by "
+                               "the AWS SDK at run time (SSO, profile, role, IMDS); gwdoctor does "
+                               "not call AWS to get them, so the models were not asked")
     adc = (ctx.facts.get("provider.vertex") or {}).get("adc") or {}
-    return "unavailable", (f"Vertex needs a Google OAuth token, which the client obtains from its ADC "
-                           f"({adc.get('type') or 'none found'}) at oauth2.googleapis.com; gwdoctor does not, "
-                           "so the models were not asked")
+    return "unavailable", (f"Vertex needs a Google OAuth token, which the client obtains from its "
+                           f"ADC ({adc.get('type') or 'none found'}) at oauth2.googleapis.com; "
+                           "gwdoctor does not, so the models were not asked")
 
 
 def _check(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any], req: dict[str, Any],
            url: str, how: str, scrub: list[str]) -> dict[str, Any]:
     mode = route["mode"]
-    body = json.dumps({**request_body(mode), **({"model": req["model"]} if mode == "mantle" else {})}).encode()
+    body = json.dumps({**request_body(mode),
+                       **({"model": req["model"]} if mode == "mantle" else {})}).encode()
     headers = _headers(ctx)
     if how == "bearer":
         headers["authorization"] = f"Bearer {env_value(ctx, 'AWS_BEARER_TOKEN_BEDROCK')}"
@@ -101,17 +106,21 @@ def _check(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any], req: 
             env_value(ctx, "AWS_SESSION_TOKEN"))
         assert keys is not None  # _auth said sigv4
         headers.update(sigv4_headers("POST", url, body, access_key=keys[0], secret_key=keys[1],
-                                     session_token=keys[2], region=str(req.get("region") or "us-east-1")))
-    out: dict[str, Any] = {"model": req["model"], "roles": req.get("roles") or [], "region": req.get("region"),
-                           "url": req["url"], "checked": True, "auth": how, "status": None, "error": None,
+                                     session_token=keys[2],
+                                     region=str(req.get("region") or "us-east-1")))
+    out: dict[str, Any] = {"model": req["model"], "roles": req.get("roles") or [],
+                           "region": req.get("region"), "url": req["url"], "checked": True,
+                           "auth": how, "status": None, "error": None,
                            "error_type": None, "error_message": None, "content_type": None,
                            "events": [], "fault": None,
                            # the variable that pins this model's Vertex location (for the fix)
-                           "region_env": vertex_region_var(str(req["model"])) if mode == "vertex" else None}
+                           "region_env": (vertex_region_var(str(req["model"])) if mode == "vertex"
+                                          else None)}
     started = time.monotonic()
     budget = ctx.timeout * 0.9
     try:
-        with client.stream("POST", url, headers=headers, content=body, timeout=httpx.Timeout(budget)) as resp:
+        with client.stream("POST", url, headers=headers, content=body,
+                           timeout=httpx.Timeout(budget)) as resp:
             out["status"] = resp.status_code
             ctype = resp.headers.get("content-type") or ""
             out["content_type"] = ctype or None
@@ -144,8 +153,8 @@ def _check(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any], req: 
         out["error"] = classify_transport_error(exc)
     complete = bool(out["events"]) and out["events"][-1] == "message_stop" and not out["error_type"]
     out["duration_ms"] = int((time.monotonic() - started) * 1000)
-    out["fault"] = out["fault"] or (classify(out["status"], out["error"], out["error_type"], out["error_message"],
-                                             complete=complete))
+    out["fault"] = out["fault"] or (classify(out["status"], out["error"], out["error_type"],
+                                             out["error_message"], complete=complete))
     if out["error_type"] and out["fault"] == "stream_broken":
         out["fault"] = classify(400, None, out["error_type"], out["error_message"])
     return out
@@ -161,7 +170,8 @@ def _status(client: httpx.Client, url: str, headers: dict[str, Any], budget: flo
         return None
 
 
-_PREFIXES = {"bedrock": ("/bedrock",), "vertex": ("/vertex_ai/v1", "/vertex-ai/v1", "/v1"), "mantle": ("/anthropic",)}
+_PREFIXES = {"bedrock": ("/bedrock",), "vertex": ("/vertex_ai/v1", "/vertex-ai/v1", "/v1"),
+             "mantle": ("/anthropic",)}
 
 
 def _look_around(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any],
@@ -183,7 +193,8 @@ def _look_around(ctx: ProbeContext, client: httpx.Client, route: dict[str, Any],
             hint = {"base_url": candidate, "status": status}
             break
     anthropic = _status(client, f"{origin}/v1/messages", headers, budget)
-    return {"route_hint": hint, "anthropic_route": anthropic if anthropic not in (None, 404, 405) else None}
+    return {"route_hint": hint,
+            "anthropic_route": anthropic if anthropic not in (None, 404, 405) else None}
 
 
 @probe(name="provider.models", network=True, inference=True,
@@ -202,22 +213,26 @@ def provider_models(ctx: ProbeContext) -> dict[str, Any]:
     if not requests:
         raise ProbeSkipped("the client will send no model id")
     if how == "unavailable":
-        checks = [{"model": r["model"], "roles": r.get("roles") or [], "region": r.get("region"), "url": r["url"],
-                   "checked": False, "reason": reason, "fault": None} for r in requests]
+        checks = [{"model": r["model"], "roles": r.get("roles") or [], "region": r.get("region"),
+                   "url": r["url"], "checked": False, "reason": reason, "fault": None}
+                  for r in requests]
         return {"provider.model_checks": checks, "provider.route_check": None}
     scrub = secrets(ctx)
     from concurrent.futures import ThreadPoolExecutor  # on use
 
     # The raw (unredacted) URL: the base URL may carry userinfo the vault holds.
-    base_raw = env_value(ctx, str(route.get("base_url_var") or "")) if route.get("base_url_var") else None
+    base_raw = (env_value(ctx, str(route.get("base_url_var") or "")) if route.get("base_url_var")
+                else None)
 
     def url_of(req: dict[str, Any]) -> str:
         if base_raw:
-            return base_raw.strip().rstrip("/") + str(req["url"])[len(str(route["base_url"]).rstrip("/")):]
+            return (base_raw.strip().rstrip("/")
+                    + str(req["url"])[len(str(route["base_url"]).rstrip("/")):])
         return str(req["url"])
 
     with client_for(ctx) as client, ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        futures = [pool.submit(_check, ctx, client, route, r, url_of(r), how, scrub) for r in requests]
+        futures = [pool.submit(_check, ctx, client, route, r, url_of(r), how, scrub)
+                   for r in requests]
         checks = [f.result() for f in futures]
         around = None
         if all(c["fault"] == "route_not_found" for c in checks) and route.get("override"):

@@ -1,4 +1,5 @@
-"""Proxy probes: the route this client version takes to the gateway, and a real exchange with the proxy."""
+"""Proxy probes: the route this client version takes to the gateway, and a real exchange with
+the proxy."""
 
 from __future__ import annotations
 
@@ -78,8 +79,8 @@ def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
     elif no_proxy is not None:
         route["reason"] += f"; no {np_var} entry covers {host}"
     if route["untrusted_settings"]:
-        route["reason"] += (f"; set by {route['source'].get('file')} in a workspace the user has not "
-                            "trusted, so gwdoctor sends no credentials on this route")
+        route["reason"] += (f"; set by {route['source'].get('file')} in a workspace the user "
+                            "has not trusted, so gwdoctor sends no credentials on this route")
     return route
 
 
@@ -144,14 +145,15 @@ def proxy_connect(ctx: ProbeContext) -> Facts:
     method = "CONNECT" if scheme == "https" else "GET"
     auth = basic_credentials(url)
     result: dict[str, Any] = {"method": method, "status": None, "authenticate": [],
-                              "sent_credentials": auth is not None, "error": None, "body_title": None,
-                              "error_header": None, "server": None, "from_proxy": None,
-                              "duration_ms": 0}
+                              "sent_credentials": auth is not None, "error": None,
+                              "body_title": None, "error_header": None, "server": None,
+                              "from_proxy": None, "duration_ms": 0}
     started = time.monotonic()
     try:
         sock = connect_tcp(route["host"], int(route["port"]), ctx.timeout)
     except OSError as exc:
-        tcp = {"status": socket_error_status(exc), "duration_ms": int((time.monotonic() - started) * 1000)}
+        tcp = {"status": socket_error_status(exc),
+               "duration_ms": int((time.monotonic() - started) * 1000)}
         result.update(error=f"tcp_{tcp['status']}", duration_ms=tcp["duration_ms"])
         return {"proxy.tcp": tcp, "proxy.connect": result}
     tcp = {"status": "ok", "duration_ms": int((time.monotonic() - started) * 1000)}

@@ -1,4 +1,5 @@
-"""TLS probes: the client's CA/cert settings, the gateway's presented chain verified as the client and as other tools would, and scheme/port mismatches."""
+"""TLS probes: the client's CA/cert settings, the gateway's presented chain verified as the
+client and as other tools would, and scheme/port mismatches."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _der_chain(sslobj: Any) -> list[bytes]:
     # NOTE: Python 3.10-3.12 expose the presented chain only on the private _sslobj
     # (3.13 made get_unverified_chain public, returning DER bytes).
     inner = getattr(sslobj, "_sslobj", sslobj)
-    getter = getattr(inner, "get_unverified_chain", None) or getattr(sslobj, "get_unverified_chain", None)
+    getter = (getattr(inner, "get_unverified_chain", None)
+              or getattr(sslobj, "get_unverified_chain", None))
     if getter is not None:
         items = getter() or []
         return [i if isinstance(i, bytes) else i.public_bytes(_DER) for i in items]
@@ -75,7 +77,8 @@ def handshake(sock: socket.socket, host: str, timeout: float,
                 sock.settimeout(max(0.05, deadline - time.monotonic()))
                 chunk = sock.recv(16384)
                 if not chunk:
-                    out.update(status="reset", error="the server closed the connection during the handshake")
+                    out.update(status="reset",
+                               error="the server closed the connection during the handshake")
                     return out
                 first = first or chunk[:8]
                 incoming.write(chunk)
@@ -89,7 +92,8 @@ def handshake(sock: socket.socket, host: str, timeout: float,
     except ssl.SSLError as exc:
         plain = first.startswith(b"HTTP/")
         out.update(status="plain_http" if plain else "failed",
-                   error="the server answered in plain HTTP" if plain else f"{exc.reason or exc}"[:200])
+                   error=("the server answered in plain HTTP" if plain
+                          else f"{exc.reason or exc}"[:200]))
     except OSError as exc:
         out.update(status="reset", error=str(exc)[:200])
     finally:
@@ -97,12 +101,14 @@ def handshake(sock: socket.socket, host: str, timeout: float,
     return out
 
 
-@probe(name="tls.config", provides=("tls.extra_ca", "tls.client_cert", "tls.reject_unauthorized_disabled"),
+@probe(name="tls.config",
+       provides=("tls.extra_ca", "tls.client_cert", "tls.reject_unauthorized_disabled"),
        needs=("config.env", "client.behaviour"))
 def tls_config(ctx: ProbeContext) -> Facts:
     """Check NODE_EXTRA_CA_CERTS, the client certificate and NODE_TLS_REJECT_UNAUTHORIZED."""
     return {"tls.extra_ca": extra_ca_info(ctx), "tls.client_cert": client_cert_info(ctx),
-            "tls.reject_unauthorized_disabled": env_value(ctx, "NODE_TLS_REJECT_UNAUTHORIZED") == "0"}
+            "tls.reject_unauthorized_disabled": (env_value(ctx, "NODE_TLS_REJECT_UNAUTHORIZED")
+                                                 == "0")}
 
 
 _EMPTY = {"tls.chain": None, "tls.verify.client": None, "tls.verify.other": None,
@@ -129,7 +135,8 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
     if goal["scheme"] != "https":
         raise ProbeSkipped("the gateway URL is not https")
     host, port = str(goal["host"]), int(goal["port"] or 443)
-    sock, via_proxy = _open(ctx, host, port, "no route to the gateway ({}); see the dns/proxy findings")
+    sock, via_proxy = _open(ctx, host, port,
+                            "no route to the gateway ({}); see the dns/proxy findings")
     shake = handshake(sock, host, ctx.timeout)
     der = shake.pop("der")
     facts: dict[str, Any] = {"tls.handshake": {**shake, "via_proxy": via_proxy}, **_EMPTY}
@@ -143,7 +150,8 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
     sources = []
     for name, path, certs in others:
         verdict = verify_chain(chain, certs, host)
-        sources.append({"name": name, "path": path, "trusted": verdict["trusted"], "anchor": verdict["anchor"]})
+        sources.append({"name": name, "path": path, "trusted": verdict["trusted"],
+                        "anchor": verdict["anchor"]})
     vendor, _kind, matched = inspection_vendor(chain)
     facts.update({
         "tls.chain": [describe(c) for c in chain],
@@ -154,7 +162,8 @@ def tls_gateway(ctx: ProbeContext) -> Facts:
         "tls.inspection_vendor": vendor,
         "tls.inspection_issuer": matched,
         "tls.chain_incomplete": (not client["trusted"]
-                                 and chain_incomplete(chain, [trust.certs] + [c for _, _, c in others])),
+                                 and chain_incomplete(chain, [trust.certs]
+                                                      + [c for _, _, c in others])),
     })
     return facts
 
