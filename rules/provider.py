@@ -31,8 +31,9 @@ def vertex_project_missing(facts: Facts) -> Finding | None:
     if not vertex or vertex.get("project_id"):
         return None
     unread = [f"{i['var']}={i['value']}" for i in vertex.get("project_ignored") or []]
-    why = (f"; {', '.join(unread)} {'is' if len(unread) == 1 else 'are'} set, but "
-           f"{(vertex.get('project_ignored') or [{}])[0].get('why') or 'not read'}") if unread else ""
+    why = ((f"; {', '.join(unread)} {'is' if len(unread) == 1 else 'are'} set, but "
+            f"{(vertex.get('project_ignored') or [{}])[0].get('why') or 'not read'}")
+           if unread else "")
     return Finding(
         message=f"Vertex mode is on but no GCP project is set (ANTHROPIC_VERTEX_PROJECT_ID){why}",
         evidence={"provider.vertex": vertex},
@@ -80,8 +81,10 @@ def vertex_credentials_missing(facts: Facts) -> Finding | None:
                  f"{adc.get('path')}: {problem}"),
         evidence={"adc": adc},
         confidence=0.95 if named else None,
-        fixes=(Fix(title="Create Application Default Credentials", snippet="gcloud auth application-default login"),
-               Fix(title="Or, behind a gateway that authenticates to Vertex", snippet="export CLAUDE_CODE_SKIP_VERTEX_AUTH=1")),
+        fixes=(Fix(title="Create Application Default Credentials",
+                   snippet="gcloud auth application-default login"),
+               Fix(title="Or, behind a gateway that authenticates to Vertex",
+                   snippet="export CLAUDE_CODE_SKIP_VERTEX_AUTH=1")),
     )
 
 
@@ -122,7 +125,8 @@ def bedrock_region_missing(facts: Facts) -> Finding | None:
     return Finding(
         message=f"Bedrock region resolves to {used}: this client ignores {names}",
         evidence={"provider.bedrock": bedrock},
-        fixes=(Fix(title="Set the region the client reads", safety="safe", snippet=f"export AWS_REGION={wanted}"),),
+        fixes=(Fix(title="Set the region the client reads", safety="safe",
+                   snippet=f"export AWS_REGION={wanted}"),),
     )
 
 
@@ -158,11 +162,14 @@ def bedrock_credentials_missing(facts: Facts) -> Finding | None:
     profile = bedrock.get("profile") or "default"
     if creds.get("kind") and not creds.get("expired"):
         return None
-    lost = "; ".join(f"not used: {x.get('source')} ({x.get('why')})" for x in creds.get("shadowed") or [])
+    lost = "; ".join(f"not used: {x.get('source')} ({x.get('why')})"
+                     for x in creds.get("shadowed") or [])
     lost = f"; {lost}" if lost else ""
     if creds.get("expired"):
-        login = f"aws sso login --profile {profile}" if creds.get("kind") == "sso" else f"aws configure --profile {profile}"
-        won = f" from {creds['source']}, chosen because {creds.get('why')}" if creds.get("source") else ""
+        login = (f"aws sso login --profile {profile}" if creds.get("kind") == "sso"
+                 else f"aws configure --profile {profile}")
+        won = (f" from {creds['source']}, chosen because {creds.get('why')}"
+               if creds.get("source") else "")
         return Finding(
             message=(f"Bedrock {creds.get('kind')} credentials (profile {profile}){won} expired "
                      f"{creds.get('expires_at') or '(no cached token)'}{lost}"),
@@ -170,11 +177,14 @@ def bedrock_credentials_missing(facts: Facts) -> Finding | None:
             fixes=(Fix(title="Refresh the credentials", safety="safe", snippet=login),),
         )
     return Finding(
-        message=(f"Bedrock mode but no AWS credentials found (profile {profile}, no env keys, no AWS_BEARER_TOKEN_BEDROCK)"
+        message=(f"Bedrock mode but no AWS credentials found (profile {profile}, no env keys, "
+                 "no AWS_BEARER_TOKEN_BEDROCK)"
                  + (f": {creds['why']}" if creds.get("why") else "") + lost),
         evidence={"credentials": creds, "profile": profile},
-        fixes=(Fix(title="Log in with your profile", snippet=f"aws sso login --profile {profile}\nexport AWS_PROFILE={profile}"),
-               Fix(title="Or use a Bedrock API key", snippet="export AWS_BEARER_TOKEN_BEDROCK=<your-bedrock-api-key>")),
+        fixes=(Fix(title="Log in with your profile",
+                   snippet=f"aws sso login --profile {profile}\nexport AWS_PROFILE={profile}"),
+               Fix(title="Or use a Bedrock API key",
+                   snippet="export AWS_BEARER_TOKEN_BEDROCK=<your-bedrock-api-key>")),
     )
 
 
@@ -211,7 +221,8 @@ def vertex_region_invalid(facts: Facts) -> list[Finding]:
             message=f"CLOUD_ML_REGION={raw!r} is not a Google Cloud location{tail}",
             evidence={"region_raw": raw, "region": used},
             fixes=(Fix(title="Use a GCP location",
-                       snippet=f"export CLOUD_ML_REGION={vertex.get('region_suggestion') or 'global'}"),),
+                       snippet=("export CLOUD_ML_REGION="
+                                f"{vertex.get('region_suggestion') or 'global'}")),),
         ))
     for var in vertex.get("invalid_model_regions") or []:
         value = (vertex.get("model_regions") or {}).get(var, "")
@@ -219,7 +230,8 @@ def vertex_region_invalid(facts: Facts) -> list[Finding]:
             message=f"{var}={value!r} is not a Google Cloud location",
             evidence={var: value},
             fixes=(Fix(title="Use a GCP location", snippet=(
-                f"export {var}={(vertex.get('model_region_suggestions') or {}).get(var) or 'global'}")),),
+                f"export {var}="
+                f"{(vertex.get('model_region_suggestions') or {}).get(var) or 'global'}")),),
         ))
     return out
 

@@ -34,21 +34,29 @@ def provider_access_denied(facts: Facts) -> list[Finding]:
     Manual: an administrator grants access.
     """
     vertex = facts.get("provider.vertex") or {}
-    mismatch = vertex.get("project_mismatch") if not (facts["route.target"] or {}).get("skip_auth") else None
-    whose = (f"; the Google credentials are a {(vertex.get('adc') or {}).get('kind') or 'credential'} of project "
-             f"{mismatch['adc_project']}, the requests name project {mismatch['configured']}") if mismatch else ""
+    mismatch = (vertex.get("project_mismatch")
+                if not (facts["route.target"] or {}).get("skip_auth") else None)
+    whose = ((f"; the Google credentials are a "
+              f"{(vertex.get('adc') or {}).get('kind') or 'credential'} of project "
+              f"{mismatch['adc_project']}, the requests name project {mismatch['configured']}")
+             if mismatch else "")
 
     def fix(c: dict[str, Any], r: dict[str, Any]) -> list[Fix]:
         if r.get("mode") == "bedrock":
             return [Fix(title="Check model access and the IAM actions", safety="manual",
-                        snippet=f"aws bedrock get-foundation-model-availability --model-id {shq(str(c['model']).split('.', 1)[-1])} "
+                        snippet=f"aws bedrock get-foundation-model-availability --model-id "
+                                f"{shq(str(c['model']).split('.', 1)[-1])} "
                                 f"--region {c.get('region') or 'us-east-1'}")]
-        return [Fix(title="Enable the model in Model Garden and grant roles/aiplatform.user", safety="manual",
-                    snippet="gcloud projects get-iam-policy \"$ANTHROPIC_VERTEX_PROJECT_ID\" | grep -B2 aiplatform")]
+        return [Fix(title="Enable the model in Model Garden and grant roles/aiplatform.user",
+                    safety="manual",
+                    snippet="gcloud projects get-iam-policy \"$ANTHROPIC_VERTEX_PROJECT_ID\" "
+                            "| grep -B2 aiplatform")]
 
     return per_model("access_denied", facts,
-                      lambda c, r: f"Access to {c['model']} is denied on the {NAMES.get(r.get('mode'), 'provider')} "
-                                   f"route: {said(c)}" + (whose if r.get("mode") == "vertex" else ""), fix)
+                      lambda c, r: f"Access to {c['model']} is denied on the "
+                                   f"{NAMES.get(r.get('mode'), 'provider')} route: {said(c)}"
+                                   + (whose if r.get("mode") == "vertex" else ""),
+                      fix)
 
 
 @rule(id="PRV015", name="provider-credentials-rejected", cause="auth.rejected",
@@ -79,20 +87,25 @@ def provider_credentials_rejected(facts: Facts) -> Finding | None:
     if not bad:
         return None
     first = bad[0]
-    cloud_kinds = {"unrecognizedclientexception", "expiredtokenexception", "invalidsignatureexception",
-                   "unauthenticated"}
+    cloud_kinds = {"unrecognizedclientexception", "expiredtokenexception",
+                   "invalidsignatureexception", "unauthenticated"}
     if route.get("skip_auth") and str(first.get("error_type") or "").lower() in cloud_kinds:
-        who = f"{'AWS' if route.get('mode') == 'bedrock' else 'Google'} (relayed by the gateway, about the gateway's own cloud credentials)"
+        who = (f"{'AWS' if route.get('mode') == 'bedrock' else 'Google'} (relayed by the gateway, "
+               "about the gateway's own cloud credentials)")
         fix = Fix(title="Fix the credentials on the gateway host", safety="review",
-                  snippet="# on the gateway: check the AWS keys / service account LiteLLM uses for this model")
-    elif route.get("skip_auth") and "no vertex ai credential" in str(first.get("error_message") or "").lower():
+                  snippet="# on the gateway: check the AWS keys / service account LiteLLM uses "
+                          "for this model")
+    elif (route.get("skip_auth")
+          and "no vertex ai credential" in str(first.get("error_message") or "").lower()):
         who = "the gateway (it holds no Vertex credential and got no Google token)"
         fix = Fix(title="Give LiteLLM a Vertex credential (default_vertex_config)", safety="review",
-                  snippet="gwdoctor generate vertex --base-url <gateway-url> --project <project> -o ./gw   # see config.yaml")
+                  snippet="gwdoctor generate vertex --base-url <gateway-url> --project <project> "
+                          "-o ./gw   # see config.yaml")
     elif route.get("skip_auth"):
         who = "the gateway"
         fix = Fix(title="Send the gateway's key with every request", safety="review",
-                  snippet="export ANTHROPIC_CUSTOM_HEADERS='x-litellm-api-key: Bearer <your LiteLLM key>'")
+                  snippet="export ANTHROPIC_CUSTOM_HEADERS="
+                          "'x-litellm-api-key: Bearer <your LiteLLM key>'")
     elif route.get("mode") == "bedrock":
         who = "AWS"
         fix = Fix(title="Refresh the AWS credentials the client uses", safety="review",
@@ -101,10 +114,13 @@ def provider_credentials_rejected(facts: Facts) -> Finding | None:
         who = "Google"
         fix = Fix(title="Refresh the Google credentials", safety="review",
                   snippet="gcloud auth application-default login")
-    severity = Severity.ERROR if any("main" in (c.get("roles") or []) for c in bad) else Severity.WARNING
+    severity = (Severity.ERROR if any("main" in (c.get("roles") or []) for c in bad)
+                else Severity.WARNING)
     return Finding(message=f"{who[0].upper() + who[1:]} rejects the credentials "
-                           f"on the {NAMES.get(str(route.get('mode')), 'provider')} route ({said(first)})",
-                   evidence={"checks": bad, "route.skip_auth": route.get("skip_auth"), "route.auth": route.get("auth")},
+                           f"on the {NAMES.get(str(route.get('mode')), 'provider')} route "
+                           f"({said(first)})",
+                   evidence={"checks": bad, "route.skip_auth": route.get("skip_auth"),
+                             "route.auth": route.get("auth")},
                    fixes=(fix,), severity=severity)
 
 
@@ -129,10 +145,11 @@ def provider_quota_exceeded(facts: Facts) -> list[Finding]:
     """
     return per_model(
         "quota", facts,
-        lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} quota for {c['model']} in {c.get('region')} "
-                     f"is exhausted: {said(c)}",
+        lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} quota for {c['model']} "
+                     f"in {c.get('region')} is exhausted: {said(c)}",
         lambda c, r: [Fix(title="Ask for a quota increase", safety="manual",
-                          snippet="aws service-quotas list-service-quotas --service-code bedrock | grep -i claude"
+                          snippet="aws service-quotas list-service-quotas --service-code bedrock "
+                          "| grep -i claude"
                           if r.get("mode") == "bedrock" else
                           "gcloud alpha services quota list --service=aiplatform.googleapis.com "
                           "--consumer=projects/$ANTHROPIC_VERTEX_PROJECT_ID | grep -i anthropic")])

@@ -53,7 +53,8 @@ def vertex_model_id_format(facts: Facts) -> list[Finding]:
             continue
         var = ROLE_VARS[entry["role"]]
         out.append(Finding(
-            message=f"{entry['role']} model {entry['sent']!r} is not a Vertex model id; Vertex spells it {fixed!r}",
+            message=(f"{entry['role']} model {entry['sent']!r} is not a Vertex model id; "
+                     f"Vertex spells it {fixed!r}"),
             evidence=dict(entry),
             fixes=(Fix(title=f"Use the Vertex id for the {entry['role']} model", safety="safe",
                        snippet=f"export {var}='{fixed}'"),),
@@ -111,7 +112,8 @@ def bedrock_model_id_needs_profile(facts: Facts) -> list[Finding]:
             message=f"{entry['role']} model {model!r}: {why}; use {fixed!r}",
             evidence={**entry, "region": region, "prefix": prefix},
             confidence=0.6 if via_gateway else None,
-            fixes=(Fix(title=f"Use the {prefix}. inference profile", snippet=f"export {var}='{fixed}'"),),
+            fixes=(Fix(title=f"Use the {prefix}. inference profile",
+                       snippet=f"export {var}='{fixed}'"),),
         ))
     return out
 
@@ -150,12 +152,14 @@ def vertex_model_outside_its_regions(facts: Facts) -> list[Finding]:
             message=(f"{m['model_name']} ({known['name']}) uses {key}: {loc}, "
                      f"{'not a GCP location' if not valid else 'where it is not offered'}; "
                      f"known regions: {', '.join(known['regions'][:6])}"),
-            evidence={"model": m, "regions": known["regions"], "regions_confirmed": known["regions_confirmed"]},
+            evidence={"model": m, "regions": known["regions"],
+                      "regions_confirmed": known["regions_confirmed"]},
             confidence=confidence,
             fixes=(Fix(title=f"Serve {m['model_name']} from {best}", lang="yaml",
                        target=facts.get("gateway_config.path") or "config.yaml",
                        snippet=(f"- model_name: {m['model_name']}\n  litellm_params:\n"
-                                f"    model: {m['model']}\n    {key}: {best}   # line {m.get('line')}")),),
+                                f"    model: {m['model']}\n    {key}: {best}   "
+                                f"# line {m.get('line')}")),),
         ))
     return out
 
@@ -183,8 +187,8 @@ def provider_model_not_offered(facts: Facts) -> list[Finding]:
     """
     return per_model(
         "model_not_offered", facts,
-        lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} route does not offer {c['model']} "
-                     f"({', '.join(c.get('roles') or [])}): {said(c)}",
+        lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} route does not offer "
+                     f"{c['model']} ({', '.join(c.get('roles') or [])}): {said(c)}",
         lambda c, r: [Fix(title="Pin the model to an id the route offers", safety="review",
                           snippet=f"export {model_var(c)}=<an id the gateway offers>")])
 
@@ -213,8 +217,9 @@ def bedrock_on_demand_needs_profile(facts: Facts) -> list[Finding]:
         geo = "us" if region.startswith("us-") else "eu" if region.startswith("eu-") else \
             "apac" if region.startswith("ap-") else "global"
         model = str(c["model"])
-        return [Fix(title="Use the inference profile", safety="safe",
-                    snippet=f"export {model_var(c)}={shq(geo + '.' + model if model.startswith('anthropic.') else model)}")]
+        return [Fix(title="Use the inference profile", safety="safe", snippet=(
+            f"export {model_var(c)}="
+            f"{shq(geo + '.' + model if model.startswith('anthropic.') else model)}"))]
 
     return per_model("needs_profile", facts,
                       lambda c, r: f"Bedrock refuses {c['model']} on demand: {said(c)}", fix)
@@ -244,14 +249,17 @@ def vertex_model_not_in_region(facts: Facts) -> list[Finding]:
     def fix(c: dict[str, Any], r: dict[str, Any]) -> list[Fix]:
         var = c.get("region_env") or "CLOUD_ML_REGION"
         return [Fix(title="Send this model to a location that serves it", safety="review",
-                    snippet=f"export {var}=global   # or us-east5; see Model Garden for the model's locations")]
+                    snippet=f"export {var}=global   "
+                            "# or us-east5; see Model Garden for the model's locations")]
 
     return per_model("model_not_in_region", facts,
-                      lambda c, r: f"Vertex has no {c['model']} in {c.get('region')} for this project: {said(c)}",
+                      lambda c, r: f"Vertex has no {c['model']} in {c.get('region')} "
+                                   f"for this project: {said(c)}",
                       fix)
 
 
 @hookimpl
 def gwdoctor_register_rules() -> list[Rule]:
-    return [vertex_model_id_format, bedrock_model_id_needs_profile, vertex_model_outside_its_regions,
-            provider_model_not_offered, bedrock_on_demand_needs_profile, vertex_model_not_in_region]
+    return [vertex_model_id_format, bedrock_model_id_needs_profile,
+            vertex_model_outside_its_regions, provider_model_not_offered,
+            bedrock_on_demand_needs_profile, vertex_model_not_in_region]

@@ -49,9 +49,10 @@ def provider_route_not_found(facts: Facts) -> Finding | None:
                  snippet=f"export {var}={shq(hint['base_url'])}")] if hint else [
         Fix(title="Find the gateway's pass-through prefix", safety="safe",
             snippet=f"curl -si -X POST {shq(checks[0]['url'])} -d '{{}}' | head -5")]
-    return Finding(message=(f"The {NAMES.get(str(route.get('mode')), 'provider')} route under {route.get('base_url')} "
-                            f"is not found ({said(checks[0])}){where}"),
-                   evidence={"checks": checks, "provider.route_check": around, "route.base_url": route.get("base_url")},
+    return Finding(message=(f"The {NAMES.get(str(route.get('mode')), 'provider')} route under "
+                            f"{route.get('base_url')} is not found ({said(checks[0])}){where}"),
+                   evidence={"checks": checks, "provider.route_check": around,
+                             "route.base_url": route.get("base_url")},
                    fixes=tuple(fixes))
 
 
@@ -90,12 +91,14 @@ def gateway_lacks_provider_passthrough(facts: Facts) -> Finding | None:
     origin = f"{parts.scheme}://{parts.netloc}"
     use = "CLAUDE_CODE_USE_BEDROCK" if route.get("mode") == "bedrock" else "CLAUDE_CODE_USE_VERTEX"
     return Finding(
-        message=(f"The gateway at {origin} has no {NAMES.get(str(route.get('mode')), 'provider')} pass-through "
+        message=(f"The gateway at {origin} has no "
+                 f"{NAMES.get(str(route.get('mode')), 'provider')} pass-through "
                  f"({said(checks[0])}) but serves the Anthropic Messages API (POST /v1/messages: "
                  f"{around.get('anthropic_route')})"),
         evidence={"checks": checks, "provider.route_check": around},
         fixes=(Fix(title="Use the gateway in Anthropic mode", safety="review",
-                   snippet=f"unset {use} {base_url_var(route)}\nexport ANTHROPIC_BASE_URL={shq(origin)}"),),
+                   snippet=f"unset {use} {base_url_var(route)}\n"
+                           f"export ANTHROPIC_BASE_URL={shq(origin)}"),),
     )
 
 
@@ -125,9 +128,12 @@ def bedrock_stream_rewritten(facts: Facts) -> list[Finding]:
         lambda c, r: f"The Bedrock stream for {c['model']} arrives as {c.get('content_type')}, "
                      "not application/vnd.amazon.eventstream",
         lambda c, r: [Fix(title="See what the gateway returns", safety="safe",
-                          snippet=f"curl -si -X POST {shq(str(c['url']))} -H 'content-type: application/json' "
-                                  "-d '{\"anthropic_version\":\"bedrock-2023-05-31\",\"max_tokens\":1,"
-                                  "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}' | head -5")])
+                          snippet=f"curl -si -X POST {shq(str(c['url']))} "
+                                  "-H 'content-type: application/json' "
+                                  "-d '{\"anthropic_version\":\"bedrock-2023-05-31\","
+                                  "\"max_tokens\":1,"
+                                  "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}' "
+                                  "| head -5")])
 
 
 @rule(id="PRV018", name="provider-request-failed", cause="gateway.upstream_error",
@@ -154,14 +160,16 @@ def provider_request_failed(facts: Facts) -> list[Finding]:
     for fault in ("upstream_error", "stream_broken", "transport", "other"):
         out += per_model(
             fault, facts,
-            lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} request for {c['model']} failed "
-                         f"({c.get('error') or said(c)})",
+            lambda c, r: f"The {NAMES.get(r.get('mode'), 'provider')} request for {c['model']} "
+                         f"failed ({c.get('error') or said(c)})",
             lambda c, r: [Fix(title="Repeat the request and read the answer", safety="safe",
-                              snippet=f"curl -si -X POST {shq(str(c['url']))} -H 'content-type: application/json' "
+                              snippet=f"curl -si -X POST {shq(str(c['url']))} "
+                                      "-H 'content-type: application/json' "
                                       "-d '{}' | head -20")])
     return out
 
 
 @hookimpl
 def gwdoctor_register_rules() -> list[Rule]:
-    return [provider_route_not_found, gateway_lacks_provider_passthrough, bedrock_stream_rewritten, provider_request_failed]
+    return [provider_route_not_found, gateway_lacks_provider_passthrough, bedrock_stream_rewritten,
+            provider_request_failed]

@@ -13,20 +13,23 @@ from ._providers import route_endpoint
 _ROUTE = ("proxy.route", "gateway.host")
 
 
-_UNSET = "env " + " ".join(f"-u {v}" for v in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"))
+_UNSET = "env " + " ".join(f"-u {v}"
+                           for v in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"))
 
 
 def _no_proxy_fixes(facts: Facts, route: dict[str, Any], hosts: list[str],
                     safety: str = "safe") -> tuple[Fix, ...]:
     if not route.get("no_proxy_honoured"):
-        return (Fix(title="This client version ignores NO_PROXY: start claude without the proxy variables",
+        return (Fix(title="This client version ignores NO_PROXY: "
+                          "start claude without the proxy variables",
                     snippet=f"{_UNSET} claude", safety="review"),
                 Fix(title="Or update Claude Code to a version that honours NO_PROXY",
                     snippet="claude update", safety="review"))
     var = route.get("no_proxy_variable") or "NO_PROXY"
     value = no_proxy_with(route.get("no_proxy"), *hosts)
     source = ((facts.get("proxy.variables") or {}).get(var) or {}).get("source")
-    return set_env_fixes(var, value, title=f"Bypass the proxy for {hosts[0]}", safety=safety, source=source)
+    return set_env_fixes(var, value, title=f"Bypass the proxy for {hosts[0]}", safety=safety,
+                         source=source)
 
 
 def _bypass_hosts(host: str) -> list[str]:
@@ -51,8 +54,8 @@ def loopback_gateway_via_proxy(facts: Facts) -> Finding | None:
     does not bypass loopback by default, and even sends `http://` gateways through `HTTPS_PROXY`.
 
     ## Example
-    `HTTPS_PROXY=http://proxy.corp:8080`, `ANTHROPIC_BASE_URL=http://127.0.0.1:4000`, `NO_PROXY=localhost`
-    (on 2.1.332 `localhost` does not cover `127.0.0.1`).
+    `HTTPS_PROXY=http://proxy.corp:8080`, `ANTHROPIC_BASE_URL=http://127.0.0.1:4000`,
+    `NO_PROXY=localhost` (on 2.1.332 `localhost` does not cover `127.0.0.1`).
 
     ## Fix
     Add the gateway host (exactly as written in `ANTHROPIC_BASE_URL`) to `NO_PROXY`,
@@ -104,7 +107,8 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
     Review: if the gateway is reachable only through the proxy, bypassing breaks it.
     """
     route, host = facts["proxy.route"] or {}, str(route_endpoint(facts)["host"] or "")
-    if not route.get("used") or is_loopback(host) or not is_internal(host) or route.get("no_proxy_match"):
+    if (not route.get("used") or is_loopback(host) or not is_internal(host)
+            or route.get("no_proxy_match")):
         return None
     connect = facts.get("proxy.connect") or {}
     if connect.get("status") == 200 or connect.get("from_proxy") is False:
@@ -115,7 +119,8 @@ def internal_gateway_via_proxy(facts: Facts) -> Finding | None:
     # policy): not a risk any more but the reason the client fails (ERR_PROXY_TUNNEL).
     failed = isinstance(status, int) and (status == 403 or status >= 500)
     return Finding(
-        message=f"The internal gateway {host} is reached through the proxy {route.get('host')}:{route.get('port')}{seen}"
+        message=f"The internal gateway {host} is reached through the proxy "
+                f"{route.get('host')}:{route.get('port')}{seen}"
                 + (", so the client cannot reach it (ERR_PROXY_TUNNEL)" if failed else ""),
         evidence={"proxy.route": route, "proxy.connect": connect or None},
         severity=Severity.ERROR if failed else None,
@@ -151,8 +156,8 @@ def no_proxy_ignored_by_client_version(facts: Facts) -> Finding | None:
     version = facts["client.version"]
     return Finding(
         message=(f"{route.get('no_proxy_variable')} entry {route['no_proxy_match']!r} covers "
-                 f"{route_endpoint(facts)['host']}, but Claude Code {version} ignores NO_PROXY: the request goes "
-                 f"through {route.get('host')}:{route.get('port')}"),
+                 f"{route_endpoint(facts)['host']}, but Claude Code {version} ignores NO_PROXY: "
+                 f"the request goes through {route.get('host')}:{route.get('port')}"),
         evidence={"proxy.route": route, "client.version": version},
         fixes=(Fix(title="Update Claude Code to a version that honours NO_PROXY", safety="review",
                    snippet="claude update"),
@@ -161,7 +166,8 @@ def no_proxy_ignored_by_client_version(facts: Facts) -> Finding | None:
     )
 
 
-_INVALID = {"no_scheme", "socks", "https_scheme", "unparseable", "unencoded_userinfo", "user_without_password"}
+_INVALID = {"no_scheme", "socks", "https_scheme", "unparseable", "unencoded_userinfo",
+            "user_without_password"}
 
 
 @rule(id="PRX006", name="proxy-url-invalid", cause="proxy.misconfigured",
@@ -193,12 +199,15 @@ def proxy_url_invalid(facts: Facts) -> list[Finding]:
             continue
         used = p["variable"] == route.get("variable")
         severity = Severity.WARNING if (p["code"] == "no_scheme" or not used) else None
-        host = f"{route.get('host')}:{route.get('port')}" if used and route.get("host") else "<host>:<port>"
+        host = (f"{route.get('host')}:{route.get('port')}" if used and route.get("host")
+                else "<host>:<port>")
         out.append(Finding(
-            message=f"{p['variable']}: {p['detail']}" + ("" if used else " (not the variable the client uses)"),
+            message=f"{p['variable']}: {p['detail']}"
+                    + ("" if used else " (not the variable the client uses)"),
             evidence={"problem": p}, severity=severity,
             fixes=(Fix(title=f"Rewrite {p['variable']} as a plain http:// URL", safety="review",
-                       snippet=f"export {p['variable']}={shq('http://<user>:<password-percent-encoded>@' + host)}"),),
+                       snippet=f"export {p['variable']}="
+                               f"{shq('http://<user>:<password-percent-encoded>@' + host)}"),),
         ))
     return out
 

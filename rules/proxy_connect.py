@@ -22,7 +22,8 @@ def _url_shape(route: dict[str, Any]) -> str:
 def _encode_fix() -> Fix:
     return Fix(title="Percent-encode the password without echoing it", safety="safe",
                snippet="python3 -c 'import getpass, urllib.parse; "
-                       "print(urllib.parse.quote(getpass.getpass(\"proxy password: \"), safe=\"\"))'")
+                       "print(urllib.parse.quote(getpass.getpass(\"proxy password: \"), "
+                       "safe=\"\"))'")
 
 
 @rule(id="PRX001", name="proxy-unreachable", cause="proxy.unreachable",
@@ -51,11 +52,13 @@ def proxy_unreachable(facts: Facts) -> Finding | None:
     """
     tcp, route = facts["proxy.tcp"] or {}, facts["proxy.route"] or {}
     var = route.get("variable") or "HTTPS_PROXY"
-    unset = Fix(title=f"No proxy needed? Remove {var} for claude", safety="manual", snippet=f"unset {var}")
+    unset = Fix(title=f"No proxy needed? Remove {var} for claude", safety="manual",
+                snippet=f"unset {var}")
     if tcp.get("status") not in ("refused", "timeout", "unreachable"):
         return _proxy_silent(facts, route, var, unset)
     return Finding(
-        message=f"The proxy {_where(route)} (from {var}) is unreachable: connection {tcp['status']}",
+        message=f"The proxy {_where(route)} (from {var}) is unreachable: "
+                f"connection {tcp['status']}",
         evidence={"proxy.tcp": tcp, "proxy.route": route},
         fixes=(Fix(title="Test the proxy port", safety="safe",
                    snippet=f"nc -vz {route.get('host')} {route.get('port')}"), unset),
@@ -71,17 +74,20 @@ def _proxy_silent(facts: Facts, route: dict[str, Any], var: str, unset: Fix) -> 
         return None
     method = connect.get("method") or "CONNECT"
     timeout = (facts.get("engine.options") or {}).get("timeout")
-    within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else " within the timeout"
+    within = (f" within {timeout:g} s" if isinstance(timeout, (int, float))
+              else " within the timeout")
     why = {"timeout": f"accepted the connection but did not answer {method}{within}",
            "closed": f"accepted the connection and closed it without answering {method}",
            "reset": f"accepted the connection and reset it instead of answering {method}",
-           "not_http": f"answered {method} with something that is not HTTP (not an HTTP proxy on this port?)"}[error]
+           "not_http": f"answered {method} with something that is not HTTP "
+                       "(not an HTTP proxy on this port?)"}[error]
     target = facts.get("gateway.base_url") or "https://api.anthropic.com"
     return Finding(
         message=f"The proxy {_where(route)} (from {var}) {why}",
         evidence={"proxy.connect": connect, "proxy.route": route},
         fixes=(Fix(title="Watch the proxy's answer", safety="safe",
-                   snippet=f"curl -v --max-time 10 -x http://{_where(route)} {shq(str(target))}"), unset),
+                   snippet=f"curl -v --max-time 10 -x http://{_where(route)} {shq(str(target))}"),
+               unset),
     )
 
 
@@ -94,7 +100,8 @@ def _proxy_407(facts: Facts) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
 def _ntlm_only(connect: dict[str, Any]) -> bool:
     schemes = {s.lower() for s in connect.get("authenticate") or []}
-    return bool(schemes) and "basic" not in schemes and bool(schemes & {"ntlm", "negotiate", "kerberos"})
+    return (bool(schemes) and "basic" not in schemes
+            and bool(schemes & {"ntlm", "negotiate", "kerberos"}))
 
 
 @rule(id="PRX003", name="proxy-requires-credentials", cause="proxy.auth_required",
@@ -197,9 +204,11 @@ def proxy_requires_ntlm(facts: Facts) -> Finding | None:
     var = route.get("variable") or "HTTPS_PROXY"
     schemes = ", ".join(connect.get("authenticate") or [])
     return Finding(
-        message=f"The proxy {_where(route)} only offers {schemes} authentication, which Claude Code cannot do",
+        message=f"The proxy {_where(route)} only offers {schemes} authentication, "
+                "which Claude Code cannot do",
         evidence={"proxy.connect": connect, "proxy.route": route},
-        fixes=(Fix(title="Relay through a local proxy that does NTLM/Kerberos (px)", safety="manual",
+        fixes=(Fix(title="Relay through a local proxy that does NTLM/Kerberos (px)",
+                   safety="manual",
                    snippet=f"python3 -m pip install --user px-proxy\npx --proxy={_where(route)} &\n"
                            f"export {var}=http://127.0.0.1:3128"),),
     )

@@ -11,7 +11,8 @@ from ._netfix import set_env_fixes, shq
 from ._providers import route_endpoint
 
 _GENERIC_VENDORS = {"Unnamed TLS-inspection CA", "Squid ssl-bump"}
-_VERIFY = ("tls.verify.client", "tls.verify.other", "tls.chain", "tls.inspection_vendor", "tls.chain_incomplete")
+_VERIFY = ("tls.verify.client", "tls.verify.other", "tls.chain", "tls.inspection_vendor",
+           "tls.chain_incomplete")
 
 
 def _top(facts: Facts) -> dict[str, Any]:
@@ -24,28 +25,36 @@ def _unchecked(facts: Facts) -> tuple[Severity | None, str]:
     accepts the certificate anyway (measured on 2.1.332, scenario tls-verification-disabled), so the
     problem is latent (TLS010 is the finding that matters now), not what breaks the client."""
     if facts.get("tls.reject_unauthorized_disabled"):
-        return Severity.WARNING, "; not enforced now: NODE_TLS_REJECT_UNAUTHORIZED=0 turns checks off"
+        return (Severity.WARNING,
+                "; not enforced now: NODE_TLS_REJECT_UNAUTHORIZED=0 turns checks off")
     return None, ""
 
 
 def _ca_fixes(facts: Facts, title: str) -> tuple[Fix, ...]:
-    """NODE_EXTRA_CA_CERTS pointing at a file other tools already trust, else how to get the root."""
+    """NODE_EXTRA_CA_CERTS pointing at a file other tools already trust, else how to get the
+    root."""
     other = facts["tls.verify.other"] or {}
-    found = next((s for s in other.get("sources") or [] if s.get("trusted") and s.get("name") != "system"), None)
+    found = next((s for s in other.get("sources") or []
+                  if s.get("trusted") and s.get("name") != "system"), None)
     found = found or next((s for s in other.get("sources") or [] if s.get("trusted")), None)
     if found:
         extra = facts.get("tls.extra_ca") or {}
-        return set_env_fixes("NODE_EXTRA_CA_CERTS", found["path"], safety="review", source=extra.get("source"),
+        return set_env_fixes("NODE_EXTRA_CA_CERTS", found["path"], safety="review",
+                             source=extra.get("source"),
                              title=f"{title}: trust the CA file {found['name']} already names")
     end = route_endpoint(facts)
     host, port = end["host"], end["port"]
     proxy = (facts.get("proxy.route") or {})
     via = f" -proxy {proxy['host']}:{proxy['port']}" if proxy.get("used") else ""
-    grab = (f"openssl s_client -showcerts -connect {host}:{port} -servername {host}{via} </dev/null 2>/dev/null \\\n"
-            "  | awk '/BEGIN CERT/{c=\"\"} {c=c $0 \"\\n\"} /END CERT/{last=c} END{printf \"%s\", last}' > ~/corp-root.pem\n"
-            "openssl x509 -in ~/corp-root.pem -noout -subject -issuer   # check it is the root you expect\n"
+    grab = (f"openssl s_client -showcerts -connect {host}:{port} -servername {host}{via} "
+            "</dev/null 2>/dev/null \\\n"
+            "  | awk '/BEGIN CERT/{c=\"\"} {c=c $0 \"\\n\"} /END CERT/{last=c} "
+            "END{printf \"%s\", last}' > ~/corp-root.pem\n"
+            "openssl x509 -in ~/corp-root.pem -noout -subject -issuer   "
+            "# check it is the root you expect\n"
             "export NODE_EXTRA_CA_CERTS=\"$HOME/corp-root.pem\"")
-    return (Fix(title=f"{title}: save the top certificate of the chain and trust it", snippet=grab, safety="manual"),)
+    return (Fix(title=f"{title}: save the top certificate of the chain and trust it", snippet=grab,
+                safety="manual"),)
 
 
 @rule(id="TLS001", name="certificate-untrusted-by-client", cause="tls.untrusted_ca",
@@ -77,14 +86,16 @@ def certificate_untrusted_by_client(facts: Facts) -> Finding | None:
     Review: you are choosing which CA the client trusts.
     """
     client = facts["tls.verify.client"] or {}
-    if client.get("trusted", True) or facts["tls.inspection_vendor"] or facts["tls.chain_incomplete"]:
+    if (client.get("trusted", True) or facts["tls.inspection_vendor"]
+            or facts["tls.chain_incomplete"]):
         return None
-    other = [s["name"] for s in (facts["tls.verify.other"] or {}).get("sources") or [] if s.get("trusted")]
+    other = [s["name"] for s in (facts["tls.verify.other"] or {}).get("sources") or []
+             if s.get("trusted")]
     also = f"; {', '.join(other)} trust it, the client does not read those" if other else ""
     severity, off = _unchecked(facts)
     return Finding(
-        message=(f"The gateway certificate (issuer {_top(facts).get('issuer')}) is not trusted by Claude Code: "
-                 f"{client.get('code')}{also}{off}"),
+        message=(f"The gateway certificate (issuer {_top(facts).get('issuer')}) "
+                 f"is not trusted by Claude Code: {client.get('code')}{also}{off}"),
         severity=severity,
         evidence={"tls.verify.client": client, "tls.verify.other": facts["tls.verify.other"]},
         confidence=0.95 if other else None,
@@ -123,7 +134,8 @@ def tls_inspection_ca_untrusted(facts: Facts) -> Finding | None:
     issuer = facts.get("tls.inspection_issuer") or _top(facts).get("issuer")
     severity, off = _unchecked(facts)
     return Finding(
-        message=f"TLS inspection by {vendor} (issuer {issuer}): Claude Code does not trust it ({client.get('code')}){off}",
+        message=f"TLS inspection by {vendor} (issuer {issuer}): Claude Code does not trust it "
+                f"({client.get('code')}){off}",
         severity=severity,
         evidence={"tls.verify.client": client, "tls.inspection_vendor": vendor, "issuer": issuer},
         confidence=0.9 if vendor in _GENERIC_VENDORS else 0.97,
@@ -159,22 +171,25 @@ def incomplete_certificate_chain(facts: Facts) -> Finding | None:
     url = (top.get("aia_ca_issuers") or ["<issuer-url>"])[0]
     severity, off = _unchecked(facts)
     return Finding(
-        message=f"The gateway sends an incomplete chain: the issuer {top.get('issuer')} is missing{off}",
+        message=f"The gateway sends an incomplete chain: the issuer {top.get('issuer')} "
+                f"is missing{off}",
         severity=severity,
         evidence={"tls.chain": facts["tls.chain"], "tls.verify.client": facts["tls.verify.client"]},
         fixes=(Fix(title="Serve the full chain (gateway operator)", lang="text", safety="manual",
-                   snippet="Configure the TLS server with the leaf followed by its intermediate(s), e.g. nginx "
-                           "ssl_certificate fullchain.pem"),
+                   snippet="Configure the TLS server with the leaf followed by its "
+                           "intermediate(s), e.g. nginx ssl_certificate fullchain.pem"),
                Fix(title="Workaround: trust the intermediate", safety="review",
                    snippet=f"curl -fsSL {shq(url)} -o /tmp/intermediate.crt\n"
-                           "openssl x509 -inform DER -in /tmp/intermediate.crt -out ~/gateway-intermediate.pem "
+                           "openssl x509 -inform DER -in /tmp/intermediate.crt "
+                           "-out ~/gateway-intermediate.pem "
                            "2>/dev/null || cp /tmp/intermediate.crt ~/gateway-intermediate.pem\n"
                            "export NODE_EXTRA_CA_CERTS=\"$HOME/gateway-intermediate.pem\"")),
     )
 
 
 @rule(id="TLS003", name="certificate-hostname-mismatch", cause="tls.hostname_mismatch",
-      severity=Severity.ERROR, needs=("tls.hostname_match", "tls.chain", "gateway.host"), confidence=0.9,
+      severity=Severity.ERROR, needs=("tls.hostname_match", "tls.chain", "gateway.host"),
+      confidence=0.9,
       reads=("gateway.base_url", "gateway.port", "route.target",
              "tls.reject_unauthorized_disabled"))
 def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
@@ -206,13 +221,16 @@ def certificate_hostname_mismatch(facts: Facts) -> Finding | None:
     if sans:
         name = sans[0].removeprefix("IP:")
         base = str(end["base_url"] or "").replace(f"//{host}", f"//{name}", 1)
-        fixes.append(Fix(title=f"Use a name the certificate lists ({', '.join(leaf.get('sans') or [])})",
+        fixes.append(Fix(title=f"Use a name the certificate lists "
+                               f"({', '.join(leaf.get('sans') or [])})",
                          snippet=f"export {end['var']}={shq(base)}", safety="review"))
-    fixes.append(Fix(title="Or reissue the certificate with this name", lang="text", safety="manual",
+    fixes.append(Fix(title="Or reissue the certificate with this name", lang="text",
+                     safety="manual",
                      snippet=f"Add DNS:{host} (or IP:{host}) to the certificate's subjectAltName."))
     names = ", ".join(leaf.get("sans") or []) or str(leaf.get("subject"))
     as_dns = str(host) in (leaf.get("sans") or [])  # an IP listed as a DNS name does not count
-    why = f"lists {host} only as a DNS name; an IP address must be an IP SAN" if as_dns else f"names {names}, not {host}"
+    why = (f"lists {host} only as a DNS name; an IP address must be an IP SAN" if as_dns
+           else f"names {names}, not {host}")
     severity, off = _unchecked(facts)
     return Finding(
         message=f"The certificate {why}{off}",
@@ -253,7 +271,8 @@ def certificate_expired(facts: Facts) -> Finding | None:
                 f"({leaf.get('not_before')} to {leaf.get('not_after')}){off}",
         severity=severity,
         evidence={"tls.chain": facts["tls.chain"]},
-        fixes=(Fix(title="Compare with this machine's clock, then renew on the server", safety="manual",
+        fixes=(Fix(title="Compare with this machine's clock, then renew on the server",
+                   safety="manual",
                    snippet="date -u"),),
     )
 

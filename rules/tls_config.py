@@ -38,7 +38,8 @@ def extra_ca_file_invalid(facts: Facts) -> Finding | None:
         fixes: list[Fix] = []
         if info.get("tilde"):
             fixed = "$HOME" + path[1:]
-            fixes.append(Fix(title="Write the home directory out (the client does not expand ~)", safety="safe",
+            fixes.append(Fix(title="Write the home directory out (the client does not expand ~)",
+                             safety="safe",
                              snippet=f'export NODE_EXTRA_CA_CERTS="{fixed}"'))
         elif info.get("exists") and info.get("readable") and not info.get("pem"):
             pem = path.rsplit(".", 1)[0] + ".pem"
@@ -48,16 +49,19 @@ def extra_ca_file_invalid(facts: Facts) -> Finding | None:
         else:
             fixes.append(Fix(title="Check the file", safety="safe",
                              snippet=f"ls -l {shq(str(info.get('resolved') or path))}\n"
-                                     f"openssl x509 -in {shq(str(info.get('resolved') or path))} -noout -subject"))
-        return Finding(message=f"NODE_EXTRA_CA_CERTS={path}: {info['error']}; the client ignores it",
+                                     f"openssl x509 -in {shq(str(info.get('resolved') or path))} "
+                                     "-noout -subject"))
+        return Finding(message=f"NODE_EXTRA_CA_CERTS={path}: {info['error']}; "
+                               "the client ignores it",
                        evidence={"tls.extra_ca": info}, fixes=tuple(fixes))
     if info.get("relative"):
         resolved = str(info.get("resolved") or path)
         return Finding(
-            message=f"NODE_EXTRA_CA_CERTS={path} is relative: it works only when claude starts in the same directory",
+            message=f"NODE_EXTRA_CA_CERTS={path} is relative: it works only when claude starts "
+                    "in the same directory",
             evidence={"tls.extra_ca": info}, severity=Severity.WARNING, confidence=0.8,
-            fixes=set_env_fixes("NODE_EXTRA_CA_CERTS", resolved, title="Use the absolute path", safety="safe",
-                                source=info.get("source")),
+            fixes=set_env_fixes("NODE_EXTRA_CA_CERTS", resolved, title="Use the absolute path",
+                                safety="safe", source=info.get("source")),
         )
     return None
 
@@ -92,17 +96,20 @@ def client_certificate_unusable(facts: Facts) -> Finding | None:
         return None
     cert = str(info.get("cert_path"))
     why = info.get("error") or f"it expired on {info.get('not_after')}"
-    ok = [c for c in facts.get("model.checks") or [] if isinstance(c, dict) and c.get("status") == 200]
+    ok = [c for c in facts.get("model.checks") or []
+          if isinstance(c, dict) and c.get("status") == 200]
     optional = (facts.get("tls.handshake") or {}).get("status") == "ok" and \
         ((facts.get("gateway.models") or {}).get("status") == 200 or bool(ok))
     return Finding(
         message=f"The client certificate {cert} is unusable: {why}"
-                + ("; the gateway answered without one, so it does not require mTLS now" if optional else ""),
+                + ("; the gateway answered without one, so it does not require mTLS now"
+                   if optional else ""),
         severity=Severity.WARNING if optional else None,
         evidence={"tls.client_cert": info},
         fixes=(Fix(title="Inspect the certificate and key", safety="safe",
                    snippet=f"openssl x509 -in {shq(cert)} -noout -subject -enddate\n"
-                           f"openssl pkey -in {shq(str(info.get('key_path') or cert))} -noout && echo key ok"),),
+                           f"openssl pkey -in {shq(str(info.get('key_path') or cert))} "
+                           "-noout && echo key ok"),),
     )
 
 
@@ -160,11 +167,12 @@ def _handshake_failed(facts: Facts) -> Finding | None:
     host, port = facts.get("gateway.host") or "<host>", facts.get("gateway.port") or 443
     why = "the port does not seem to speak TLS" if not_tls else "the server refused the handshake"
     return Finding(
-        message=(f"The TLS handshake with {host}:{port} failed ({error or 'no reason given'}): {why}, "
-                 "so the https:// base URL cannot work"),
+        message=(f"The TLS handshake with {host}:{port} failed ({error or 'no reason given'}): "
+                 f"{why}, so the https:// base URL cannot work"),
         evidence={"tls.handshake": hs, "gateway.base_url": facts.get("gateway.base_url")},
         fixes=(Fix(title="See what the port answers", safety="safe",
-                   snippet=f"openssl s_client -connect {host}:{port} -servername {host} </dev/null\n"
+                   snippet=f"openssl s_client -connect {host}:{port} -servername {host} "
+                           "</dev/null\n"
                            f"curl -sv --max-time 5 http://{host}:{port}/ -o /dev/null"),
                *set_env_fixes("ANTHROPIC_BASE_URL", _swap_scheme(facts, "http://"),
                               title="If the port serves plain HTTP, use http://")),
@@ -221,7 +229,8 @@ def tls_verification_disabled(facts: Facts) -> Finding | None:
     """
     if not facts["tls.reject_unauthorized_disabled"]:
         return None
-    return Finding(message="NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate verification for the client",
+    return Finding(message="NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate verification "
+                           "for the client",
                    evidence={"tls.reject_unauthorized_disabled": True},
                    fixes=(Fix(title="Turn verification back on", safety="review",
                               snippet="unset NODE_TLS_REJECT_UNAUTHORIZED\n"

@@ -61,17 +61,20 @@ def gateway_answer_unexplained(facts: Facts) -> list[Finding]:
     if not isinstance(models, dict):
         return []
     status = models.get("status")
-    if models.get("error") is None and status is not None and (200 <= status < 300 or status in (401, 403, 404)):
+    if (models.get("error") is None and status is not None
+            and (200 <= status < 300 or status in (401, 403, 404))):
         return []
     base = str(facts.get("gateway.base_url") or "").rstrip("/")
     path = "/v1/models" if models is facts.get("gateway.models") else "/"
     return [Finding(
-        message=(f"GET {path} got {phrase(status) if models.get('error') is None else models.get('error')}"
+        message=(f"GET {path} got "
+                 f"{phrase(status) if models.get('error') is None else models.get('error')}"
                  f" and no specific check recognises it: {status_meaning(status)}; the model "
                  "request itself was not sent"),
         evidence=http_evidence(f"GET {base}{path}{route_note(facts)}", models, facts),
         fixes=(Fix(title="See who answers", safety="safe",
-                   snippet=f"curl -sS -D - '{base}{path}' -H 'authorization: Bearer <your-token>' | head -30"),),
+                   snippet=f"curl -sS -D - '{base}{path}' -H 'authorization: Bearer <your-token>' "
+                           "| head -30"),),
     )]
 
 
@@ -160,8 +163,8 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
         return None
     code = str(connect.get("error_header") or "").split(" ")[0]
     meaning = catalogue()["proxy_errors"].get(code) or (
-        catalogue()["proxy_statuses"].get(f"{status // 100}xx", "an answer the client cannot use") if isinstance(status, int)
-        else f"the proxy connection failed ({error})")
+        catalogue()["proxy_statuses"].get(f"{status // 100}xx", "an answer the client cannot use")
+        if isinstance(status, int) else f"the proxy connection failed ({error})")
     host, port = facts.get("gateway.host"), facts.get("gateway.port")
     method = connect.get("method") or "CONNECT"
     what = phrase(status) if isinstance(status, int) else f"no answer ({error})"
@@ -175,9 +178,10 @@ def proxy_answer_unexplained(facts: Facts) -> Finding | None:
                  f"{f' ({title})' if title else ''}{f', {code}' if code else ''}: {meaning}"),
         evidence={"tried": f"{method} {host}:{port} via {proxy}", "status": status, "error": error,
                   "error_page_title": title, "proxy_error": connect.get("error_header"),
-                  "proxy_server": connect.get("server"), "authenticate": connect.get("authenticate"),
-                  "variable": route.get("variable")},
-        fixes=(Fix(title="Repeat the request through the proxy and read its error page", safety="safe",
+                  "proxy_server": connect.get("server"),
+                  "authenticate": connect.get("authenticate"), "variable": route.get("variable")},
+        fixes=(Fix(title="Repeat the request through the proxy and read its error page",
+                   safety="safe",
                    snippet=f"curl -sv -x '{bare}'{user} '{base}/v1/models' -o /dev/null 2>&1 | "
                            "grep -iE '^< |x-squid|error|proxy'"),),
     )
@@ -218,7 +222,8 @@ def tls_handshake_unexplained(facts: Facts) -> Finding | None:
         return None
     host, port = facts.get("gateway.host") or "<host>", facts.get("gateway.port") or 443
     if after:
-        what = f"a TLS failure on the first request after a completed {hs.get('protocol') or ''} handshake"
+        what = (f"a TLS failure on the first request after a completed "
+                f"{hs.get('protocol') or ''} handshake")
         meaning = ("the server ended the session once it had the client's handshake: in TLS 1.3 "
                    "a server that requires a client certificate (mutual TLS) sends its "
                    "certificate_required alert only then")
@@ -226,19 +231,23 @@ def tls_handshake_unexplained(facts: Facts) -> Finding | None:
         what = f"{status}: {hs.get('error')}"
         meaning = catalogue()["handshake_outcomes"].get(str(status), "the handshake failed")
     else:
-        what, meaning = f"a certificate the client rejects ({code})", "the client would reject this certificate"
+        what, meaning = (f"a certificate the client rejects ({code})",
+                         "the client would reject this certificate")
     if "CERTIFICATE_REQUIRED" in str(hs.get("error") or "").upper():
         meaning = "the server requires a client certificate (mutual TLS) and none was presented"
     return Finding(
-        message=f"The TLS handshake with {host}:{port}{route_note(facts)} ended with {what}: {meaning}",
+        message=f"The TLS handshake with {host}:{port}{route_note(facts)} ended with "
+                f"{what}: {meaning}",
         evidence={"tried": f"TLS handshake with {host}:{port}, then GET /", "tls.handshake": hs,
                   "gateway.transport_error": facts.get("gateway.transport_error"),
-                  "verify_code": code, "chain_subjects": [c.get("subject") for c in
-                                                          facts.get("tls.chain") or [] if isinstance(c, dict)]},
+                  "verify_code": code,
+                  "chain_subjects": [c.get("subject") for c in facts.get("tls.chain") or []
+                                     if isinstance(c, dict)]},
         fixes=(Fix(title="Repeat the handshake and read the alert", safety="safe",
-                   snippet=f"openssl s_client -connect {host}:{port} -servername {host} -brief </dev/null"
-                           "\n# 'alert certificate required' or 'tlsv13 alert certificate required': "
-                           "set CLAUDE_CODE_CLIENT_CERT and CLAUDE_CODE_CLIENT_KEY"),),
+                   snippet=f"openssl s_client -connect {host}:{port} -servername {host} "
+                           "-brief </dev/null"
+                           "\n# 'alert certificate required' or 'tlsv13 alert certificate "
+                           "required': set CLAUDE_CODE_CLIENT_CERT and CLAUDE_CODE_CLIENT_KEY"),),
     )
 
 
@@ -277,13 +286,15 @@ def dns_answer_unexplained(facts: Facts) -> list[Finding]:
         if status in ("ok", "literal", None) and not sinkholed:
             continue
         host = dns.get("host")
-        got = f"only {', '.join(addrs)}" if sinkholed else f"{status} ({dns.get('code') or dns.get('error')})"
+        got = (f"only {', '.join(addrs)}" if sinkholed
+               else f"{status} ({dns.get('code') or dns.get('error')})")
         meaning = ("a DNS filter or sinkhole blocks this name" if sinkholed
                    else "the name does not resolve on this machine")
         out.append(Finding(
             message=f"Resolving the {what} host {host} gave {got}: {meaning}",
             evidence={"tried": f"getaddrinfo({host})", "dns": dns},
-            fixes=(Fix(title="Resolve it by hand, with the system resolver and another one", safety="safe",
+            fixes=(Fix(title="Resolve it by hand, with the system resolver and another one",
+                       safety="safe",
                        snippet=f"getent ahosts {host}\nnslookup {host}\nnslookup {host} 1.1.1.1"),),
         ))
     return out
