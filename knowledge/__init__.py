@@ -1,4 +1,5 @@
-"""Built-in knowledge: data files (decision graph, signatures, client behaviour) and their schemas. No code runs at import."""
+"""Built-in knowledge: data files (decision graph, signatures, client behaviour) and their
+schemas. No code runs at import."""
 
 from __future__ import annotations
 

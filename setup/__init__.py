@@ -1,4 +1,5 @@
-"""The setup side as a built-in plugin: `gwdoctor generate` and `gwdoctor validate`, added through gwdoctor_register_commands. Nothing runs at import."""
+"""The setup side as a built-in plugin: `gwdoctor generate` and `gwdoctor validate`, added
+through gwdoctor_register_commands. Nothing runs at import."""
 
 from __future__ import annotations
 

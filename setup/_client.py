@@ -1,4 +1,5 @@
-"""Client-only setups: `enterprise` gateways, a corporate `proxy`, direct `bedrock` and `vertex`. Pure."""
+"""Client-only setups: `enterprise` gateways, a corporate `proxy`, direct `bedrock` and
+`vertex`. Pure."""
 
 from __future__ import annotations
 
@@ -36,23 +37,28 @@ def enterprise(opts: dict[str, Any]) -> Setup:
     url = base_url(opts.get("base_url") or prof.base_url)
     env = [Var("ANTHROPIC_BASE_URL", url,
                f"{prof.name} base URL, without the Anthropic /v1 (the client appends /v1/messages)"
-               + ("" if prof.base_url_fixed or opts.get("base_url") else "; replace the UPPERCASE parts")),
+               + ("" if prof.base_url_fixed or opts.get("base_url")
+                  else "; replace the UPPERCASE parts")),
            _credential(prof.credential_var, gid, prof.credential_hint)]
     headers = list(prof.headers)
     if opts.get("auth_header"):
         headers.append((opts["auth_header"].strip().lower(), "<your-gateway-key>"))
     if headers:
         env.append(Var("ANTHROPIC_CUSTOM_HEADERS", "\n".join(f"{n}: {v}" for n, v in headers),
-                       "extra headers on every request, one `Name: Value` per line (`\\n` in JSON): "
-                       + ", ".join(n for n, _ in headers), placeholder=True))
+                       "extra headers on every request, one `Name: Value` per line "
+                       "(`\\n` in JSON): " + ", ".join(n for n, _ in headers), placeholder=True))
     for role, var in (("main", "ANTHROPIC_MODEL"), ("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
-                      ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"), ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL")):
+                      ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+                      ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL")):
         value = opts.get(f"{role}_model")
         if value:
             env.append(Var(var, value, f"the `{role}` model, as {prof.name} names it"))
-    steps = ["Merge settings.json's `env` into ~/.claude/settings.json and replace the <...> values.",
-             *(f"Run `unset {v}` in your shell profile: {prof.name} needs it unset." for v in prof.unset),
-             "Check with `gwdoctor validate --settings ~/.claude/settings.json`, then `gwdoctor scan`."]
+    steps = ["Merge settings.json's `env` into ~/.claude/settings.json and replace the <...> "
+             "values.",
+             *(f"Run `unset {v}` in your shell profile: {prof.name} needs it unset."
+               for v in prof.unset),
+             "Check with `gwdoctor validate --settings ~/.claude/settings.json`, then "
+             "`gwdoctor scan`."]
     notes = list(prof.notes)
     if not any(opts.get(f"{r}_model") for r in ("main", "opus", "sonnet", "haiku")):
         notes.append("Without --main-model/--haiku-model the client requests its own default ids; "
@@ -96,18 +102,20 @@ def proxy(opts: dict[str, Any]) -> Setup:
         bypass.append(host)
     no_proxy = ",".join(bypass)
     env = [Var("ANTHROPIC_BASE_URL", gw, "the gateway root, without /v1"),
-           Var("ANTHROPIC_AUTH_TOKEN", "<your-gateway-key>", "your gateway key; sent as Authorization: Bearer",
-               placeholder=True)]
-    why_proxy = ("the proxy; credentials percent-encoded (@ → %40, : → %3A, / → %2F, # → %23, % → %25)"
+           Var("ANTHROPIC_AUTH_TOKEN", "<your-gateway-key>",
+               "your gateway key; sent as Authorization: Bearer", placeholder=True)]
+    why_proxy = ("the proxy; credentials percent-encoded "
+                 "(@ → %40, : → %3A, / → %2F, # → %23, % → %25)"
                  if "@" in purl else "the proxy (no credentials)")
     for name in ("HTTPS_PROXY", "https_proxy"):
         env.append(Var(name, purl, why_proxy + ("" if name == "HTTPS_PROXY" else
                        "; lower-case too, because it wins over HTTPS_PROXY and a stale one would")))
     why_np = ("hosts reached directly: loopback (NO_PROXY=localhost does not cover 127.0.0.1)"
-              + (f", and the internal gateway {host}, which the proxy cannot reach" if internal and host not in LOOPBACK
-                 else ""))
+              + (f", and the internal gateway {host}, which the proxy cannot reach"
+                 if internal and host not in LOOPBACK else ""))
     for name in ("NO_PROXY", "no_proxy"):
-        env.append(Var(name, no_proxy, why_np + ("" if name == "NO_PROXY" else "; lower-case read first")))
+        env.append(Var(name, no_proxy,
+                       why_np + ("" if name == "NO_PROXY" else "; lower-case read first")))
     if opts.get("ca"):
         ca = str(opts["ca"])
         if not ca.startswith("/") and not re.match(r"^[A-Za-z]:[\\/]", ca):
@@ -117,21 +125,24 @@ def proxy(opts: dict[str, Any]) -> Setup:
                        "the TLS-inspection root CA (PEM), added to the bundled and system roots"))
     shell = [*env, Var("HTTP_PROXY", purl, "plain-HTTP traffic of other tools (curl, pip)"),
              Var("http_proxy", purl, "same, lower-case")]
-    notes = ["Claude Code supports Basic proxy authentication only. For NTLM/Kerberos proxies run a "
-             "local relay (cntlm, px) and point HTTPS_PROXY at http://127.0.0.1:<port>.",
-             "Never set NODE_TLS_REJECT_UNAUTHORIZED=0: it disables certificate checks for everything.",
+    notes = ["Claude Code supports Basic proxy authentication only. For NTLM/Kerberos proxies "
+             "run a local relay (cntlm, px) and point HTTPS_PROXY at http://127.0.0.1:<port>.",
+             "Never set NODE_TLS_REJECT_UNAUTHORIZED=0: it disables certificate checks for "
+             "everything.",
              "Percent-encode the user name and password: "
-             "`python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=\"\"))' 'p@ss:word'`."]
+             "`python3 -c 'import sys, urllib.parse; "
+             "print(urllib.parse.quote(sys.argv[1], safe=\"\"))' 'p@ss:word'`."]
     if not internal:
         notes.append(f"{host} is treated as reached through the proxy; pass --internal if the "
                      "proxy cannot reach it (it is then added to NO_PROXY).")
     return Setup(kind="proxy", title="Claude Code behind a corporate proxy",
-                 summary=f"Route the client to {gw} through {purl.replace('PROXY_PASSWORD', '***')}.",
+                 summary=(f"Route the client to {gw} through "
+                          f"{purl.replace('PROXY_PASSWORD', '***')}."),
                  client_env=env, shell_env=shell,
                  steps=["Replace PROXY_USER/PROXY_PASSWORD with your percent-encoded credentials "
                         "(or pass --no-proxy-auth).",
-                        "Merge settings.json's `env` into ~/.claude/settings.json, or source env.sh "
-                        "in your shell profile.",
+                        "Merge settings.json's `env` into ~/.claude/settings.json, or source "
+                        "env.sh in your shell profile.",
                         "Restart Claude Code: network variables are read once at start."],
                  notes=notes)
 
@@ -150,10 +161,12 @@ def bedrock(opts: dict[str, Any]) -> Setup:
         raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(region)
     ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in claude_models()}
-    env = [Var("CLAUDE_CODE_USE_BEDROCK", "1", "talk to Amazon Bedrock (InvokeModel) instead of the Anthropic API"),
+    env = [Var("CLAUDE_CODE_USE_BEDROCK", "1",
+               "talk to Amazon Bedrock (InvokeModel) instead of the Anthropic API"),
            Var("AWS_REGION", region, "the Bedrock region; the client reads AWS_REGION first")]
     if opts.get("aws_profile"):
-        env.append(Var("AWS_PROFILE", opts["aws_profile"], "the AWS profile holding the credentials"))
+        env.append(Var("AWS_PROFILE", opts["aws_profile"],
+                       "the AWS profile holding the credentials"))
     env += _models_env(ids, f"inference-profile id with the `{prefix}.` prefix for {region}")
     return Setup(kind="bedrock", title="Claude Code on Amazon Bedrock",
                  summary=f"Direct Bedrock access in {region} with `{prefix}.` inference profiles.",
@@ -182,11 +195,13 @@ def vertex(opts: dict[str, Any]) -> Setup:
             env.append(Var(cm.vertex_region_var, cm.vertex_regions[0],
                            f"{cm.vertex_id} is not known to be offered in {region}; "
                            f"use {cm.vertex_regions[0]} for it"))
-    env += _models_env({cm.role: cm.vertex_id for cm in claude_models()}, "Vertex id, '@' before the date")
+    env += _models_env({cm.role: cm.vertex_id for cm in claude_models()},
+                       "Vertex id, '@' before the date")
     return Setup(kind="vertex", title="Claude Code on Vertex AI",
                  summary=f"Direct Claude-on-Vertex access, default location {region}.",
                  client_env=env,
-                 steps=["`gcloud auth application-default login` (or GOOGLE_APPLICATION_CREDENTIALS).",
+                 steps=["`gcloud auth application-default login` "
+                        "(or GOOGLE_APPLICATION_CREDENTIALS).",
                         "Enable the Claude models in Model Garden; grant roles/aiplatform.user.",
                         "Merge settings.json's `env` into ~/.claude/settings.json."],
                  notes=["GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT, if set, override "

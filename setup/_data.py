@@ -1,4 +1,5 @@
-"""Data behind `gwdoctor generate`, read from knowledge files (setup.yaml, providers.yaml, gateways.yaml, client.yaml, hosts.yaml) through the engine's loader on call, never at import."""
+"""Data behind `gwdoctor generate`, read from knowledge files (setup.yaml, providers.yaml,
+gateways.yaml, client.yaml, hosts.yaml) through the engine's loader on call, never at import."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""LiteLLM setups: `litellm-vertex` (the eight Vertex AI models) and `litellm-multi` (Anthropic + Bedrock + Vertex with fallbacks). Pure."""
+"""LiteLLM setups: `litellm-vertex` (the eight Vertex AI models) and `litellm-multi` (Anthropic +
+Bedrock + Vertex with fallbacks). Pure."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def _vertex_id(model: str) -> str:
 def base_url(value: str) -> str:
     url = value.rstrip("/")
     if url.endswith("/v1"):
-        raise SetupError(f"--base-url {value}: drop the trailing /v1 (the client appends /v1/messages)")
+        raise SetupError(f"--base-url {value}: drop the trailing /v1 "
+                         "(the client appends /v1/messages)")
     if not re.match(r"^https?://[^/\s]+", url):
         raise SetupError(f"--base-url {value}: give a URL such as http://litellm.internal:4000")
     return url
@@ -79,7 +81,8 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
     wanted_region = opts.get("region") or "global"
     catalogue = vertex_catalogue()
     by_name = {served_names()[m["model_id"]]: m for m in catalogue}
-    main, small = opts.get("main_model") or "gemini-2.5-pro", opts.get("small_model") or "gemini-2.5-flash"
+    main, small = (opts.get("main_model") or "gemini-2.5-pro",
+                   opts.get("small_model") or "gemini-2.5-flash")
     for flag, name in (("--main-model", main), ("--small-model", small)):
         if name not in by_name:
             raise SetupError(f"{flag} {name}: choose one of {', '.join(by_name)}")
@@ -95,10 +98,13 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
         params_of[name] = params
         model_list.append({"model_name": name, "litellm_params": params})
         where = "regional model" if region != wanted_region else "offered there"
-        comments[name] = (f"{m['name']}: {region} ({where}; known regions: {', '.join(m['regions'][:4])}"
-                          f"{', ...' if len(m['regions']) > 4 else ''}); max output {m['max_output_tokens']}")
+        comments[name] = (f"{m['name']}: {region} ({where}; known regions: "
+                          f"{', '.join(m['regions'][:4])}"
+                          f"{', ...' if len(m['regions']) > 4 else ''}); "
+                          f"max output {m['max_output_tokens']}")
         rows.append((f"{name} → vertex_location", region,
-                     f"{m['name']}; known regions {', '.join(m['regions'][:6])}. Source: {m['source']}"))
+                     f"{m['name']}; known regions {', '.join(m['regions'][:6])}. "
+                     f"Source: {m['source']}"))
     version = opts.get("client_version") or assumed_client_version()
     defaults = claude_defaults(version)
     alias_target = {"opus": main, "sonnet": main, "haiku": small}
@@ -111,7 +117,8 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
             region = opts.get("claude_region") or "us-east5"
             params = {"model": f"vertex_ai/{_vertex_id(alias)}",
                       "vertex_project": "os.environ/VERTEXAI_PROJECT", "vertex_location": region}
-            comments[alias] = f"the client's default {role} id, served by Claude on Vertex ({region})"
+            comments[alias] = (f"the client's default {role} id, served by Claude on Vertex "
+                               f"({region})")
         else:
             params = dict(params_of[alias_target[role]])
             comments[alias] = (f"the client's default {role} id (Claude Code {version}), "
@@ -135,16 +142,16 @@ def litellm_vertex(opts: dict[str, Any]) -> Setup:
                  "that use it."),
         client_env=_client_env(base, main, main, main, small, limits),
         shell_env=[],
-        gateway_env=[Var("VERTEXAI_PROJECT", "", "your GCP project id (every vertex_project reads it)",
-                         placeholder=True),
+        gateway_env=[Var("VERTEXAI_PROJECT", "",
+                         "your GCP project id (every vertex_project reads it)", placeholder=True),
                      Var("LITELLM_MASTER_KEY", "", "the proxy's admin key; must start with sk-")],
         config=config, config_comments=comments, config_rows=rows,
         steps=["On the gateway host: `gcloud auth application-default login` (or set "
                "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file).",
                "Enable each open model's card in Vertex AI Model Garden for the project.",
                "`. ./env.sh` then `litellm --config config.yaml --port 4000`.",
-               "On each developer machine: merge settings.json's `env` into ~/.claude/settings.json "
-               "and put a LiteLLM key in ANTHROPIC_AUTH_TOKEN."],
+               "On each developer machine: merge settings.json's `env` into "
+               "~/.claude/settings.json and put a LiteLLM key in ANTHROPIC_AUTH_TOKEN."],
         notes=["Claude Code's gateway model discovery only lists ids containing `claude` or "
                "`anthropic`, so pick these models with ANTHROPIC_MODEL, --model or /model <name>.",
                "Per-model output limits: " + ", ".join(
@@ -175,8 +182,8 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
             return {"model": f"anthropic/{cm.api_id}", "api_key": "os.environ/ANTHROPIC_API_KEY"}
         if provider == "bedrock":
             return {"model": f"bedrock/{prefix}.{cm.bedrock_id}", "aws_region_name": aws_region}
-        return {"model": f"vertex_ai/{cm.vertex_id}", "vertex_project": "os.environ/VERTEXAI_PROJECT",
-                "vertex_location": vertex_region}
+        return {"model": f"vertex_ai/{cm.vertex_id}",
+                "vertex_project": "os.environ/VERTEXAI_PROJECT", "vertex_location": vertex_region}
 
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
@@ -192,7 +199,8 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
     for role in ("opus", "sonnet", "haiku"):
         alias = defaults.get(role)
         if alias and alias not in {m["model_name"] for m in model_list}:
-            model_list.append({"model_name": alias, "litellm_params": params(primary, by_role[role])})
+            model_list.append({"model_name": alias,
+                               "litellm_params": params(primary, by_role[role])})
             comments[alias] = f"the client's default {role} id, served by {by_role[role].api_id}"
             fallbacks.append({alias: [f"{by_role[role].api_id}-{p}" for p in order[1:]]})
     litellm_settings, general_settings = _gateway_common(opts)
@@ -208,8 +216,8 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
             ("litellm_settings.fallbacks", " → ".join(order),
              "a failing primary deployment retries on the next provider"),
             ("general_settings.master_key", MASTER_KEY_REF, "the only place LiteLLM reads it")]
-    gateway_env = [Var("ANTHROPIC_API_KEY", "", "the Anthropic API key the anthropic/ deployments use",
-                       placeholder=True),
+    gateway_env = [Var("ANTHROPIC_API_KEY", "",
+                       "the Anthropic API key the anthropic/ deployments use", placeholder=True),
                    Var("AWS_REGION", aws_region, "region for Bedrock credentials resolution"),
                    Var("VERTEXAI_PROJECT", "", "your GCP project id", placeholder=True),
                    Var("LITELLM_MASTER_KEY", "", "the proxy's admin key; must start with sk-")]
@@ -224,8 +232,10 @@ def litellm_multi(opts: dict[str, Any]) -> Setup:
                "keys), `gcloud auth application-default login` for Vertex.",
                "Enable the Claude models in the Bedrock console and in Vertex Model Garden.",
                "`. ./env.sh` then `litellm --config config.yaml --port 4000`.",
-               "On each developer machine: merge settings.json's `env` into ~/.claude/settings.json."],
+               "On each developer machine: merge settings.json's `env` into "
+               "~/.claude/settings.json."],
         notes=["The newest Claude models are Messages-API-only on Bedrock (the Mantle endpoint), "
                "so the dated 4.5 models, present on all three providers, are used here.",
-               "The client's own default ids are served as aliases, so an unconfigured client works too."],
+               "The client's own default ids are served as aliases, so an unconfigured client "
+               "works too."],
     )

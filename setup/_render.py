@@ -1,4 +1,5 @@
-"""Render a generated setup to file texts (config.yaml, settings.json, env.sh, README-setup.md). Pure string building."""
+"""Render a generated setup to file texts (config.yaml, settings.json, env.sh, README-setup.md).
+Pure string building."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS and not re.fullmatch(r"[0-9.eE+-]+", text):
+    if (_PLAIN.match(text) and text.lower() not in _YAML_WORDS
+            and not re.fullmatch(r"[0-9.eE+-]+", text)):
         return text
     return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
 
@@ -121,13 +123,15 @@ def _env_sh(setup: Setup) -> str:
         for var in setup.gateway_env:
             lines.append(f"# {var.why}")
             if var.name == "LITELLM_MASTER_KEY":
-                lines.append('export LITELLM_MASTER_KEY="${LITELLM_MASTER_KEY:-sk-$(openssl rand -hex 32)}"')
+                lines.append('export LITELLM_MASTER_KEY='
+                             '"${LITELLM_MASTER_KEY:-sk-$(openssl rand -hex 32)}"')
             else:
                 lines.append(_export(var))
         lines.append("")
     shell = setup.client_env if setup.shell_env is None else setup.shell_env
     if shell or setup.shell_unset:
-        lines.append("# --- client (Claude Code): the same values as settings.json; use one or the other ---")
+        lines.append("# --- client (Claude Code): the same values as settings.json; "
+                     "use one or the other ---")
         for name in setup.shell_unset:
             lines.append(f"unset {name}")
         for var in shell:
@@ -151,17 +155,19 @@ def _readme(setup: Setup, files: list[str]) -> str:
         out += ["## Steps", ""] + [f"{i}. {s}" for i, s in enumerate(setup.steps, 1)] + [""]
     if setup.config_rows:
         out += ["## config.yaml", "", "| setting | value | why |", "|---|---|---|"]
-        out += [f"| `{_md_cell(k)}` | `{_md_cell(v)}` | {_md_cell(w)} |" for k, v, w in setup.config_rows]
+        out += [f"| `{_md_cell(k)}` | `{_md_cell(v)}` | {_md_cell(w)} |"
+                for k, v, w in setup.config_rows]
         out.append("")
     if setup.gateway_env:
-        out += ["## Gateway host environment (env.sh, first part)", "", "| variable | why |", "|---|---|"]
+        out += ["## Gateway host environment (env.sh, first part)", "", "| variable | why |",
+                "|---|---|"]
         out += [f"| `{v.name}` | {_md_cell(v.why)} |" for v in setup.gateway_env]
         out.append("")
     if setup.client_env:
         out += ["## Client settings (settings.json `env`)", "",
                 "Put the `env` block in `~/.claude/settings.json` (merge it with what is there). "
-                "Settings `env` values beat variables exported in the shell. Never put a credential "
-                "in a project's `.claude/settings.json`: that file is committed.", "",
+                "Settings `env` values beat variables exported in the shell. Never put a "
+                "credential in a project's `.claude/settings.json`: that file is committed.", "",
                 "| variable | value | why |", "|---|---|---|"]
         for v in setup.client_env:
             shown = f"`{_md_cell(v.value)}`" + (" (replace)" if v.placeholder else "")

@@ -1,4 +1,5 @@
-"""The setup commands, `generate` (known-good configurations) and `validate` (offline check of given files): parse and delegate."""
+"""The setup commands, `generate` (known-good configurations) and `validate` (offline check of
+given files): parse and delegate."""
 
 from __future__ import annotations
 
@@ -25,34 +26,43 @@ __all__ = ["generate", "validate"]
 @click.command()
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.option("--output", "-o", default="-", show_default=True, metavar="DIR|-",
-              help="Directory to write config.yaml/settings.json/env.sh/README-setup.md into; - lists them on stdout.")
+              help="Directory to write config.yaml/settings.json/env.sh/README-setup.md into; "
+                   "- lists them on stdout.")
 @click.option("--gateway", metavar="ID|URL",
-              help=f"enterprise: the gateway profile ({'|'.join(gateways())}); proxy: the gateway URL.")
+              help=f"enterprise: the gateway profile ({'|'.join(gateways())}); "
+                   "proxy: the gateway URL.")
 @click.option("--base-url", help="The gateway root the client uses (no /v1).")
-@click.option("--main-model", help="litellm-vertex: served name for the main model [gemini-2.5-pro]; "
-                                   "enterprise: the gateway's main model name.")
+@click.option("--main-model", help="litellm-vertex: served name for the main model "
+                                   "[gemini-2.5-pro]; enterprise: the gateway's main model name.")
 @click.option("--small-model", "--haiku-model", "small_model",
               help="Background/haiku model (litellm-vertex: [gemini-2.5-flash]).")
-@click.option("--region", help="litellm-vertex: preferred Vertex location [global]; vertex: CLOUD_ML_REGION [global].")
+@click.option("--region", help="litellm-vertex: preferred Vertex location [global]; "
+                               "vertex: CLOUD_ML_REGION [global].")
 @click.option("--claude-on-vertex", is_flag=True,
               help="litellm-vertex: serve the client's default Claude ids from Claude on Vertex.")
-@click.option("--claude-region", help="litellm-vertex --claude-on-vertex: location for Claude [us-east5].")
+@click.option("--claude-region",
+              help="litellm-vertex --claude-on-vertex: location for Claude [us-east5].")
 @click.option("--aws-region", help="bedrock / litellm-multi: AWS region [us-east-1].")
 @click.option("--aws-profile", help="bedrock: AWS_PROFILE to use.")
-@click.option("--bedrock-prefix", type=click.Choice(["us", "eu", "apac", "jp", "au", "us-gov", "global"]),
+@click.option("--bedrock-prefix",
+              type=click.Choice(["us", "eu", "apac", "jp", "au", "us-gov", "global"]),
               help="Inference-profile prefix [from the region].")
 @click.option("--vertex-region", help="litellm-multi: Vertex location for Claude [us-east5].")
 @click.option("--primary", type=click.Choice(["anthropic", "bedrock", "vertex"]),
               help="litellm-multi: provider tried first [anthropic].")
 @click.option("--project", help="vertex: ANTHROPIC_VERTEX_PROJECT_ID.")
-@click.option("--auth-header", help="enterprise: also send the key in this header (e.g. Kong key-auth).")
+@click.option("--auth-header",
+              help="enterprise: also send the key in this header (e.g. Kong key-auth).")
 @click.option("--proxy-url", help="proxy: the corporate proxy, e.g. http://proxy.corp:3128.")
 @click.option("--proxy-auth/--no-proxy-auth", default=True, show_default=True,
               help="proxy: put user/password placeholders in the proxy URL.")
 @click.option("--internal/--external", default=None,
-              help="proxy: whether the gateway is internal (bypasses the proxy) [guessed from the host].")
-@click.option("--ca", type=click.Path(dir_okay=False), help="proxy: the TLS-inspection CA bundle (PEM).")
-@click.option("--client-version", metavar="VERSION", help="Claude Code version whose default ids to serve.")
+              help="proxy: whether the gateway is internal (bypasses the proxy) "
+                   "[guessed from the host].")
+@click.option("--ca", type=click.Path(dir_okay=False),
+              help="proxy: the TLS-inspection CA bundle (PEM).")
+@click.option("--client-version", metavar="VERSION",
+              help="Claude Code version whose default ids to serve.")
 def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
     """Write a known-good gateway and client configuration.
 
@@ -90,7 +100,8 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
 @click.command()
 @click.option("--gateway-config", type=click.Path(dir_okay=False), help="A LiteLLM config.yaml.")
 @click.option("--settings", "settings", multiple=True, metavar="[LAYER=]FILE",
-              help="A Claude Code settings file (repeatable); LAYER is user (default), project, local or managed.")
+              help="A Claude Code settings file (repeatable); LAYER is user (default), project, "
+                   "local or managed.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif", "junit"]),
               default="text", show_default=True)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
@@ -101,15 +112,16 @@ def generate(kind: str, output: str, ca: str | None, **opts: Any) -> None:
               help="A variable of the gateway host (repeatable), e.g. VERTEXAI_PROJECT=my-proj; "
                    "the config's os.environ/ references are otherwise looked up in this shell.")
 @click.option("--client-env", "client_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A variable exported in the client's shell (repeatable); by default it has none.")
+              help="A variable exported in the client's shell (repeatable); by default it has "
+                   "none.")
 @click.option("--shell-env", is_flag=True,
               help="Validate against this shell's whole environment (and credentials) too.")
 @click.option("--client-version", metavar="VERSION", help="Claude Code version to model.")
 @click.option("--no-plugins", is_flag=True, help="Load no third-party plugins.")
 @click.option("--verbose", "-v", is_flag=True)
 def validate(gateway_config: str | None, settings: tuple[str, ...], fmt: str, output: str | None,
-             fail_on: str, env_pairs: tuple[str, ...], client_pairs: tuple[str, ...], shell_env: bool,
-             client_version: str | None, no_plugins: bool, verbose: bool) -> None:
+             fail_on: str, env_pairs: tuple[str, ...], client_pairs: tuple[str, ...],
+             shell_env: bool, client_version: str | None, no_plugins: bool, verbose: bool) -> None:
     """Check a gateway config and client settings statically (no network), as `scan` would."""
     from .validate import validate_files
 

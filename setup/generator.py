@@ -1,4 +1,5 @@
-"""Known-good gateway and client configurations: pure functions from options (and knowledge files) to file texts."""
+"""Known-good gateway and client configurations: pure functions from options (and knowledge
+files) to file texts."""
 
 from __future__ import annotations
 

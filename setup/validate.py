@@ -1,4 +1,5 @@
-"""`gwdoctor validate`: the given files, placed where the config probe reads them in a scratch home, gathered offline as facts and evaluated once, as `scan` does."""
+"""`gwdoctor validate`: the given files, placed where the config probe reads them in a scratch
+home, gathered offline as facts and evaluated once, as `scan` does."""
 
 from __future__ import annotations
 
