@@ -38,7 +38,8 @@ def status_meaning(status: int | None) -> str:
     if status is None:
         return "no HTTP answer"
     table = catalogue()["statuses"]
-    return table.get(str(status)) or table.get(f"{status // 100}xx") or "an answer the client cannot use"
+    return (table.get(str(status)) or table.get(f"{status // 100}xx")
+            or "an answer the client cannot use")
 
 
 def phrase(status: int | None) -> str:
@@ -91,7 +92,8 @@ def _curl_messages(facts: Facts, model: str) -> str:
 
 def route_note(facts: Facts) -> str:
     route = facts.get("proxy.route") or {}
-    return f" through the proxy {route.get('url')}" if isinstance(route, dict) and route.get("used") else ""
+    return (f" through the proxy {route.get('url')}"
+            if isinstance(route, dict) and route.get("used") else "")
 
 
 def _sent_by_client(facts: Facts, check: Mapping[str, Any]) -> bool:
@@ -132,8 +134,10 @@ def model_findings(facts: Facts, area: str) -> list[Finding]:
     evidence = http_evidence(f"POST /v1/messages?beta=true, model {model} ({_role_of(shown)})"
                               f"{route_note(facts)}", shown, facts)
     evidence["sse"] = shown.get("sse")
-    evidence["faults"] = sorted((facts.get("http.faults") or {}).get(f"model.checks[{model}]") or [])
-    listing = models.get("status") if isinstance(models, dict) and models.get("error") is None else None
+    evidence["faults"] = sorted((facts.get("http.faults") or {}).get(f"model.checks[{model}]")
+                                or [])
+    listing = (models.get("status") if isinstance(models, dict) and models.get("error") is None
+               else None)
     evidence["models_status"] = listing
     # GET /v1/models, already asked, tells the two readings apart: the whole address answers
     # like this (something else sits at the base URL), or only the model request fails.
@@ -147,7 +151,7 @@ def model_findings(facts: Facts, area: str) -> list[Finding]:
         message=(f"The {_role_of(shown)} model request ({model}) got {what}, which no specific "
                  f"check recognises: {meaning}{also}{scope}"),
         evidence=evidence,
-        fixes=(Fix(title="Send the client's request by hand and read the whole answer", safety="safe",
-                   snippet=_curl_messages(facts, model)),),
+        fixes=(Fix(title="Send the client's request by hand and read the whole answer",
+                   safety="safe", snippet=_curl_messages(facts, model)),),
         severity=None if main else Severity.WARNING,
     )]

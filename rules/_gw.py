@@ -89,7 +89,8 @@ def served_alternative(ids: list[str] | None, model: str) -> str | None:
 def env_fix(var: str, value: str, source: Any, *, title: str, safety: str = "review") -> Fix:
     """``export VAR=value``, or the settings ``env`` entry when the value lives in a settings file
     (settings beat the shell, so an export alone would not change anything)."""
-    if isinstance(source, Mapping) and source.get("layer") in SETTINGS_LAYERS and source.get("file"):
+    if (isinstance(source, Mapping) and source.get("layer") in SETTINGS_LAYERS
+            and source.get("file")):
         return Fix(title=title, lang="json", target=str(source["file"]), safety=safety,
                    snippet=json.dumps({"env": {var: value}}, indent=2))
     return Fix(title=title, snippet=f'export {var}="{value}"', safety=safety)

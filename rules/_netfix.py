@@ -1,4 +1,5 @@
-"""Shared helpers for the network rules (dns, proxy, tls): env-variable fixes in shell and settings form. Pure."""
+"""Shared helpers for the network rules (dns, proxy, tls): env-variable fixes in shell and
+settings form. Pure."""
 
 from __future__ import annotations
 
@@ -48,13 +49,15 @@ def no_proxy_with(existing: str | None, *hosts: str) -> str:
 
 def settings_target(source: Mapping[str, Any] | None) -> str:
     """Where a settings patch goes: the file the variable came from, else the user file."""
-    if source and source.get("layer") not in (None, "shell", "default", "cli") and source.get("file"):
+    if (source and source.get("layer") not in (None, "shell", "default", "cli")
+            and source.get("file")):
         return str(source["file"])
     return "~/.claude/settings.json"
 
 
 def set_env_fixes(var: str, value: str, *, title: str, safety: str = "review",
-                  source: Mapping[str, Any] | None = None, also: Mapping[str, str] | None = None) -> tuple[Fix, ...]:
+                  source: Mapping[str, Any] | None = None,
+                  also: Mapping[str, str] | None = None) -> tuple[Fix, ...]:
     """Two fixes for one variable: the shell export and the settings ``env`` patch
     (put in the file the variable came from when it came from a settings file)."""
     pairs = {var: value, **(also or {})}

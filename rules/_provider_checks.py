@@ -25,28 +25,33 @@ def severity_of(check: dict[str, Any]) -> Severity:
 
 
 def base_url_var(route: dict[str, Any]) -> str:
-    return "ANTHROPIC_BEDROCK_BASE_URL" if route.get("mode") == "bedrock" else "ANTHROPIC_VERTEX_BASE_URL"
+    return ("ANTHROPIC_BEDROCK_BASE_URL" if route.get("mode") == "bedrock"
+            else "ANTHROPIC_VERTEX_BASE_URL")
 
 
 def said(check: dict[str, Any]) -> str:
-    parts = [str(check.get("status"))] + [str(check[k]) for k in ("error_type", "error_message") if check.get(k)]
+    parts = [str(check.get("status"))] + [str(check[k]) for k in ("error_type", "error_message")
+                                          if check.get(k)]
     return " ".join(parts)[:300]
 
 
 def evidence_of(check: dict[str, Any], route: dict[str, Any]) -> dict[str, Any]:
-    return {"check": check, "route.base_url": route.get("base_url"), "route.auth": route.get("auth")}
+    return {"check": check, "route.base_url": route.get("base_url"),
+            "route.auth": route.get("auth")}
 
 
 def per_model(fault: str, facts: Facts, message: Any, fixes: Any) -> list[Finding]:
     route = facts["route.target"] or {}
-    return [Finding(message=message(c, route), evidence=evidence_of(c, route), fixes=tuple(fixes(c, route)),
-                    severity=severity_of(c)) for c in checks_with(facts, fault)]
+    return [Finding(message=message(c, route), evidence=evidence_of(c, route),
+                    fixes=tuple(fixes(c, route)), severity=severity_of(c))
+            for c in checks_with(facts, fault)]
 
 
 def model_var(check: dict[str, Any]) -> str:
     roles = check.get("roles") or []
     for role, var in (("main", "ANTHROPIC_MODEL"), ("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
-                      ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"), ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL"),
+                      ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+                      ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL"),
                       ("background", "ANTHROPIC_DEFAULT_HAIKU_MODEL")):
         if role in roles:
             return var

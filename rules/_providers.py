@@ -1,4 +1,5 @@
-"""Provider and variable knowledge (knowledge/providers.yaml, variables.yaml), loaded once and schema-checked; no other I/O."""
+"""Provider and variable knowledge (knowledge/providers.yaml, variables.yaml), loaded once and
+schema-checked; no other I/O."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def route_endpoint(facts: Any) -> dict[str, Any]:
     never contacts then; otherwise the ``gateway.*`` facts."""
     route = facts.get("route.target")
     if isinstance(route, dict) and route.get("mode") in ("bedrock", "vertex", "mantle"):
-        return {"host": route.get("host"), "port": route.get("port"), "base_url": route.get("base_url"),
+        return {"host": route.get("host"), "port": route.get("port"),
+                "base_url": route.get("base_url"),
                 "var": route.get("base_url_var") or "ANTHROPIC_BASE_URL"}
     return {"host": facts.get("gateway.host"), "port": facts.get("gateway.port"),
             "base_url": facts.get("gateway.base_url"), "var": "ANTHROPIC_BASE_URL"}

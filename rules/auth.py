@@ -1,4 +1,5 @@
-"""Auth rules (AUT): which credential reaches the gateway and what it said about it. Pure functions of facts."""
+"""Auth rules (AUT): which credential reaches the gateway and what it said about it. Pure
+functions of facts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from ._gw import env_fix, first_line
 
 # Faults (knowledge/faults.yaml, classified probe-side into fact `http.faults`) that say a 401/403
 # is about something other than the key the client sent.
-_NOT_THE_KEY = {"http.key_missing", "http.model_access_denied", "http.upstream_error", "http.policy_refusal"}
+_NOT_THE_KEY = {"http.key_missing", "http.model_access_denied", "http.upstream_error",
+                "http.policy_refusal"}
 
 
 def _faults(facts: Facts, name: str) -> set[str]:
@@ -65,7 +67,8 @@ def no_credentials(facts: Facts) -> Finding | None:
                     f"helper is set and no claude.ai login is stored ({login.get('path')})",
             evidence={"auth.credential_source": None, "auth.login": login},
             fixes=(Fix(title="Log in, or give Claude Code an API key", safety="safe",
-                       snippet='claude /login    # or: export ANTHROPIC_API_KEY="<your-api-key>"'),),
+                       snippet='claude /login    # or: export ANTHROPIC_API_KEY='
+                               '"<your-api-key>"'),),
             confidence=0.85,
         )
     models = _models(facts)
@@ -89,9 +92,9 @@ def no_credentials(facts: Facts) -> Finding | None:
 def credential_rejected(facts: Facts) -> Finding | None:
     """## What it checks
     The gateway answers `GET /v1/models` (or a model request), sent with exactly the
-    client's credential headers, with 401 or 403 about the key itself (not a missing key, not a model
-    allowlist, not an upstream provider's 401 relayed by the gateway, not a refusal by policy:
-    the faults `http.key_missing`, `http.model_access_denied`, `http.upstream_error`,
+    client's credential headers, with 401 or 403 about the key itself (not a missing key, not a
+    model allowlist, not an upstream provider's 401 relayed by the gateway, not a refusal by
+    policy: the faults `http.key_missing`, `http.model_access_denied`, `http.upstream_error`,
     `http.policy_refusal` of knowledge/faults.yaml rule those out).
 
     ## Why it matters
@@ -116,31 +119,36 @@ def credential_rejected(facts: Facts) -> Finding | None:
         return None  # no credential went out (untrusted repo-chosen base URL): a 401 judges nothing
     # Some gateways leave /v1/models open and judge the key only on /v1/messages.
     candidates = [("gateway.models", _models(facts))] + [
-        (f"model.checks[{c.get('model')}]", c) for c in facts.get("model.checks") or [] if isinstance(c, dict)]
+        (f"model.checks[{c.get('model')}]", c) for c in facts.get("model.checks") or []
+        if isinstance(c, dict)]
     models = next((r for name, r in candidates if own(name, r)), None)
     if models is None:
         return None
     status, message = models.get("status"), models.get("error_message") or ""
     source = facts.get("auth.credential_source")
-    secret = facts.get("auth.token") if source == "ANTHROPIC_AUTH_TOKEN" else facts.get("auth.api_key")
-    var = source if source in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") else _credential_var(facts)
+    secret = (facts.get("auth.token") if source == "ANTHROPIC_AUTH_TOKEN"
+              else facts.get("auth.api_key"))
+    var = (source if source in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+           else _credential_var(facts))
     fixes = [env_fix(var, "<a-key-this-gateway-issued>", (secret or {}).get("source"),
                      title=f"Set a valid gateway key in {var}")]
     if facts.get("gateway.kind") == "litellm":
         fixes.append(Fix(title="Check the key on the LiteLLM proxy (run by its admin)", lang="sh",
-                         safety="safe", snippet=f"curl -s {facts.get('gateway.base_url')}/key/info "
-                                                "-H 'Authorization: Bearer <master-key>' -G -d key=<the-key>"))
+                         safety="safe",
+                         snippet=f"curl -s {facts.get('gateway.base_url')}/key/info "
+                                 "-H 'Authorization: Bearer <master-key>' -G -d key=<the-key>"))
     return Finding(
         message=f"The gateway rejects the credential from {source or 'the client'}: "
                 f"{status} {first_line(message) or models.get('error_type') or ''}".rstrip(),
-        evidence={"status": status, "error_type": models.get("error_type"), "error_message": message,
-                  "credential": secret, "sent_headers": models.get("sent_headers")},
+        evidence={"status": status, "error_type": models.get("error_type"),
+                  "error_message": message, "credential": secret,
+                  "sent_headers": models.get("sent_headers")},
         fixes=tuple(fixes),
     )
 
 
-@rule(id="AUT003", name="litellm-key-needs-database", cause="auth.rejected", severity=Severity.ERROR,
-      needs=("gateway.models", "http.faults"), confidence=0.95,
+@rule(id="AUT003", name="litellm-key-needs-database", cause="auth.rejected",
+      severity=Severity.ERROR, needs=("gateway.models", "http.faults"), confidence=0.95,
       reads=("auth.credential_source", "gateway.count_tokens"))
 def litellm_key_needs_database(facts: Facts) -> Finding | None:
     """## What it checks
@@ -162,14 +170,16 @@ def litellm_key_needs_database(facts: Facts) -> Finding | None:
     Review: a master key is an admin credential; prefer virtual keys for people.
     """
     found = [(name, r) for name, r in (("gateway.models", _models(facts)),
-                                       ("gateway.count_tokens", facts.get("gateway.count_tokens") or {}))
+                                       ("gateway.count_tokens",
+                                        facts.get("gateway.count_tokens") or {}))
              if r.get("status") == 400 and (r.get("error_type") == "no_db_connection"
                                             or "http.no_db" in _faults(facts, name))]
     if not found:
         return None
     name, result = found[0]
     source = facts.get("auth.credential_source") or "ANTHROPIC_AUTH_TOKEN"
-    var = source if source in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") else "ANTHROPIC_AUTH_TOKEN"
+    var = (source if source in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+           else "ANTHROPIC_AUTH_TOKEN")
     return Finding(
         message=f"LiteLLM does not know the key from {source} and has no database to look it up "
                 f"(400 No connected db.)",
@@ -186,8 +196,8 @@ def litellm_key_needs_database(facts: Facts) -> Finding | None:
     )
 
 
-@rule(id="AUT004", name="credential-in-unread-header", cause="auth.wrong_header", severity=Severity.ERROR,
-      needs=("gateway.models", "http.faults"), confidence=0.85,
+@rule(id="AUT004", name="credential-in-unread-header", cause="auth.wrong_header",
+      severity=Severity.ERROR, needs=("gateway.models", "http.faults"), confidence=0.85,
       reads=("auth.headers",))
 def credential_in_unread_header(facts: Facts) -> Finding | None:
     """## What it checks
@@ -213,7 +223,8 @@ def credential_in_unread_header(facts: Facts) -> Finding | None:
     if models.get("credentials_withheld"):
         return None  # gwdoctor sent no credential on purpose: "no key passed" is expected
     sent = list(models.get("sent_headers") or facts.get("auth.headers") or [])
-    if models.get("status") != 401 or not sent or "http.key_missing" not in _faults(facts, "gateway.models"):
+    if (models.get("status") != 401 or not sent
+            or "http.key_missing" not in _faults(facts, "gateway.models")):
         return None
     if "authorization" in sent and "x-api-key" not in sent:
         move = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "x-api-key")
@@ -222,7 +233,8 @@ def credential_in_unread_header(facts: Facts) -> Finding | None:
     return Finding(
         message=f"The client sends {', '.join(sent)} but the gateway says no key was passed: "
                 f"{first_line(models.get('error_message'))}",
-        evidence={"sent_headers": sent, "status": 401, "error_message": models.get("error_message")},
+        evidence={"sent_headers": sent, "status": 401,
+                  "error_message": models.get("error_message")},
         fixes=(Fix(title=f"Send the key as {move[2]} instead", safety="review",
                    snippet=f'export {move[1]}="<your-gateway-key>"\nunset {move[0]}'),
                Fix(title="Or send it in the header the gateway reads", safety="review",
@@ -267,8 +279,8 @@ def token_and_api_key_both_set(facts: Facts) -> Finding | None:
     )
 
 
-@rule(id="AUT006", name="api-key-helper-failed", cause="auth.helper_failed", severity=Severity.ERROR,
-      needs=("config.api_key_helper",), confidence=0.95,
+@rule(id="AUT006", name="api-key-helper-failed", cause="auth.helper_failed",
+      severity=Severity.ERROR, needs=("config.api_key_helper",), confidence=0.95,
       reads=("auth.credential_source",))
 def api_key_helper_failed(facts: Facts) -> Finding | None:
     """## What it checks
@@ -302,13 +314,15 @@ def api_key_helper_failed(facts: Facts) -> Finding | None:
     elif shape not in (None, "token"):
         why = {"empty": "printed nothing", "multiline": "printed more than one line",
                "nonprintable": "printed non-printable characters",
-               "too_long": "printed more than 16,384 characters"}.get(str(shape), f"output is {shape}")
+               "too_long": "printed more than 16,384 characters"}.get(str(shape),
+                                                                      f"output is {shape}")
     else:
         return None
     where = (helper.get("source") or {}).get("file") or "settings"
     stderr = helper.get("stderr_excerpt")
     return Finding(
-        message=f"apiKeyHelper (from {where}) {why}" + (f": {first_line(stderr)}" if stderr else ""),
+        message=f"apiKeyHelper (from {where}) {why}"
+                + (f": {first_line(stderr)}" if stderr else ""),
         evidence={k: helper.get(k) for k in ("exit_code", "timed_out", "output_shape",
                                              "stderr_excerpt", "duration_ms", "source")},
         fixes=(Fix(title="Make the helper print only the token", lang="text", safety="manual",
@@ -343,18 +357,22 @@ def custom_headers_invalid(facts: Facts) -> Finding | None:
     bad = list(headers.get("invalid_lines") or [])
     names = set(headers.get("names") or [])
     kind = facts.get("gateway.kind")
-    required = {"portkey": ["x-portkey-api-key"], "cloudflare": ["cf-aig-authorization"]}.get(str(kind), [])
+    required = {"portkey": ["x-portkey-api-key"],
+                "cloudflare": ["cf-aig-authorization"]}.get(str(kind), [])
     missing = [h for h in required if h not in names]
     if not bad and not missing:
         return None
     if bad:
-        message = f"ANTHROPIC_CUSTOM_HEADERS has unusable lines {bad}: each line must be 'Name: Value'"
+        message = (f"ANTHROPIC_CUSTOM_HEADERS has unusable lines {bad}: "
+                   "each line must be 'Name: Value'")
     else:
         message = f"The {kind} gateway needs {', '.join(missing)} in ANTHROPIC_CUSTOM_HEADERS"
-    example = "\\n".join([f"{h}: <value>" for h in sorted(names | set(missing))] or ["x-header: <value>"])
+    example = "\\n".join([f"{h}: <value>" for h in sorted(names | set(missing))]
+                         or ["x-header: <value>"])
     return Finding(
         message=message,
-        evidence={"invalid_lines": bad, "names": sorted(names), "missing": missing, "gateway.kind": kind},
+        evidence={"invalid_lines": bad, "names": sorted(names), "missing": missing,
+                  "gateway.kind": kind},
         fixes=(Fix(title="One 'Name: Value' per line", safety="safe",
                    snippet=f"export ANTHROPIC_CUSTOM_HEADERS=$'{example}'"),),
         confidence=0.95 if bad else 0.7,

@@ -79,7 +79,8 @@ def settings_env_overrides_shell(facts: Facts) -> list[Finding]:
         src = item.get("source") or {}
         if src.get("layer") == "shell":
             continue
-        shell = [o for o in item.get("overridden") or [] if (o.get("source") or {}).get("layer") == "shell"]
+        shell = [o for o in item.get("overridden") or []
+                 if (o.get("source") or {}).get("layer") == "shell"]
         if not shell or not _differs(shell[-1].get("value"), item.get("value")):
             continue
         path = src.get("file") or "settings.json"
@@ -89,7 +90,8 @@ def settings_env_overrides_shell(facts: Facts) -> list[Finding]:
             evidence={"var": var, "source": src, "value": item.get("value"),
                       "shell_value": shell[-1].get("value")},
             fixes=(Fix(title=f"Remove {var} from {path} so the exported value applies",
-                       snippet=f"jq 'del(.env.{var})' '{path}' > '{path}.new' && mv '{path}.new' '{path}'",
+                       snippet=f"jq 'del(.env.{var})' '{path}' > '{path}.new' "
+                               f"&& mv '{path}.new' '{path}'",
                        target=path),),
         ))
     return out
@@ -133,8 +135,8 @@ def empty_value_does_not_unset(facts: Facts) -> list[Finding]:
             fixes.append(Fix(title=f"Or bypass the proxy for {host}", safety="safe",
                              snippet=f'export NO_PROXY="{host}${{NO_PROXY:+,$NO_PROXY}}"'))
         out.append(Finding(
-            message=(f'{var}: "" in {where(item["source"])} does not unset it; the client still uses '
-                     f"{shown(active.get('value'))} from {where(active.get('source'))}"),
+            message=(f'{var}: "" in {where(item["source"])} does not unset it; the client still '
+                     f"uses {shown(active.get('value'))} from {where(active.get('source'))}"),
             evidence={"var": var, "empty_in": item["source"], "active": active},
             fixes=tuple(fixes),
             severity=Severity.ERROR if is_proxy else None,
@@ -176,7 +178,8 @@ def extra_ca_in_settings_not_applied(facts: Facts) -> Finding | None:
     if not item or (item.get("source") or {}).get("layer") == "shell":
         return None
     path = item.get("value")
-    shell = [o for o in item.get("overridden") or [] if (o.get("source") or {}).get("layer") == "shell"]
+    shell = [o for o in item.get("overridden") or []
+             if (o.get("source") or {}).get("layer") == "shell"]
     if shell and shell[-1].get("value") == path:
         return None
     extra = (f"; the exported {shell[-1]['value']!r} is what loads" if shell else "")
@@ -192,10 +195,14 @@ def extra_ca_in_settings_not_applied(facts: Facts) -> Finding | None:
     )
 
 
-_PROVIDER_VARS = {"bedrock": ("CLAUDE_CODE_USE_BEDROCK", "ANTHROPIC_BEDROCK_BASE_URL", "CLAUDE_CODE_SKIP_BEDROCK_AUTH"),
-                  "vertex": ("CLAUDE_CODE_USE_VERTEX", "ANTHROPIC_VERTEX_BASE_URL", "CLAUDE_CODE_SKIP_VERTEX_AUTH"),
-                  "foundry": ("CLAUDE_CODE_USE_FOUNDRY", "ANTHROPIC_FOUNDRY_BASE_URL", "CLAUDE_CODE_SKIP_FOUNDRY_AUTH"),
-                  "mantle": ("CLAUDE_CODE_USE_MANTLE", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "CLAUDE_CODE_SKIP_MANTLE_AUTH")}
+_PROVIDER_VARS = {"bedrock": ("CLAUDE_CODE_USE_BEDROCK", "ANTHROPIC_BEDROCK_BASE_URL",
+                              "CLAUDE_CODE_SKIP_BEDROCK_AUTH"),
+                  "vertex": ("CLAUDE_CODE_USE_VERTEX", "ANTHROPIC_VERTEX_BASE_URL",
+                             "CLAUDE_CODE_SKIP_VERTEX_AUTH"),
+                  "foundry": ("CLAUDE_CODE_USE_FOUNDRY", "ANTHROPIC_FOUNDRY_BASE_URL",
+                              "CLAUDE_CODE_SKIP_FOUNDRY_AUTH"),
+                  "mantle": ("CLAUDE_CODE_USE_MANTLE", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL",
+                             "CLAUDE_CODE_SKIP_MANTLE_AUTH")}
 
 
 # LiteLLM's pass-through routes (CC:llm-gateway LiteLLM section).
@@ -203,8 +210,8 @@ _PASS_THROUGH = {"bedrock": "/bedrock", "vertex": "/vertex_ai/v1"}
 
 
 @rule(id="CFG008", name="provider-mode-overrides-base-url", cause="config.provider_mode_conflict",
-      severity=Severity.ERROR, needs=("provider.mode", "gateway.custom", "config.env"), confidence=0.9,
-      reads=("gateway.base_url", "provider.mode_source"))
+      severity=Severity.ERROR, needs=("provider.mode", "gateway.custom", "config.env"),
+      confidence=0.9, reads=("gateway.base_url", "provider.mode_source"))
 def provider_mode_overrides_base_url(facts: Facts) -> Finding | None:
     """## What it checks
     `ANTHROPIC_BASE_URL` names a gateway while a `CLAUDE_CODE_USE_*` variable selects
@@ -242,14 +249,15 @@ def provider_mode_overrides_base_url(facts: Facts) -> Finding | None:
         evidence={"provider.mode": mode, "switch": use, "switch_source": src, "base_url": url},
         fixes=(Fix(title=f"Use the gateway: drop {use}", snippet=f"unset {use}\n"
                    f"# and in a settings env block: \"{use}\": \"\""),
-               Fix(title=f"Or reach {mode} through the gateway (LiteLLM pass-through route)", snippet=(
-                   f"export {base}='{str(url).rstrip('/')}{_PASS_THROUGH.get(mode, '')}'\nexport {skip}=1"))),
+               Fix(title=f"Or reach {mode} through the gateway (LiteLLM pass-through route)",
+                   snippet=(f"export {base}='{str(url).rstrip('/')}"
+                            f"{_PASS_THROUGH.get(mode, '')}'\nexport {skip}=1"))),
     )
 
 
 @rule(id="CFG012", name="base-url-unusable", cause="config.base_url_invalid",
-      severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"), confidence=0.95,
-      reads=("gateway.base_url", "gateway.url_suggestion"))
+      severity=Severity.ERROR, needs=("gateway.url_error", "gateway.base_url_source"),
+      confidence=0.95, reads=("gateway.base_url", "gateway.url_suggestion"))
 def base_url_unusable(facts: Facts) -> Finding | None:
     """## What it checks
     An `ANTHROPIC_BASE_URL` the client cannot use as an HTTP endpoint: no `http://` or
@@ -288,7 +296,8 @@ def base_url_unusable(facts: Facts) -> Finding | None:
                  f"no request can reach a gateway"),
         evidence={"base_url": url, "url_error": reason, "source": src},
         fixes=(env_fix("ANTHROPIC_BASE_URL", fixed, src, safety="safe",
-                       title=f"Set ANTHROPIC_BASE_URL to a full URL ({fixed}; http:// for a plain-HTTP gateway)"),),
+                       title=f"Set ANTHROPIC_BASE_URL to a full URL ({fixed}; http:// for a "
+                             "plain-HTTP gateway)"),),
     )
 
 

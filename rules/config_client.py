@@ -41,8 +41,8 @@ def client_version_not_captured(facts: Facts) -> Finding | None:
     version = facts.get("client.version")
     return Finding(
         message=f"Claude Code {version}: {basis.get('detail')}{failed}",
-        evidence={"version": version, "basis": basis.get("kind"), "assumed_like": basis.get("version"),
-                  "captured": basis.get("captured")},
+        evidence={"version": version, "basis": basis.get("kind"),
+                  "assumed_like": basis.get("version"), "captured": basis.get("captured")},
         fixes=(Fix(title="Record what the installed client sends", safety="safe",
                    snippet="gwdoctor scan --observe-client"),))
 

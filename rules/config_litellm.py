@@ -7,7 +7,8 @@ from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
 
 @rule(id="CFG002", name="gateway-config-invalid", cause="config.gateway_config_invalid",
-      severity=Severity.ERROR, needs=("gateway_config.error", "gateway_config.path"), confidence=0.95)
+      severity=Severity.ERROR, needs=("gateway_config.error", "gateway_config.path"),
+      confidence=0.95)
 def gateway_config_invalid(facts: Facts) -> Finding | None:
     """## What it checks
     The LiteLLM config given with `--gateway-config` cannot be read: a YAML syntax
@@ -36,12 +37,14 @@ def gateway_config_invalid(facts: Facts) -> Finding | None:
         message=f"{path}: {err['message']}{at}",
         evidence={"path": path, **err},
         fixes=(Fix(title=f"Check {path} with a safe YAML parser", safety="safe",
-                   snippet=f"python3 -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' '{path}'"),),
+                   snippet="python3 -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' "
+                           f"'{path}'"),),
     )
 
 
 @rule(id="CFG003", name="master-key-misplaced", cause="config.gateway_config_invalid",
-      severity=Severity.ERROR, needs=("gateway_config.master_key", "gateway_config.path"), confidence=0.95)
+      severity=Severity.ERROR, needs=("gateway_config.master_key", "gateway_config.path"),
+      confidence=0.95)
 def master_key_misplaced(facts: Facts) -> Finding | None:
     """## What it checks
     `master_key` written under `litellm_settings` instead of `general_settings`.
@@ -72,16 +75,19 @@ def master_key_misplaced(facts: Facts) -> Finding | None:
     effective = ("LITELLM_MASTER_KEY from the environment is used instead" if mk.get("env_fallback")
                  else "the proxy has no master key")
     return Finding(
-        message=f"{path} line {mk.get('line')}: master_key is under litellm_settings, where LiteLLM ignores it; {effective}",
+        message=(f"{path} line {mk.get('line')}: master_key is under litellm_settings, where "
+                 f"LiteLLM ignores it; {effective}"),
         evidence={"path": path, **mk},
         fixes=(Fix(title="Move master_key under general_settings", lang="yaml", safety="safe",
-                   target=path, snippet=(f"general_settings:\n  master_key: {value}"
-                                         f"   # moved from litellm_settings (line {mk.get('line')})")),),
+                   target=path,
+                   snippet=(f"general_settings:\n  master_key: {value}"
+                            f"   # moved from litellm_settings (line {mk.get('line')})")),),
     )
 
 
 @rule(id="CFG004", name="gateway-env-reference-unset", cause="config.env_reference_unset",
-      severity=Severity.ERROR, needs=("gateway_config.env_refs", "gateway_config.path"), confidence=0.7)
+      severity=Severity.ERROR, needs=("gateway_config.env_refs", "gateway_config.path"),
+      confidence=0.7)
 def gateway_env_reference_unset(facts: Facts) -> Finding | None:
     """## What it checks
     `os.environ/VAR` references in the LiteLLM config whose variable is not set in
@@ -106,7 +112,8 @@ def gateway_env_reference_unset(facts: Facts) -> Finding | None:
     The proxy may run elsewhere (a container, a service) with its own environment;
     hence the moderate confidence.
     """
-    unset = [r for r in facts["gateway_config.env_refs"] or [] if not r["set"] and not r.get("shell_style")]
+    unset = [r for r in facts["gateway_config.env_refs"] or []
+             if not r["set"] and not r.get("shell_style")]
     if not unset:
         return None
     names = sorted({r["var"] for r in unset})
@@ -120,7 +127,8 @@ def gateway_env_reference_unset(facts: Facts) -> Finding | None:
 
 
 @rule(id="CFG009", name="gateway-config-shell-style-reference", cause="config.env_reference_unset",
-      severity=Severity.WARNING, needs=("gateway_config.env_refs", "gateway_config.path"), confidence=0.8)
+      severity=Severity.WARNING, needs=("gateway_config.env_refs", "gateway_config.path"),
+      confidence=0.8)
 def gateway_config_shell_style_reference(facts: Facts) -> Finding | None:
     """## What it checks
     `${VAR}` written in the LiteLLM config.
@@ -142,8 +150,8 @@ def gateway_config_shell_style_reference(facts: Facts) -> Finding | None:
     refs = [r for r in facts["gateway_config.env_refs"] or [] if r.get("shell_style")]
     if not refs:
         return None
-    lines = "\n".join(f"{r['key_path'].rsplit('.', 1)[-1]}: os.environ/{r['var']}   # line {r['line']}"
-                      for r in refs[:10])
+    lines = "\n".join(f"{r['key_path'].rsplit('.', 1)[-1]}: os.environ/{r['var']}"
+                      f"   # line {r['line']}" for r in refs[:10])
     return Finding(
         message=(f"{facts['gateway_config.path']}: LiteLLM does not expand "
                  f"{', '.join(sorted({'${' + r['var'] + '}' for r in refs}))}"),
@@ -194,7 +202,8 @@ def gateway_master_key_publicly_known(facts: Facts) -> Finding | None:
 
 
 @rule(id="CFG011", name="gateway-setting-misplaced", cause="config.gateway_config_invalid",
-      severity=Severity.WARNING, needs=("gateway_config.misplaced_keys", "gateway_config.path"), confidence=0.85)
+      severity=Severity.WARNING, needs=("gateway_config.misplaced_keys", "gateway_config.path"),
+      confidence=0.85)
 def gateway_setting_misplaced(facts: Facts) -> list[Finding]:
     """## What it checks
     A LiteLLM setting written in a section that does not read it (other than
@@ -221,10 +230,12 @@ def gateway_setting_misplaced(facts: Facts) -> list[Finding]:
     path = facts["gateway_config.path"]
     return [
         Finding(
-            message=f"{path} line {m['line']}: {m['key']} is in {m['found_in']}, but LiteLLM reads it from {m['belongs_in']}",
+            message=(f"{path} line {m['line']}: {m['key']} is in {m['found_in']}, but LiteLLM "
+                     f"reads it from {m['belongs_in']}"),
             evidence=dict(m),
             fixes=(Fix(title=f"Move {m['key']} under {m['belongs_in']}", lang="yaml", target=path,
-                       snippet=f"{m['belongs_in']}:\n  {m['key']}: ...   # moved from {m['found_in']} (line {m['line']})"),),
+                       snippet=f"{m['belongs_in']}:\n  {m['key']}: ...   # moved from "
+                               f"{m['found_in']} (line {m['line']})"),),
         )
         for m in facts["gateway_config.misplaced_keys"] or [] if m["key"] != "master_key"
     ]

@@ -68,7 +68,8 @@ def untrusted_repository_sets_route(facts: Facts) -> list[Finding]:
     Judged for the Anthropic API mode only: with `CLAUDE_CODE_USE_BEDROCK`/`VERTEX` the
     client ignores the base URL, and the proxy route is worked out for the gateway host.
     """
-    if facts["config.workspace_trusted"] is True or facts.get("provider.mode") not in (None, "anthropic"):
+    if (facts["config.workspace_trusted"] is True
+            or facts.get("provider.mode") not in (None, "anthropic")):
         return []
     models = facts.get("gateway.models")
     withheld = models.get("credentials_withheld") if isinstance(models, dict) else None
@@ -86,17 +87,19 @@ def untrusted_repository_sets_route(facts: Facts) -> list[Finding]:
             fixes=_fixes("ANTHROPIC_BASE_URL", src),
         ))
     route = facts.get("proxy.route")
-    if isinstance(route, dict) and route.get("untrusted_settings") and _chosen_by_repo(route.get("source")):
+    if (isinstance(route, dict) and route.get("untrusted_settings")
+            and _chosen_by_repo(route.get("source"))):
         var, gateway = str(route.get("variable")), facts.get("gateway.base_url")
-        clear = (", headers in clear: the gateway is http://" if facts.get("gateway.scheme") == "http"
-                 else ", inside a CONNECT tunnel")
+        clear = (", headers in clear: the gateway is http://"
+                 if facts.get("gateway.scheme") == "http" else ", inside a CONNECT tunnel")
         out.append(Finding(
-            message=(f"{var} from {where(route['source'])} sends every request to {gateway} through "
-                     f"the proxy {route.get('url')}, which this repository chose, in a workspace you "
-                     f"have not trusted: gwdoctor withheld your credentials on that route "
-                     f"(claude -p sends them through it{clear})"),
+            message=(f"{var} from {where(route['source'])} sends every request to {gateway} "
+                     f"through the proxy {route.get('url')}, which this repository chose, in a "
+                     f"workspace you have not trusted: gwdoctor withheld your credentials on that "
+                     f"route (claude -p sends them through it{clear})"),
             evidence={"variable": var, "source": route["source"], "proxy_url": route.get("url"),
-                      "gateway": gateway, "workspace_trusted": False, "credentials_withheld": withheld},
+                      "gateway": gateway, "workspace_trusted": False,
+                      "credentials_withheld": withheld},
             fixes=_fixes(var, route["source"]),
         ))
     return out
@@ -106,7 +109,8 @@ _STORES = ("bundled", "system")
 
 
 def _store_kinds(value: Any, default: Any) -> set[str]:
-    kinds = {k.strip().lower() for k in value.split(",")} & set(_STORES) if isinstance(value, str) else set()
+    kinds = ({k.strip().lower() for k in value.split(",")} & set(_STORES)
+             if isinstance(value, str) else set())
     return kinds or set(default or _STORES)
 
 
@@ -123,10 +127,12 @@ def _repo_tls(facts: Facts) -> list[tuple[str, dict[str, Any], str]]:
 
     def repo(var: str) -> bool:
         e = entry(var)
-        return isinstance(e.get("value"), str) and e["value"] != "" and _chosen_by_repo(e.get("source"))
+        return (isinstance(e.get("value"), str) and e["value"] != ""
+                and _chosen_by_repo(e.get("source")))
 
     out = []
-    if repo("NODE_TLS_REJECT_UNAUTHORIZED") and entry("NODE_TLS_REJECT_UNAUTHORIZED")["value"] == "0":
+    if (repo("NODE_TLS_REJECT_UNAUTHORIZED")
+            and entry("NODE_TLS_REJECT_UNAUTHORIZED")["value"] == "0"):
         out.append(("NODE_TLS_REJECT_UNAUTHORIZED", entry("NODE_TLS_REJECT_UNAUTHORIZED"),
                     "turns off certificate verification for everything Claude Code does"))
     if repo("NODE_EXTRA_CA_CERTS"):
@@ -139,7 +145,8 @@ def _repo_tls(facts: Facts) -> list[tuple[str, dict[str, Any], str]]:
             out.append(("NODE_EXTRA_CA_CERTS", entry("NODE_EXTRA_CA_CERTS"),
                         f"makes Claude Code trust {what}, next to its own roots"))
     store = entry("CLAUDE_CODE_CERT_STORE").get("value")
-    if "system" in _store_kinds(store, default) and beh.get("system_store_honours_ssl_cert_file", True):
+    if ("system" in _store_kinds(store, default)
+            and beh.get("system_store_honours_ssl_cert_file", True)):
         for var, kind in (("SSL_CERT_FILE", "file"), ("SSL_CERT_DIR", "directory")):
             if repo(var):
                 out.append((var, entry(var), f"makes the {kind} it names the system certificate "

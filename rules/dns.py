@@ -1,4 +1,5 @@
-"""DNS rules (DNS): the gateway or proxy host does not resolve. Pure functions of facts: no I/O, no os.environ."""
+"""DNS rules (DNS): the gateway or proxy host does not resolve. Pure functions of facts: no I/O,
+no os.environ."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def gateway_host_unresolvable(facts: Facts) -> Finding | None:
         message=f"The gateway host {host} does not resolve (NXDOMAIN from the system resolver)",
         evidence={"dns.gateway": dns, "gateway.base_url": facts.get("gateway.base_url")},
         fixes=(Fix(title="Check the name the way the client resolves it", safety="safe",
-                   snippet=f"getent hosts {shq(str(host))} || echo 'no address: check the spelling or the VPN'"),),
+                   snippet=f"getent hosts {shq(str(host))} "
+                           "|| echo 'no address: check the spelling or the VPN'"),),
     )
 
 
@@ -76,7 +78,8 @@ def resolver_failure(facts: Facts) -> list[Finding]:
         what = "gateway" if key == "dns.gateway" else "proxy"
         out.append(Finding(
             message=(f"The system resolver could not answer for the {what} host {dns.get('host')}: "
-                     f"{dns.get('code') or dns.get('status')} ({dns.get('error')}); nameservers: {servers}"),
+                     f"{dns.get('code') or dns.get('status')} ({dns.get('error')}); "
+                     f"nameservers: {servers}"),
             evidence={key: dns},
             fixes=(Fix(title="See which resolver answers", safety="safe",
                        snippet=f"cat /etc/resolv.conf\ngetent hosts {shq(str(dns.get('host')))}"),),
@@ -112,7 +115,8 @@ def proxy_host_unresolvable(facts: Facts) -> Finding | None:
         message=f"The proxy host {dns.get('host')} (from {var}) does not resolve (NXDOMAIN)",
         evidence={"dns.proxy": dns, "proxy.route": route},
         fixes=(Fix(title=f"Check or remove {var}", safety="manual",
-                   snippet=f"getent hosts {shq(str(dns.get('host')))}\n# no proxy needed? then:\nunset {var}"),),
+                   snippet=f"getent hosts {shq(str(dns.get('host')))}\n"
+                           f"# no proxy needed? then:\nunset {var}"),),
     )
 
 

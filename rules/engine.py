@@ -60,7 +60,8 @@ def probe_timed_out(facts: Facts) -> list[Finding]:
     """
     return [
         Finding(
-            message=f"Probe {e['probe']} hit its {e['timeout_s']:g} s limit; its checks are incomplete",
+            message=(f"Probe {e['probe']} hit its {e['timeout_s']:g} s limit; its checks are "
+                     "incomplete"),
             evidence=dict(e),
             fixes=(Fix(title="Give slow probes more time",
                        snippet=f"gwdoctor scan --timeout {max(10, int(e['timeout_s'] * 3))}",
@@ -126,8 +127,8 @@ def rule_raised(facts: Facts) -> list[Finding]:
         Finding(
             message=f"Rule {e['rule_id']} raised {e['error']}; it was not evaluated",
             evidence=dict(e),
-            fixes=(Fix(title="Capture a bundle that reproduces it", snippet="gwdoctor facts -o gwdoctor-facts.json",
-                       safety="safe"),),
+            fixes=(Fix(title="Capture a bundle that reproduces it",
+                       snippet="gwdoctor facts -o gwdoctor-facts.json", safety="safe"),),
         )
         for e in facts["engine.rule_errors"] or []
     ]

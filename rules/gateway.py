@@ -63,7 +63,8 @@ def gateway_connection_refused(facts: Facts) -> Finding | None:
     if host in ("127.0.0.1", "localhost", "::1"):
         fixes.append(Fix(title="Start LiteLLM on that port", safety="manual",
                          snippet=f"litellm --config config.yaml --host {host} --port {port}"))
-    return Finding(message=f"Connection to the gateway {_hostport(facts)} is refused: nothing listens there",
+    return Finding(message=f"Connection to the gateway {_hostport(facts)} is refused: nothing "
+                           "listens there",
                    evidence={"connect.gateway": facts.get("connect.gateway"),
                              "gateway.transport_error": facts.get("gateway.transport_error")},
                    fixes=tuple(fixes))
@@ -97,11 +98,12 @@ def gateway_not_answering(facts: Facts) -> Finding | None:
                    evidence={"connect.gateway": facts.get("connect.gateway"),
                              "gateway.root": facts.get("gateway.root")},
                    fixes=(Fix(title="See where the connection stalls", safety="safe",
-                              snippet=f"curl -sv --max-time 10 {facts['gateway.base_url']}/ -o /dev/null"),))
+                              snippet=f"curl -sv --max-time 10 {facts['gateway.base_url']}/ "
+                                      "-o /dev/null"),))
 
 
-@rule(id="GWY003", name="base-url-ends-in-v1", cause="gateway.base_url_path", severity=Severity.ERROR,
-      needs=("gateway.base_url", "gateway.path"), confidence=0.9,
+@rule(id="GWY003", name="base-url-ends-in-v1", cause="gateway.base_url_path",
+      severity=Severity.ERROR, needs=("gateway.base_url", "gateway.path"), confidence=0.9,
       reads=("http.faults", "gateway.base_url_source", "gateway.models", "model.checks"))
 def base_url_ends_in_v1(facts: Facts) -> Finding | None:
     """## What it checks
@@ -135,8 +137,8 @@ def base_url_ends_in_v1(facts: Facts) -> Finding | None:
     )
 
 
-@rule(id="GWY004", name="messages-route-not-found", cause="gateway.base_url_path", severity=Severity.ERROR,
-      needs=("gateway.base_url", "model.checks"), confidence=0.85,
+@rule(id="GWY004", name="messages-route-not-found", cause="gateway.base_url_path",
+      severity=Severity.ERROR, needs=("gateway.base_url", "model.checks"), confidence=0.85,
       reads=("http.faults", "gateway.base_url_source", "gateway.path"))
 def messages_route_not_found(facts: Facts) -> Finding | None:
     """## What it checks
@@ -147,7 +149,8 @@ def messages_route_not_found(facts: Facts) -> Finding | None:
     Every request 404s; the client blames the model ("There's an issue with the selected model").
 
     ## Example
-    A gateway serving its Messages route under `/api`, with `ANTHROPIC_BASE_URL` set to the host root.
+    A gateway serving its Messages route under `/api`, with `ANTHROPIC_BASE_URL` set to the host
+    root.
 
     ## Fix
     Set `ANTHROPIC_BASE_URL` to the prefix under which the gateway serves `/v1/messages`
@@ -165,21 +168,22 @@ def messages_route_not_found(facts: Facts) -> Finding | None:
     if hint:
         fixes = (base_url_fix(facts, hint["base_url"], "Use the prefix that serves /v1/messages"),)
     else:
-        fixes = (Fix(title="Find the gateway's Anthropic-compatible prefix", lang="text", safety="manual",
-                     snippet=f"{base}/v1/messages answers 404. Look up the path under which the gateway "
-                             "serves the Anthropic Messages API (often /api or /anthropic) and set "
-                             "ANTHROPIC_BASE_URL to it, without /v1."),)
+        fixes = (Fix(title="Find the gateway's Anthropic-compatible prefix", lang="text",
+                     safety="manual",
+                     snippet=f"{base}/v1/messages answers 404. Look up the path under which the "
+                             "gateway serves the Anthropic Messages API (often /api or "
+                             "/anthropic) and set ANTHROPIC_BASE_URL to it, without /v1."),)
     return Finding(
         message=f"{base}/v1/messages answers 404: the gateway has no Messages route there"
                 + (f"; {hint['base_url']}/v1/messages answers {hint['status']}" if hint else ""),
-        evidence={"models": [c.get("model") for c in misses], "error_message": misses[0].get("error_message"),
-                  "route_hint": hint},
+        evidence={"models": [c.get("model") for c in misses],
+                  "error_message": misses[0].get("error_message"), "route_hint": hint},
         fixes=fixes, confidence=0.97 if hint else None,
     )
 
 
-@rule(id="GWY005", name="gateway-lacks-messages-api", cause="gateway.api_format", severity=Severity.ERROR,
-      needs=("gateway.base_url", "model.checks"), confidence=0.85,
+@rule(id="GWY005", name="gateway-lacks-messages-api", cause="gateway.api_format",
+      severity=Severity.ERROR, needs=("gateway.base_url", "model.checks"), confidence=0.85,
       reads=("http.faults",))
 def gateway_lacks_messages_api(facts: Facts) -> Finding | None:
     """## What it checks
@@ -207,18 +211,20 @@ def gateway_lacks_messages_api(facts: Facts) -> Finding | None:
     return Finding(
         message=f"{base} serves /v1/chat/completions (HTTP {misses[0]['openai_route']}) but not "
                 "/v1/messages: it is an OpenAI-format endpoint",
-        evidence={"models": [c.get("model") for c in misses], "openai_route": misses[0]["openai_route"]},
+        evidence={"models": [c.get("model") for c in misses],
+                  "openai_route": misses[0]["openai_route"]},
         fixes=(Fix(title="Serve the Anthropic format with LiteLLM in front", lang="yaml",
                    target="litellm config.yaml", safety="manual",
-                   snippet=f"model_list:\n  - model_name: {misses[0].get('model')}\n    litellm_params:\n"
+                   snippet=f"model_list:\n  - model_name: {misses[0].get('model')}\n"
+                           "    litellm_params:\n"
                            f"      model: openai/<upstream-model-id>\n      api_base: {base}/v1\n"
                            "      api_key: os.environ/UPSTREAM_API_KEY\nlitellm_settings:\n"
                            "  use_chat_completions_url_for_anthropic_messages: true"),),
     )
 
 
-@rule(id="GWY012", name="gateway-connection-reset", cause="gateway.unreachable", severity=Severity.ERROR,
-      needs=("gateway.transport_error",), confidence=0.8,
+@rule(id="GWY012", name="gateway-connection-reset", cause="gateway.unreachable",
+      severity=Severity.ERROR, needs=("gateway.transport_error",), confidence=0.8,
       reads=("gateway.base_url", "gateway.root", "tls.scheme_mismatch"))
 def gateway_connection_reset(facts: Facts) -> Finding | None:
     """## What it checks
@@ -237,7 +243,8 @@ def gateway_connection_reset(facts: Facts) -> Finding | None:
     ## Fix safety
     Manual: the fix depends on which hop resets.
     """
-    if facts["gateway.transport_error"] not in ("reset", "protocol") or facts.get("tls.scheme_mismatch"):
+    if (facts["gateway.transport_error"] not in ("reset", "protocol")
+            or facts.get("tls.scheme_mismatch")):
         return None
     parts = urlsplit(str(facts.get("gateway.base_url") or ""))
     return Finding(message=f"The connection to {parts.netloc} is dropped before an answer "

@@ -8,8 +8,8 @@ from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 from ._gw import checks, faults_of, first_line, http_results, is_html, route_404s
 
 
-@rule(id="GWY006", name="beta-header-rejected", cause="gateway.header_rejected", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.85,
+@rule(id="GWY006", name="beta-header-rejected", cause="gateway.header_rejected",
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.85,
       reads=("http.faults",))
 def beta_header_rejected(facts: Facts) -> Finding | None:
     """## What it checks
@@ -37,7 +37,8 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
         retry = c.get("without_beta") or {}
         # A retry that streamed to message_stop: a flaky upstream that merely answered
         # differently the second time is not evidence against the header.
-        retry_ok = retry.get("status") is not None and retry["status"] < 400 and retry.get("complete") is True
+        retry_ok = (retry.get("status") is not None and retry["status"] < 400
+                    and retry.get("complete") is True)
         named = "http.beta_rejected" in faults_of(facts, c)
         if retry_ok or (named and c["status"] == 400):
             hits.append((c, retry_ok))
@@ -49,7 +50,8 @@ def beta_header_rejected(facts: Facts) -> Finding | None:
         message=f"The gateway rejects the client's anthropic-beta header for {first['model']}: "
                 f"{first['status']} {first_line(first.get('error_message'))}"
                 + (" (the same request without it succeeds)" if proven else ""),
-        evidence={"models": [c["model"] for c, _ in hits], "error_message": first.get("error_message"),
+        evidence={"models": [c["model"] for c, _ in hits],
+                  "error_message": first.get("error_message"),
                   "without_beta": first.get("without_beta")},
         fixes=(Fix(title="Stop sending experimental beta headers", safety="safe",
                    snippet="export CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1"),),
@@ -84,8 +86,9 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     ## Fix
     Turn response buffering off for `/v1/messages` on every proxy in the path and keep
     `text/event-stream` bodies unmodified. An OpenAI `[DONE]` line: use the gateway's
-    Anthropic route instead of an OpenAI-format stream. A 200 without events: point `ANTHROPIC_BASE_URL`
-    at a gateway whose `/v1/messages` streams (`curl -N` must print `event: message_start`).
+    Anthropic route instead of an OpenAI-format stream. A 200 without events: point
+    `ANTHROPIC_BASE_URL` at a gateway whose `/v1/messages` streams (`curl -N` must print
+    `event: message_start`).
 
     ## Fix safety
     Safe: buffering off changes only when bytes are forwarded.
@@ -94,7 +97,8 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
     nginx = facts.get("gateway.kind") == "nginx"
     for c in checks(facts):
         sse = c.get("sse")
-        if c.get("status") == 200 and not (isinstance(sse, dict) and sse.get("events")) and not is_html(c):
+        if (c.get("status") == 200 and not (isinstance(sse, dict) and sse.get("events"))
+                and not is_html(c)):
             out.append(_not_a_stream(facts, c))
             continue
         if c.get("status") != 200 or not isinstance(sse, dict) or not sse.get("events"):
@@ -103,8 +107,10 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
         if sse.get("done_sentinel"):
             why, conf = "an OpenAI '[DONE]' line inside the Anthropic stream", 0.9
         elif not sse.get("complete"):
-            tail = "an error event" if "error" in sse["events"] else f"no message_stop (last: {sse['events'][-1]})"
-            why, conf = f"the stream broke: {tail}" + (f", {c['error']}" if c.get("error") else ""), 0.9
+            tail = ("an error event" if "error" in sse["events"]
+                    else f"no message_stop (last: {sse['events'][-1]})")
+            why, conf = (f"the stream broke: {tail}"
+                         + (f", {c['error']}" if c.get("error") else "")), 0.9
         elif not sse.get("incremental") and _held_back(sse):
             why = (f"all {len(sse['events'])} events arrived at once after "
                    f"{sse.get('first_event_ms')} ms, {sse.get('held_ms')} ms after the headers "
@@ -119,18 +125,20 @@ def stream_broken_or_buffered(facts: Facts) -> list[Finding]:
         if sse.get("done_sentinel"):
             fix = Fix(title="Use the gateway's Anthropic route, not its OpenAI stream", lang="text",
                       safety="manual",
-                      snippet="The gateway answers /v1/messages in OpenAI's stream format ([DONE]). Point "
-                              "ANTHROPIC_BASE_URL at its Anthropic-compatible route (LiteLLM: the proxy "
-                              "root, which serves /v1/messages natively), or turn off the translation.")
+                      snippet="The gateway answers /v1/messages in OpenAI's stream format "
+                              "([DONE]). Point ANTHROPIC_BASE_URL at its Anthropic-compatible "
+                              "route (LiteLLM: the proxy root, which serves /v1/messages "
+                              "natively), or turn off the translation.")
         elif nginx or not sse.get("incremental"):
             fix = Fix(title="Stop nginx buffering the stream", lang="text", target="nginx.conf",
                       safety="safe",
-                      snippet="location /v1/messages {\n    proxy_buffering off;\n    proxy_cache off;\n"
-                              "    proxy_http_version 1.1;\n    proxy_read_timeout 600s;\n}")
+                      snippet="location /v1/messages {\n    proxy_buffering off;\n"
+                              "    proxy_cache off;\n    proxy_http_version 1.1;\n"
+                              "    proxy_read_timeout 600s;\n}")
         else:
             fix = Fix(title="Find where the stream is cut", lang="text", safety="manual",
-                      snippet="Check the gateway's log for this request; a relayed upstream error or a "
-                              "proxy idle timeout ends the stream early.")
+                      snippet="Check the gateway's log for this request; a relayed upstream error "
+                              "or a proxy idle timeout ends the stream early.")
         out.append(Finding(message=f"Model {c['model']}: {why}",
                            evidence={"model": c["model"], "sse": sse, "error": c.get("error"),
                                      "error_message": c.get("error_message")},
@@ -156,9 +164,11 @@ def _not_a_stream(facts: Facts, c: dict) -> Finding:
     ctype = str(c.get("content_type") or "").split(";")[0].strip() or "no content type"
     body = first_line(c.get("body_excerpt"), 120)
     if "event-stream" in ctype:
-        why = "answered 200 with an event stream that carried no event" + (f" ({c['error']})" if c.get("error") else "")
+        why = ("answered 200 with an event stream that carried no event"
+               + (f" ({c['error']})" if c.get("error") else ""))
     else:
-        why = f"answered 200 with {ctype} instead of an event stream" + (f": {body}" if body else "")
+        why = (f"answered 200 with {ctype} instead of an event stream"
+               + (f": {body}" if body else ""))
     base = str(facts.get("gateway.base_url") or "<base-url>").rstrip("/")
     return Finding(
         message=f"Model {c['model']}: the gateway {why}",
@@ -167,15 +177,16 @@ def _not_a_stream(facts: Facts, c: dict) -> Finding:
         fixes=(Fix(title="Check that the base URL streams Anthropic Messages events", safety="safe",
                    snippet=f"curl -sN '{base}/v1/messages' -H 'content-type: application/json' "
                            "-H 'anthropic-version: 2023-06-01' -H 'x-api-key: <your-token>' "
-                           "-d '{\"model\":\"" + str(c["model"]) + "\",\"max_tokens\":1,\"stream\":true,"
+                           "-d '{\"model\":\"" + str(c["model"]) + "\",\"max_tokens\":1,"
+                           "\"stream\":true,"
                            "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n"
                            "# a real gateway prints 'event: message_start' lines; "
                            "anything else means ANTHROPIC_BASE_URL is not an Anthropic gateway"),),
         confidence=0.9)
 
 
-@rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.9,
+@rule(id="GWY008", name="upstream-provider-failed", cause="gateway.upstream_error",
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.9,
       reads=("http.faults", "engine.options", "gateway.base_url", "gateway.kind", "gateway.models"))
 def upstream_provider_failed(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -209,38 +220,44 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
             timeout = (facts.get("engine.options") or {}).get("timeout")
             within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
             out.append(Finding(
-                message=f"Model {c['model']}: the gateway answers other requests but not this one{within}; "
-                        "its provider is probably hanging",
+                message=f"Model {c['model']}: the gateway answers other requests but not this "
+                        f"one{within}; its provider is probably hanging",
                 evidence={"model": c["model"], "error": "timeout", "timeout_s": timeout},
-                fixes=(Fix(title="Find the hanging deployment in the gateway log", lang="text", safety="manual",
-                           snippet=f"The gateway accepted the request for {c['model']} and sent nothing back: check "
-                                   "that deployment's api_base, network path and the gateway log; LiteLLM's "
-                                   "request_timeout bounds how long it waits."),),
+                fixes=(Fix(title="Find the hanging deployment in the gateway log", lang="text",
+                           safety="manual",
+                           snippet=f"The gateway accepted the request for {c['model']} and sent "
+                                   "nothing back: check that deployment's api_base, network path "
+                                   "and the gateway log; LiteLLM's request_timeout bounds how long "
+                                   "it waits."),),
                 confidence=0.7))
             continue
         if status is None or status < 400 or status == 429:
             continue
         relayed = "http.upstream_error" in faults_of(facts, c)
         retry = c.get("without_beta") or {}
-        if (not relayed and status < 500) or ((retry.get("status") or 999) < 400 and retry.get("complete")):
+        if ((not relayed and status < 500)
+                or ((retry.get("status") or 999) < 400 and retry.get("complete"))):
             continue  # a client-side 4xx, or a beta-header rejection (GWY006)
-        fixes = [Fix(title="Ask LiteLLM which deployments fail (needs the master key)", safety="safe",
-                     snippet=f"curl -s '{base}/health?model={c['model']}' -H 'Authorization: Bearer <master-key>'")] \
+        fixes = [Fix(title="Ask LiteLLM which deployments fail (needs the master key)",
+                     safety="safe", snippet=f"curl -s '{base}/health?model={c['model']}' "
+                                            "-H 'Authorization: Bearer <master-key>'")] \
             if facts.get("gateway.kind") == "litellm" else []
         fixes.append(Fix(title="Check the gateway's provider settings for this model", lang="text",
                          safety="manual",
-                         snippet=f"The gateway failed calling its provider for {c['model']}: check that "
-                                 "deployment's api_key / api_base / region and the gateway log."))
+                         snippet=f"The gateway failed calling its provider for {c['model']}: "
+                                 "check that deployment's api_key / api_base / region and the "
+                                 "gateway log."))
         out.append(Finding(
-            message=f"Model {c['model']}: the gateway's upstream failed ({status}): {first_line(msg, 160)}",
+            message=f"Model {c['model']}: the gateway's upstream failed ({status}): "
+                    f"{first_line(msg, 160)}",
             evidence={"model": c["model"], "status": status, "error_type": c.get("error_type"),
                       "error_message": msg},
             fixes=tuple(fixes), confidence=0.95 if relayed else 0.7))
     return out
 
 
-@rule(id="GWY009", name="gateway-rate-limited", cause="gateway.rate_limited", severity=Severity.WARNING,
-      needs=("model.checks",), confidence=0.9,
+@rule(id="GWY009", name="gateway-rate-limited", cause="gateway.rate_limited",
+      severity=Severity.WARNING, needs=("model.checks",), confidence=0.9,
       reads=("gateway.count_tokens", "gateway.models"))
 def gateway_rate_limited(facts: Facts) -> Finding | None:
     """## What it checks
@@ -265,7 +282,8 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
     if not hits:
         return None
     main = {c.get("model") for c in checks(facts) if "main" in (c.get("roles") or [])}
-    main_hits = [(n, r) for n, r in hits if n.startswith("model.checks[") and r.get("model") in main]
+    main_hits = [(n, r) for n, r in hits
+                 if n.startswith("model.checks[") and r.get("model") in main]
     name, result = (main_hits or hits)[0]
     return Finding(
         message=f"The gateway rate-limits requests (429 on {name}): "
@@ -277,8 +295,8 @@ def gateway_rate_limited(facts: Facts) -> Finding | None:
     )
 
 
-@rule(id="GWY010", name="count-tokens-unsupported", cause="gateway.api_format", severity=Severity.INFO,
-      needs=("gateway.count_tokens",), confidence=0.8,
+@rule(id="GWY010", name="count-tokens-unsupported", cause="gateway.api_format",
+      severity=Severity.INFO, needs=("gateway.count_tokens",), confidence=0.8,
       reads=("http.faults", "gateway.path", "model.checks"))
 def count_tokens_unsupported(facts: Facts) -> Finding | None:
     """## What it checks
@@ -301,17 +319,19 @@ def count_tokens_unsupported(facts: Facts) -> Finding | None:
     count = facts["gateway.count_tokens"] or {}
     if count.get("status") not in (404, 405, 501):
         return None
-    if route_404s(facts) or str(facts.get("gateway.path") or "").rstrip("/").lower().endswith("/v1"):
+    if (route_404s(facts)
+            or str(facts.get("gateway.path") or "").rstrip("/").lower().endswith("/v1")):
         return None  # the whole Messages route is missing: GWY003/GWY004
     return Finding(message=f"The gateway has no count_tokens route ({count.get('status')} on "
                            f"{count.get('url')}); the client falls back to the inference endpoint",
                    evidence={"gateway.count_tokens": count},
                    fixes=(Fix(title="Upgrade the gateway (optional)", lang="text", safety="safe",
-                              snippet="Upgrade the gateway to one that serves POST /v1/messages/count_tokens."),))
+                              snippet="Upgrade the gateway to one that serves "
+                                      "POST /v1/messages/count_tokens."),))
 
 
-@rule(id="GWY011", name="html-instead-of-api-response", cause="gateway.intercepted", severity=Severity.ERROR,
-      needs=("gateway.base_url",), confidence=0.9,
+@rule(id="GWY011", name="html-instead-of-api-response", cause="gateway.intercepted",
+      severity=Severity.ERROR, needs=("gateway.base_url",), confidence=0.9,
       reads=("gateway.count_tokens", "gateway.kind", "gateway.models", "model.checks"))
 def html_instead_of_api_response(facts: Facts) -> Finding | None:
     """## What it checks
@@ -342,7 +362,8 @@ def html_instead_of_api_response(facts: Facts) -> Finding | None:
         what = f"a redirect to {r.get('location') or 'another page'}"
     else:
         what = f"an HTML page ({first_line(r.get('body_excerpt'), 120)})"
-    relayed = "event-stream" in str(r.get("content_type") or "") and facts.get("gateway.kind") == "litellm"
+    relayed = ("event-stream" in str(r.get("content_type") or "")
+               and facts.get("gateway.kind") == "litellm")
     return Finding(
         message=f"{name} got {what} (HTTP {r.get('status')}) instead of an API response"
                 + ("; the gateway relayed it from its upstream" if relayed else ""),

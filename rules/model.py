@@ -1,4 +1,5 @@
-"""Model rules (MDL): is every model id the client sends served, allowed and usable? Pure functions of facts."""
+"""Model rules (MDL): is every model id the client sends served, allowed and usable? Pure
+functions of facts."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
     by_model = {c.get("model"): c for c in checks(facts)}
     for model, check in by_model.items():
         if model in requested and _check_says_unserved(facts, check):
-            out[model] = (f"{check.get('status')} {first_line(check.get('error_message'), 160)}", 0.97)
+            out[model] = (f"{check.get('status')} {first_line(check.get('error_message'), 160)}",
+                          0.97)
     ids = served_ids(facts)
     if ids:
         for model in requested:
@@ -98,9 +100,12 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
             if var and alt:
                 entry = next(e for e in entries if e.get("role") == role)
                 src = entry.get("source") if isinstance(entry.get("source"), dict) else None
-                fixes.append(env_fix(var, alt, src, title=f"Send the {role} model as {alt}, which the gateway serves"))
-        if facts.get("gateway.kind") in ("litellm", None, "unknown") or facts.get("gateway_config.models"):
-            fixes.append(Fix(title=f"Or serve {model} from the gateway", lang="yaml", safety="review",
+                fixes.append(env_fix(var, alt, src, title=f"Send the {role} model as {alt}, "
+                                                          "which the gateway serves"))
+        if (facts.get("gateway.kind") in ("litellm", None, "unknown")
+                or facts.get("gateway_config.models")):
+            fixes.append(Fix(title=f"Or serve {model} from the gateway", lang="yaml",
+                             safety="review",
                              target=str(facts.get("gateway_config.path") or "litellm config.yaml"),
                              snippet=_litellm_entry(facts, model)))
         evidence = {"model": model, "roles": roles, "why": why, "served_ids": (ids or [])[:30]}
@@ -108,8 +113,9 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
             aliases = sorted({str(e.get("role")) for e in entries})
             picks = " or ".join(f"`/model {a}`" for a in aliases)
             explicit = any(e.get("explicit") for e in entries)
-            message = (f"{picks} would fail: the gateway does not serve {model} ({why}). Nothing in "
-                       "this configuration selects it, so the client works until someone picks it")
+            message = (f"{picks} would fail: the gateway does not serve {model} ({why}). Nothing "
+                       "in this configuration selects it, so the client works until someone "
+                       "picks it")
             out.append(Finding(message=message, evidence={**evidence, "explicit": explicit},
                                fixes=tuple(fixes), confidence=conf,
                                # An alias the user pointed at a model on purpose is a mistake
@@ -125,8 +131,8 @@ def _findings(facts: Facts, kind: str) -> list[Finding]:
 
 @rule(id="MDL001", name="model-not-served", cause="model.not_found", severity=Severity.ERROR,
       needs=("model.requested",), confidence=0.9,
-      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
-             "model.checks"))
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models",
+             "gateway_config.path", "model.checks"))
 def model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     A model id the client will send for its main model (what `ANTHROPIC_MODEL`, `--model`,
@@ -154,10 +160,10 @@ def model_not_served(facts: Facts) -> list[Finding]:
     return _findings(facts, "main")
 
 
-@rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing", severity=Severity.WARNING,
-      needs=("model.requested",), confidence=0.9,
-      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
-             "model.checks"))
+@rule(id="MDL002", name="background-model-not-served", cause="model.alias_missing",
+      severity=Severity.WARNING, needs=("model.requested",), confidence=0.9,
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models",
+             "gateway_config.path", "model.checks"))
 def background_model_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     The haiku-class model the client uses for background work is not served by the gateway,
@@ -187,8 +193,8 @@ def background_model_not_served(facts: Facts) -> list[Finding]:
 
 @rule(id="MDL008", name="unselected-alias-not-served", cause="model.alias_missing",
       severity=Severity.INFO, needs=("model.requested",), confidence=0.9,
-      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models", "gateway_config.path",
-             "model.checks"))
+      reads=("http.faults", "gateway.kind", "gateway.models", "gateway_config.models",
+             "gateway_config.path", "model.checks"))
 def unselected_alias_not_served(facts: Facts) -> list[Finding]:
     """## What it checks
     A model alias (opus, sonnet, haiku) that nothing in this configuration selects resolves to
@@ -242,17 +248,21 @@ def model_access_denied(facts: Facts) -> list[Finding]:
     for c in checks(facts):
         if c.get("status") in (401, 403) and "http.model_access_denied" in faults_of(facts, c):
             out.append(Finding(
-                message=f"The gateway refuses {c['model']} to this key: {first_line(c.get('error_message'), 160)}",
-                evidence={"model": c["model"], "status": c["status"], "error_message": c.get("error_message")},
+                message=f"The gateway refuses {c['model']} to this key: "
+                        f"{first_line(c.get('error_message'), 160)}",
+                evidence={"model": c["model"], "status": c["status"],
+                          "error_message": c.get("error_message")},
                 fixes=(Fix(title="Allow the model for the key (LiteLLM admin)", safety="manual",
-                           snippet=f"curl -s {facts.get('gateway.base_url')}/key/update -H 'Authorization: Bearer "
-                                   f"<master-key>' -H 'content-type: application/json' "
-                                   f"-d '{{\"key\": \"<the-key>\", \"models\": [\"{c['model']}\"]}}'"),)))
+                           snippet=f"curl -s {facts.get('gateway.base_url')}/key/update "
+                                   "-H 'Authorization: Bearer <master-key>' "
+                                   "-H 'content-type: application/json' "
+                                   f"-d '{{\"key\": \"<the-key>\", \"models\": "
+                                   f"[\"{c['model']}\"]}}'"),)))
     return out
 
 
-@rule(id="MDL004", name="model-region-unavailable", cause="model.region_unavailable", severity=Severity.ERROR,
-      needs=("model.checks",), confidence=0.8,
+@rule(id="MDL004", name="model-region-unavailable", cause="model.region_unavailable",
+      severity=Severity.ERROR, needs=("model.checks",), confidence=0.8,
       reads=("http.faults", "gateway_config.path",))
 def model_region_unavailable(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -278,11 +288,14 @@ def model_region_unavailable(facts: Facts) -> list[Finding]:
             out.append(Finding(
                 message=f"{c['model']} is not offered in the region the gateway calls: "
                         f"{first_line(c.get('error_message'), 160)}",
-                evidence={"model": c["model"], "status": c["status"], "error_message": c.get("error_message")},
-                fixes=(Fix(title="Call the model in a region that offers it", lang="yaml", safety="review",
+                evidence={"model": c["model"], "status": c["status"],
+                          "error_message": c.get("error_message")},
+                fixes=(Fix(title="Call the model in a region that offers it", lang="yaml",
+                           safety="review",
                            target=str(facts.get("gateway_config.path") or "litellm config.yaml"),
                            snippet=f"  - model_name: {c['model']}\n    litellm_params:\n"
-                                   "      vertex_location: global   # or a region listed for the model"),)))
+                                   "      vertex_location: global"
+                                   "   # or a region listed for the model"),)))
     return out
 
 
@@ -312,9 +325,11 @@ def legacy_model_remapped(facts: Facts) -> list[Finding]:
     for e in facts["model.requested"] or []:
         if not isinstance(e, dict) or not e.get("remapped"):
             continue
-        legacy_served = bool(ids) and serves(ids or [], e["configured"]) and not serves(ids or [], e["sent"])
+        legacy_served = (bool(ids) and serves(ids or [], e["configured"])
+                         and not serves(ids or [], e["sent"]))
         out.append(Finding(
-            message=f"The client sends {e['sent']} for the configured {e['configured']} ({e.get('role')})"
+            message=f"The client sends {e['sent']} for the configured {e['configured']} "
+                    f"({e.get('role')})"
                     + ("; the gateway serves only the configured id" if legacy_served else ""),
             evidence={"role": e.get("role"), "configured": e["configured"], "sent": e["sent"]},
             fixes=(Fix(title="Keep the configured id as is", safety="safe",
@@ -323,8 +338,8 @@ def legacy_model_remapped(facts: Facts) -> list[Finding]:
     return out
 
 
-@rule(id="MDL006", name="model-output-limit-too-small", cause="model.output_limit", severity=Severity.WARNING,
-      needs=("gateway.models", "model.requested"), confidence=0.75,
+@rule(id="MDL006", name="model-output-limit-too-small", cause="model.output_limit",
+      severity=Severity.WARNING, needs=("gateway.models", "model.requested"), confidence=0.75,
       reads=("config.env",))
 def model_output_limit_too_small(facts: Facts) -> list[Finding]:
     """## What it checks
@@ -346,7 +361,8 @@ def model_output_limit_too_small(facts: Facts) -> list[Finding]:
     limits = (facts["gateway.models"] or {}).get("output_limits") or {}
     env = (facts.get("config.env") or {}).get("CLAUDE_CODE_MAX_OUTPUT_TOKENS") or {}
     try:
-        wanted = int(str(env.get("value")).replace("_", "")) if isinstance(env.get("value"), str) else DEFAULT_MAX_OUTPUT
+        wanted = (int(str(env.get("value")).replace("_", "")) if isinstance(env.get("value"), str)
+                  else DEFAULT_MAX_OUTPUT)
     except ValueError:
         wanted = DEFAULT_MAX_OUTPUT
     out = []

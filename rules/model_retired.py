@@ -87,8 +87,9 @@ def gateway_serves_retired_model(facts: Facts) -> list[Finding]:
         if when:
             where = f"{facts.get('gateway_config.path')}:{entry.get('line')}"
             out.append(Finding(
-                message=(f"The gateway serves {entry.get('model_name')} from {entry['model']}, retired on "
-                         f"{when} as Claude Code {facts.get('client.version')} itself reports ({where})"),
+                message=(f"The gateway serves {entry.get('model_name')} from {entry['model']}, "
+                         f"retired on {when} as Claude Code {facts.get('client.version')} itself "
+                         f"reports ({where})"),
                 evidence={"model_name": entry.get("model_name"), "upstream": entry["model"],
                           "retired_on": when, "file": facts.get("gateway_config.path"),
                           "line": entry.get("line")}))
