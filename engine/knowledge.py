@@ -78,7 +78,7 @@ def builtin_dirs() -> tuple["Traversable", ...]:
     # The hook called on the built-in modules directly, in registration order: the same
     # directories as a plugin manager's (tests/engine/test_knowledge_supplied.py) without
     # building one (~10 ms).
-    from .plugins import builtin_modules
+    from .entrypoints import builtin_modules
 
     dirs: list[Traversable] = []
     for module in builtin_modules():

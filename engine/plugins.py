@@ -9,7 +9,6 @@ their module names, before the module itself.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.metadata
 import os
@@ -19,11 +18,16 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .entrypoints import (
+    DISTRIBUTION,
+    ENTRY_POINT_GROUP,
+    SUBPLUGINS,
+    builtin_entry_points,
+    builtin_modules,
+)
 
-ENTRY_POINT_GROUP = "gwdoctor"
-# The distribution this engine ships in: its own entry points are the built-in plugins.
-DISTRIBUTION = "gwdoctor"
-SUBPLUGINS = "gwdoctor_plugins"
+__all__ = ["DISTRIBUTION", "ENTRY_POINT_GROUP", "SUBPLUGINS", "PluginManager",
+           "builtin_entry_points", "builtin_modules", "disabled_plugins", "get_plugin_manager"]
 
 
 @dataclass
@@ -64,35 +68,6 @@ def get_plugin_manager(
             _load(manager, ep, builtin=False)
     pm.check_pending()
     return manager
-
-
-def builtin_modules() -> list[Any]:
-    """The built-in plugin objects in registration order (each entry point's listed modules, then
-    the entry point's own), without a plugin manager; one that fails to import is left out (the
-    manager reports it)."""
-    out: list[Any] = []
-    for ep in builtin_entry_points():
-        try:
-            plugin = ep.load()
-            out += [importlib.import_module(name) for name in getattr(plugin, SUBPLUGINS, ())]
-        except Exception:  # noqa: BLE001  reported by get_plugin_manager, not here
-            continue
-        out.append(plugin)
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def builtin_entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
-    """gwdoctor's own entry points, in the order of its metadata (read once per process).
-
-    From the first copy of gwdoctor's metadata on the path that has any: a build leaves a
-    ``gwdoctor.egg-info`` in the checkout, which shadows the installed metadata whenever the
-    checkout is the working directory, and one made before the entry points existed has none."""
-    for dist in importlib.metadata.distributions(name=DISTRIBUTION):
-        eps = tuple(ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP)
-        if eps:
-            return eps
-    return ()
 
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
