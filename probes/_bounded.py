@@ -1,4 +1,5 @@
-"""An httpx transport that bounds what a hostile server can cost: inflated size, body size, and wall time.
+"""An httpx transport that bounds what a hostile server can cost: inflated size, body size,
+and wall time.
 
 Wraps the transport ``_http.client_for`` builds, so every probe's HTTP exchange gets it:
 
@@ -83,7 +84,8 @@ class _Backend:
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> _Stream:
-        return _Stream(self._inner.connect_unix_socket(path, _deadline_left(timeout), socket_options))
+        return _Stream(self._inner.connect_unix_socket(path, _deadline_left(timeout),
+                                                       socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)

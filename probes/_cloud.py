@@ -1,4 +1,5 @@
-"""AWS and Google credential files read the way their SDKs find them (never their secrets). File reads only."""
+"""AWS and Google credential files read the way their SDKs find them (never their secrets).
+File reads only."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ __all__ = ["adc_file", "aws_profile", "expired_at", "profile_keys", "sso_cache_e
 Getter = Callable[[str], "str | None"]
 
 
-def _ini(path: Path, problems: list[dict[str, str]] | None = None) -> configparser.RawConfigParser | None:
+def _ini(path: Path,
+         problems: list[dict[str, str]] | None = None) -> configparser.RawConfigParser | None:
     """The parsed file, or None; why it could not be read goes to ``problems`` (a missing
     file is no problem). Bounded (_io): AWS_CONFIG_FILE=/dev/zero or a FIFO is a problem."""
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
@@ -28,7 +30,8 @@ def _ini(path: Path, problems: list[dict[str, str]] | None = None) -> configpars
         parser.read_string((read.data or b"").decode("utf-8", "replace"), str(path))
     except configparser.Error as exc:
         if problems is not None:
-            problems.append({"path": str(path), "problem": f"not an INI file: {type(exc).__name__}"})
+            problems.append({"path": str(path),
+                             "problem": f"not an INI file: {type(exc).__name__}"})
         return None
     return parser
 
@@ -79,11 +82,13 @@ def profile_keys(env: Getter, home: Path, cwd: Path) -> tuple[str, str, str | No
     name = env("AWS_PROFILE") or "default"
     creds = _ini(_expand(env("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", home, cwd))
     config = _ini(_expand(env("AWS_CONFIG_FILE") or "~/.aws/config", home, cwd))
-    for parser, section in ((creds, name), (config, "default" if name == "default" else f"profile {name}")):
+    for parser, section in ((creds, name),
+                            (config, "default" if name == "default" else f"profile {name}")):
         if parser is not None and parser.has_section(section):
             items = dict(parser.items(section))
             if items.get("aws_access_key_id") and items.get("aws_secret_access_key"):
-                return items["aws_access_key_id"], items["aws_secret_access_key"], items.get("aws_session_token")
+                return (items["aws_access_key_id"], items["aws_secret_access_key"],
+                        items.get("aws_session_token"))
     return None
 
 
@@ -112,7 +117,8 @@ def sso_cache_expiry(profile: dict[str, Any], home: Path) -> str | None:
 
 
 def adc_file(env: Getter, home: Path, cwd: Path) -> dict[str, Any]:
-    """Google Application Default Credentials file: where, whether it exists, its type and project."""
+    """Google Application Default Credentials file: where, whether it exists, its type and
+    project."""
     explicit = env("GOOGLE_APPLICATION_CREDENTIALS")
     if explicit:
         path, origin = _expand(explicit, home, cwd), "GOOGLE_APPLICATION_CREDENTIALS"

@@ -1,4 +1,5 @@
-"""Turn the effective env and merged settings into gateway, auth, provider and model facts. No I/O."""
+"""Turn the effective env and merged settings into gateway, auth, provider and model facts.
+No I/O."""
 
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ def _parse_headers(text: str | None) -> dict[str, Any]:
     return {"present": True, "names": [n.lower() for n, _ in pairs], "invalid_lines": invalid}
 
 
-def auth_facts(eff: Mapping[str, dict[str, Any]], mode: str, helper_present: bool) -> dict[str, Any]:
+def auth_facts(eff: Mapping[str, dict[str, Any]], mode: str,
+               helper_present: bool) -> dict[str, Any]:
     token, key = _raw(eff, "ANTHROPIC_AUTH_TOKEN"), _raw(eff, "ANTHROPIC_API_KEY")
     oauth = _raw(eff, "CLAUDE_CODE_OAUTH_TOKEN")
     if mode != "anthropic":
@@ -232,7 +234,8 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
         if role in provider_defaults:
             return str(provider_defaults[role])
         value = str(defaults.get(role, ""))
-        return _vertex_id(value) if mode == "vertex" and behaviour.get("vertex_at_model_ids") else value
+        return (_vertex_id(value) if mode == "vertex" and behaviour.get("vertex_at_model_ids")
+                else value)
 
     def first_set(names: Any) -> tuple[str, Any] | None:
         for var in names or ():
@@ -271,7 +274,8 @@ def model_facts(eff: Mapping[str, dict[str, Any]], settings_model: tuple[Any, An
     elif isinstance(value, str) and value.strip():
         main = entry("main", value, layer.src)
     elif _raw(eff, "ANTHROPIC_DEFAULT_MODEL"):
-        main = entry("main", str(_raw(eff, "ANTHROPIC_DEFAULT_MODEL")), _src(eff, "ANTHROPIC_DEFAULT_MODEL"))
+        main = entry("main", str(_raw(eff, "ANTHROPIC_DEFAULT_MODEL")),
+                     _src(eff, "ANTHROPIC_DEFAULT_MODEL"))
     else:
         main = entry("main", default_alias, "default")
     main_key = re.sub(r"\[1m\]$", "", str(main["configured"]).strip().lower())

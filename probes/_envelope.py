@@ -1,4 +1,5 @@
-"""Read gateway answers safely: both error envelopes, HTML titles, excerpts with echoed credentials removed.
+"""Read gateway answers safely: both error envelopes, HTML titles, excerpts with echoed
+credentials removed.
 
 Pure text handling, no I/O. Every string that leaves this module is capped at 300
 characters and scrubbed: gateways echo parts of the key they were sent (LiteLLM:
@@ -17,7 +18,8 @@ __all__ = ["EXCERPT_LIMIT", "excerpt", "html_title", "looks_like_html", "parse_e
 EXCERPT_LIMIT = 300
 
 _ECHO_PATTERNS = [
-    # LiteLLM: "Received API Key = sk-wro****", "Received=sk-1****5678", "Key Hash (Token) =262b78..."
+    # LiteLLM: "Received API Key = sk-wro****", "Received=sk-1****5678",
+    # "Key Hash (Token) =262b78..."
     (re.compile(r"(Received API Key\s*=\s*)\S+", re.I), r"\1<redacted>"),
     (re.compile(r"(Received\s*=\s*)[^\s,]+", re.I), r"\1<redacted>"),
     (re.compile(r"(Key Hash \(Token\)\s*=\s*)[^\s,]+", re.I), r"\1<redacted>"),
@@ -115,7 +117,8 @@ def _message_text(value: Any) -> str | None:
     return json.dumps(value)[:EXCERPT_LIMIT]
 
 
-def parse_error(body: bytes | str | None, secrets: Iterable[str] = ()) -> tuple[str | None, str | None]:
+def parse_error(body: bytes | str | None,
+                secrets: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """``(error_type, error_message)`` from the Anthropic envelope
     (``{"type":"error","error":{"type","message"}}``), the OpenAI envelope
     (``{"error":{"message","type","code"}}``), FastAPI's ``{"detail": ...}`` or a bare

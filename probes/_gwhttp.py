@@ -18,9 +18,9 @@ from ._http import classify_transport_error, read_capped_info
 from ._lazy import httpx  # imported on first use
 from ._netenv import env_source, env_value, repo_chosen_untrusted, repo_tls_settings
 
-__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "provider_routed", "target", "client_headers", "credential_names",
-           "credentials_withheld", "gate", "get", "http_result", "parse_custom_headers", "secrets",
-           "user_agent", "withheld_because"]
+__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BETAS", "base_url", "provider_routed", "target",
+           "client_headers", "credential_names", "credentials_withheld", "gate", "get",
+           "http_result", "parse_custom_headers", "secrets", "user_agent", "withheld_because"]
 
 ANTHROPIC_VERSION = "2023-06-01"
 # What 2.1.332 sends on /v1/messages (live-lab-notes §4.1), first values; gateways that reject
@@ -59,7 +59,8 @@ def provider_routed(ctx: ProbeContext) -> bool:
 
 
 def user_agent(ctx: ProbeContext) -> str:
-    """The user agent of ``claude -p`` for this version (captured: tests/capture/test_requests.py)."""
+    """The user agent of ``claude -p`` for this version (captured:
+    tests/capture/test_requests.py)."""
     version = ctx.facts.get("client.version") or "2.1.332"
     template = str(_behaviour(ctx).get("user_agent_print_mode") or "claude-cli/{version}")
     return template.replace("{version}", str(version))
@@ -133,7 +134,8 @@ def credential_names(ctx: ProbeContext) -> list[str]:
     return [k for k in client_headers(ctx, beta=False) if k in ("authorization", "x-api-key")]
 
 
-def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = False) -> dict[str, Any]:
+def client_headers(ctx: ProbeContext, *, beta: bool = True,
+                   json_body: bool = False) -> dict[str, Any]:
     """Exactly the headers Claude Code sends: credential(s), custom headers, version, beta,
     user agent, ``x-app``. Precedence per the docs: token > API key > apiKeyHelper (both
     headers); token and key together send both headers (measured on 2.1.332)."""
@@ -151,9 +153,11 @@ def client_headers(ctx: ProbeContext, *, beta: bool = True, json_body: bool = Fa
         oauth = env_value(ctx, "CLAUDE_CODE_OAUTH_TOKEN")
         if oauth:
             headers["authorization"] = f"Bearer {oauth}"
-    disabled = (env_value(ctx, "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS") or "").strip().lower() in _TRUE
+    disabled = ((env_value(ctx, "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS") or "").strip().lower()
+                in _TRUE)
     if beta and not disabled:
-        extra = [b.strip() for b in (env_value(ctx, "ANTHROPIC_BETAS") or "").split(",") if b.strip()]
+        extra = [b.strip() for b in (env_value(ctx, "ANTHROPIC_BETAS") or "").split(",")
+                 if b.strip()]
         # The client's own list for this version (captured), else the first three every
         # version sends: a gateway that rejects beta flags rejects the client's, not ours.
         betas = _behaviour(ctx).get("beta_headers") or DEFAULT_BETAS
@@ -213,7 +217,8 @@ def gate(ctx: ProbeContext, *, after_gateway_probe: bool = True, provider_ok: bo
         raise ProbeSkipped(f"gateway host does not resolve (dns.gateway: {dns.get('status')})")
     tcp = ctx.facts.get("connect.gateway")
     if isinstance(tcp, dict) and tcp.get("status") not in _REACHABLE_TCP:
-        raise ProbeSkipped(f"no TCP connection to the gateway (connect.gateway: {tcp.get('status')})")
+        raise ProbeSkipped("no TCP connection to the gateway "
+                           f"(connect.gateway: {tcp.get('status')})")
     # NOTE: no tls.handshake check here: no HTTP probe declares it (an http:// gateway has
     # none), so reading it raced with tls.gateway and the verdict changed between runs. A
     # failing handshake shows up as gateway.transport_error "tls" from gateway.http itself.
@@ -247,8 +252,8 @@ def _strip_userinfo(url: str) -> str:
 
 
 def get(client: httpx.Client, method: str, url: str, *, headers: dict[str, str] | None = None,
-        json_body: Any = None, secret_values: list[str] | None = None,
-        limit: int = 256 * 1024, timeout: float | None = None) -> tuple[dict[str, Any], httpx.Headers | None, bytes | None]:
+        json_body: Any = None, secret_values: list[str] | None = None, limit: int = 256 * 1024,
+        timeout: float | None = None) -> tuple[dict[str, Any], httpx.Headers | None, bytes | None]:
     """One bounded request: ``(HttpResult, response headers, capped body)``; never raises on
     transport failures (they become ``error``)."""
     t0 = time.monotonic()

@@ -1,4 +1,5 @@
-"""Run an apiKeyHelper the way the client does (/bin/sh -c, bounded time and output) and describe the result."""
+"""Run an apiKeyHelper the way the client does (/bin/sh -c, bounded time and output) and
+describe the result."""
 
 from __future__ import annotations
 
@@ -66,8 +67,10 @@ def _kill_leftovers() -> None:
             pass
 
 
-# A terminal escape sequence (CSI/OSC/other ESC forms), then any remaining control or format character.
-_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)|\x9b[0-?]*[ -/]*[@-~]")
+# A terminal escape sequence (CSI/OSC/other ESC forms), then any remaining control or format
+# character.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)"
+                     r"|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # `refresh_token=...`, `Password: ...`, `Authorization: Bearer ...`: keep the name, drop the value.
 _SECRET_PAIR = re.compile(

@@ -1,4 +1,5 @@
-"""HTTP plumbing for the gateway/auth/model probes: the client's exact route, capped reads, error classes.
+"""HTTP plumbing for the gateway/auth/model probes: the client's exact route, capped reads,
+error classes.
 
 Stable API (used by other helpers' probes; add parameters, never rename):
 
@@ -98,7 +99,8 @@ def client_for(ctx: ProbeContext, *, timeout: float | None = None) -> httpx.Clie
     return httpx.Client(**kwargs)
 
 
-def read_capped_info(response: httpx.Response, limit: int = DEFAULT_BODY_LIMIT) -> tuple[bytes, bool]:
+def read_capped_info(response: httpx.Response,
+                     limit: int = DEFAULT_BODY_LIMIT) -> tuple[bytes, bool]:
     """``(body, truncated)``: at most ``limit`` bytes; stops reading a streamed body there."""
     if response.is_stream_consumed or getattr(response, "_content", None) is not None:
         data = response.content

@@ -1,4 +1,5 @@
-"""The one bounded way probes read local files and run programs: regular files only, size, depth and time caps.
+"""The one bounded way probes read local files and run programs: regular files only, size,
+depth and time caps.
 
 Every file a probe reads and every program it runs goes through here
 (tests/hardening/test_io.py fails on a direct ``open``/``read_text``/``subprocess``
@@ -141,7 +142,8 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH,
                parse_constant: Callable[[str], Any] | None = None) -> tuple[Any, str | None]:
     """``(value, None)``, or ``(None, problem)`` for invalid JSON or nesting over ``max_depth``."""
     try:
-        value = json.loads(text, parse_constant=parse_constant) if parse_constant else json.loads(text)
+        value = (json.loads(text, parse_constant=parse_constant) if parse_constant
+                 else json.loads(text))
     except RecursionError:
         return None, f"nested more than {max_depth} levels deep"
     except json.JSONDecodeError as exc:
@@ -163,7 +165,8 @@ class ProcessResult:
     error: str | None = None  # could not start
 
 
-def _collect(proc: subprocess.Popen[bytes], deadline: float, cap: int) -> tuple[bytes, bytes, bool, bool]:
+def _collect(proc: subprocess.Popen[bytes], deadline: float,
+             cap: int) -> tuple[bytes, bytes, bool, bool]:
     bufs = {"out": bytearray(), "err": bytearray()}
     sel = selectors.DefaultSelector()
     assert proc.stdout is not None and proc.stderr is not None

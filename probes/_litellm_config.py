@@ -1,4 +1,5 @@
-"""Read a LiteLLM proxy config.yaml without executing it: safe YAML, node marks for lines, bounded walks."""
+"""Read a LiteLLM proxy config.yaml without executing it: safe YAML, node marks for lines,
+bounded walks."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ PUBLICLY_KNOWN = {"sk-1234"}  # LiteLLM's PUBLICLY_KNOWN_MASTER_KEYS (master_key
 # variable). 1.108.7 (the lab's, read in master_key_boot_check.py) uses the first pair;
 # 1.110.2 (client-and-gateway-facts.md §2.3) the second.
 UNSAFE_OVERRIDES = (
-    ("dangerously_permit_weak_or_unset_master_key", "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY"),
+    ("dangerously_permit_weak_or_unset_master_key",
+     "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY"),
     ("dangerously_allow_unsafe_proxy", "LITELLM_DANGEROUSLY_ALLOW_UNSAFE_PROXY"),
 )
 _SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
@@ -33,25 +35,27 @@ _SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
 # timeout) are left out so they are never reported as misplaced.
 SECTIONS: dict[str, set[str]] = {
     "general_settings": {"master_key", "database_url", "forward_client_headers_to_llm_api",
-                         "litellm_key_header_name", "background_health_checks", "health_check_interval",
-                         "allow_requests_on_db_unavailable", "store_model_in_db", "alerting",
-                         "custom_auth", "disable_master_key_return", "database_connection_pool_limit",
-                         "dangerously_allow_unsafe_proxy", "dangerously_permit_weak_or_unset_master_key",
-                         "ui_access_mode", "public_routes",
-                         "pass_through_endpoints", "user_header_name", "enforce_user_param"},
+                         "litellm_key_header_name", "background_health_checks",
+                         "health_check_interval", "allow_requests_on_db_unavailable",
+                         "store_model_in_db", "alerting", "custom_auth",
+                         "disable_master_key_return", "database_connection_pool_limit",
+                         "dangerously_allow_unsafe_proxy",
+                         "dangerously_permit_weak_or_unset_master_key", "ui_access_mode",
+                         "public_routes", "pass_through_endpoints", "user_header_name",
+                         "enforce_user_param"},
     "litellm_settings": {"drop_params", "set_verbose", "json_logs", "success_callback",
                          "failure_callback", "callbacks", "cache", "cache_params",
-                         "context_window_fallbacks", "content_policy_fallbacks", "model_group_settings",
-                         "modify_params", "turn_off_message_logging", "request_timeout",
-                         "use_chat_completions_url_for_anthropic_messages"},
+                         "context_window_fallbacks", "content_policy_fallbacks",
+                         "model_group_settings", "modify_params", "turn_off_message_logging",
+                         "request_timeout", "use_chat_completions_url_for_anthropic_messages"},
     "router_settings": {"routing_strategy", "model_group_alias", "allowed_fails", "cooldown_time",
                         "redis_host", "redis_port", "redis_password", "enable_pre_call_checks",
                         "retry_policy", "allowed_fails_policy", "routing_strategy_args"},
     "litellm_params": {"model", "api_key", "api_base", "api_version", "vertex_project",
-                       "vertex_location", "vertex_credentials", "vertex_ai_project", "vertex_ai_location",
-                       "vertex_ai_credentials", "aws_region_name", "aws_access_key_id",
-                       "aws_secret_access_key", "aws_session_token", "aws_profile_name",
-                       "custom_llm_provider", "rpm", "tpm"},
+                       "vertex_location", "vertex_credentials", "vertex_ai_project",
+                       "vertex_ai_location", "vertex_ai_credentials", "aws_region_name",
+                       "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+                       "aws_profile_name", "custom_llm_provider", "rpm", "tpm"},
 }
 
 
@@ -59,7 +63,8 @@ def _error(message: str, line: int | None = None, column: int | None = None) -> 
     return {"line": line, "column": column, "message": message[:300]}
 
 
-def _walk(node: yaml.Node, path: str, depth: int, budget: list[int]) -> Iterator[tuple[str, yaml.Node]]:
+def _walk(node: yaml.Node, path: str, depth: int,
+          budget: list[int]) -> Iterator[tuple[str, yaml.Node]]:
     """(key path, node) pairs, depth-first, within the node budget."""
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_DEPTH:
@@ -174,10 +179,12 @@ def _param_view(key: str, value: Any) -> Any:
         return value
     if litellm_secret_param().search(str(key)) and isinstance(value, str):
         return describe_secret(value)
-    return value if isinstance(value, (str, int, float, bool)) or value is None else str(type(value).__name__)
+    return (value if isinstance(value, (str, int, float, bool)) or value is None
+            else str(type(value).__name__))
 
 
-def _models(data: dict[str, Any], nodes: Mapping[str, yaml.Node]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _models(data: dict[str, Any],
+            nodes: Mapping[str, yaml.Node]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     raw = data.get("model_list")
     if raw is None:
         return [], None
@@ -197,7 +204,8 @@ def _models(data: dict[str, Any], nodes: Mapping[str, yaml.Node]) -> tuple[list[
                     else params.get("custom_llm_provider"))
         models.append({"model_name": str(item.get("model_name")), "provider": provider,
                        "model": model if isinstance(model, str) else None,
-                       "params": {str(k): _param_view(k, v) for k, v in params.items() if k != "model"},
+                       "params": {str(k): _param_view(k, v) for k, v in params.items()
+                                  if k != "model"},
                        "line": _line(nodes, where)})
     return models, problem
 
@@ -250,9 +258,11 @@ def _master_key(data: dict[str, Any], nodes: Mapping[str, yaml.Node], env: Mappi
     general, settings = _dict(data.get("general_settings")), _dict(data.get("litellm_settings"))
     env_key = env.get("LITELLM_MASTER_KEY") or None
     if "master_key" in general:
-        placement, path, configured = "general_settings", "general_settings.master_key", general["master_key"]
+        placement, path, configured = ("general_settings", "general_settings.master_key",
+                                       general["master_key"])
     elif "master_key" in settings:
-        placement, path, configured = "litellm_settings", "litellm_settings.master_key", settings["master_key"]
+        placement, path, configured = ("litellm_settings", "litellm_settings.master_key",
+                                       settings["master_key"])
     elif env_key:
         placement, path, configured = "env", None, env_key
     else:
@@ -276,7 +286,8 @@ def _misplaced(data: dict[str, Any], nodes: Mapping[str, yaml.Node]) -> list[dic
             belongs = home.get(str(key))
             # Inside a model_list item only litellm_params keys can be misplaced; elsewhere
             # only the three settings sections' keys.
-            if belongs is None or belongs == found_in or model_item != (belongs == "litellm_params"):
+            if (belongs is None or belongs == found_in
+                    or model_item != (belongs == "litellm_params")):
                 continue
             out.append({"key": str(key), "found_in": found_in, "belongs_in": belongs,
                         "line": _line(nodes, f"{prefix}.{key}" if prefix else str(key))})
@@ -299,7 +310,8 @@ def _fallbacks(data: dict[str, Any], nodes: Mapping[str, yaml.Node]) -> list[dic
                 for model, targets in _dict(item).items():
                     to = targets if isinstance(targets, list) else [targets]
                     out.append({"section": section, "kind": kind, "model": str(model),
-                                "to": [str(t) for t in to], "line": _line(nodes, f"{section}.{kind}[{i}]")})
+                                "to": [str(t) for t in to],
+                                "line": _line(nodes, f"{section}.{kind}[{i}]")})
     return out
 
 
@@ -342,7 +354,8 @@ def parse_litellm_config(path: Path, env: Mapping[str, str], vault: Vault) -> di
     raw = read.data or b""
     try:
         if b"\0" in raw:
-            raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL byte")
+            raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1,
+                                     "NUL byte")
         text = raw.decode("utf-8-sig")
         data, nodes = _load(text)
     except UnicodeDecodeError as exc:

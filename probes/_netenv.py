@@ -1,4 +1,5 @@
-"""Effective client environment for the network probes: config.env + vault, falling back to ctx.env. No I/O."""
+"""Effective client environment for the network probes: config.env + vault, falling back to
+ctx.env. No I/O."""
 
 from __future__ import annotations
 
@@ -65,14 +66,16 @@ def repo_chosen_untrusted(ctx: ProbeContext, source: Any) -> bool:
 
 
 def _store_kinds(value: Any, default: Any) -> set[str]:
-    kinds = {k.strip().lower() for k in value.split(",")} & set(_STORES) if isinstance(value, str) else set()
+    kinds = ({k.strip().lower() for k in value.split(",")} & set(_STORES)
+             if isinstance(value, str) else set())
     return kinds or set(default or _STORES)
 
 
 def cert_stores(ctx: ProbeContext) -> set[str]:
     """The certificate stores the client trusts here: ``CLAUDE_CODE_CERT_STORE`` (its known
     kinds), else this version's default."""
-    return _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"), behaviour(ctx).get("cert_store_default"))
+    return _store_kinds(env_value(ctx, "CLAUDE_CODE_CERT_STORE"),
+                        behaviour(ctx).get("cert_store_default"))
 
 
 def repo_tls_settings(ctx: ProbeContext) -> list[str]:
@@ -90,7 +93,8 @@ def repo_tls_settings(ctx: ProbeContext) -> list[str]:
         return bool(env_value(ctx, var)) and repo_chosen_untrusted(ctx, env_source(ctx, var))
 
     out = []
-    if env_value(ctx, "NODE_TLS_REJECT_UNAUTHORIZED") == "0" and repo("NODE_TLS_REJECT_UNAUTHORIZED"):
+    if (env_value(ctx, "NODE_TLS_REJECT_UNAUTHORIZED") == "0"
+            and repo("NODE_TLS_REJECT_UNAUTHORIZED")):
         out.append("NODE_TLS_REJECT_UNAUTHORIZED")
     if repo("NODE_EXTRA_CA_CERTS") and beh.get("extra_ca_from_settings_env"):
         out.append("NODE_EXTRA_CA_CERTS")

@@ -63,7 +63,8 @@ def observe_client(binary: str, version: str, timeout: float = 20.0) -> dict[str
             messages = [e for e in rec.exchanges
                         if e.method == "POST" and e.path.endswith("/v1/messages")]
             if not messages:
-                errors.append(f"{role}: no request reached the local recorder (exit {rc}: {out.strip()[-160:]})")
+                errors.append(f"{role}: no request reached the local recorder "
+                              f"(exit {rc}: {out.strip()[-160:]})")
                 return
             first = messages[-1]
             sent[role] = {"model": first.model, "path": first.path, "query": first.query,
@@ -73,7 +74,8 @@ def observe_client(binary: str, version: str, timeout: float = 20.0) -> dict[str
     with ThreadPoolExecutor(len(RUNS)) as pool:
         list(pool.map(one, RUNS))
     if errors or set(sent) != set(RUNS):
-        return {"ok": False, "behaviour": {}, "sent": sent, "error": "; ".join(sorted(errors))[:600]}
+        return {"ok": False, "behaviour": {}, "sent": sent,
+                "error": "; ".join(sorted(errors))[:600]}
     models = {alias: str(sent[alias]["model"]) for alias in ("opus", "sonnet", "haiku")}
     main = str(sent["main"]["model"])
     default_alias = next((a for a in ("opus", "sonnet", "haiku") if models[a] == main), None)
@@ -81,9 +83,12 @@ def observe_client(binary: str, version: str, timeout: float = 20.0) -> dict[str
         "default_models": models,
         "legacy_remap": ({LEGACY_PROBE: sent["legacy"]["model"]}
                          if sent["legacy"]["model"] != LEGACY_PROBE else {}),
-        "messages_path": sent["main"]["path"] + (f"?{sent['main']['query']}" if sent["main"]["query"] else ""),
-        "beta_headers": [b.strip() for b in str(sent["main"]["beta"] or "").split(",") if b.strip()],
-        "user_agent_print_mode": str(sent["main"]["user_agent"] or "").replace(version, "{version}"),
+        "messages_path": sent["main"]["path"] + (f"?{sent['main']['query']}"
+                                                 if sent["main"]["query"] else ""),
+        "beta_headers": [b.strip() for b in str(sent["main"]["beta"] or "").split(",")
+                         if b.strip()],
+        "user_agent_print_mode":
+            str(sent["main"]["user_agent"] or "").replace(version, "{version}"),
     }
     if default_alias:
         behaviour["default_main_alias"] = default_alias

@@ -22,7 +22,8 @@ def providers() -> dict[str, Any]:
 
 
 def gcp_region_valid(region: str | None) -> bool:
-    return bool(region) and re.fullmatch(providers()["gcp"]["region_pattern"], str(region)) is not None
+    return (bool(region)
+            and re.fullmatch(providers()["gcp"]["region_pattern"], str(region)) is not None)
 
 
 def suggest_gcp_region(region: str) -> str:

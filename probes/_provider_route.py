@@ -1,4 +1,5 @@
-"""Where the client sends each model's request in Bedrock and Vertex mode: host, path, region, auth. Pure functions, no I/O.
+"""Where the client sends each model's request in Bedrock and Vertex mode: host, path, region,
+auth. Pure functions, no I/O.
 
 Captured from Claude Code 2.1.332 (tests/capture/test_provider_capture.py):
 
@@ -7,14 +8,17 @@ Captured from Claude Code 2.1.332 (tests/capture/test_provider_capture.py):
   ``POST {base}/model/{id}/invoke-with-response-stream`` (``:`` in the id is not escaped), with
   ``/invoke`` as the non-streaming fallback. ``base`` is ``ANTHROPIC_BEDROCK_BASE_URL`` or
   ``https://bedrock-runtime.{region}.amazonaws.com`` (``bedrock-runtime-fips`` in ``us-gov-*``).
-  A built-in default model goes out as ``{prefix}.anthropic.{id}`` (``us.anthropic.claude-opus-5-5``).
-  SigV4 ``authorization`` unless ``CLAUDE_CODE_SKIP_BEDROCK_AUTH`` (then no credential header).
-* Vertex: ``POST {base}/projects/{project}/locations/{region}/publishers/anthropic/models/{id}:streamRawPredict``
+  A built-in default model goes out as ``{prefix}.anthropic.{id}``
+  (``us.anthropic.claude-opus-5-5``). SigV4 ``authorization`` unless
+  ``CLAUDE_CODE_SKIP_BEDROCK_AUTH`` (then no credential header).
+* Vertex: ``POST
+  {base}/projects/{project}/locations/{region}/publishers/anthropic/models/{id}:streamRawPredict``
   (``:rawPredict`` as the fallback), ``base`` = ``ANTHROPIC_VERTEX_BASE_URL`` (it includes
   ``/v1``) or ``https://{host}/v1`` with host ``aiplatform.googleapis.com`` (``global``),
   ``aiplatform.{us,eu}.rep.googleapis.com`` or ``{region}-aiplatform.googleapis.com``.
   The region is ``VERTEX_REGION_<MODEL>`` (first prefix match in the client's table) else
-  ``CLOUD_ML_REGION`` else ``us-east5``. Google OAuth bearer unless ``CLAUDE_CODE_SKIP_VERTEX_AUTH``.
+  ``CLOUD_ML_REGION`` else ``us-east5``. Google OAuth bearer unless
+  ``CLAUDE_CODE_SKIP_VERTEX_AUTH``.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from urllib.parse import quote, urlsplit
 
 from ._route import redact_url
 
-__all__ = ["BEDROCK_CONTROL", "VERTEX_REGION_VARS", "from_default", "bedrock_host", "bedrock_model_id",
-           "provider_route", "split_base", "vertex_host", "vertex_region_var"]
+__all__ = ["BEDROCK_CONTROL", "VERTEX_REGION_VARS", "from_default", "bedrock_host",
+           "bedrock_model_id", "provider_route", "split_base", "vertex_host", "vertex_region_var"]
 
 Getter = Callable[[str], "str | None"]
 
@@ -68,7 +72,8 @@ def vertex_host(region: str) -> str:
 
 
 def bedrock_host(region: str) -> str:
-    return f"bedrock-runtime{'-fips' if region.startswith('us-gov-') else ''}.{region}.amazonaws.com"
+    return (f"bedrock-runtime{'-fips' if region.startswith('us-gov-') else ''}"
+            f".{region}.amazonaws.com")
 
 
 def vertex_region_var(model: str) -> str | None:
@@ -79,8 +84,9 @@ def vertex_region_var(model: str) -> str | None:
 
 
 # What 2.1.332 sends for the built-in aliases in provider mode where it differs from the
-# Anthropic-mode default (captured: tests/capture/test_provider_capture.py::test_provider_default_models).
-# Bedrock ids get the region's inference-profile prefix in front.
+# Anthropic-mode default (captured:
+# tests/capture/test_provider_capture.py::test_provider_default_models). Bedrock ids get the
+# region's inference-profile prefix in front.
 _ALIASES = {"opus", "sonnet", "haiku", "default", "opusplan"}
 
 
@@ -104,7 +110,8 @@ def bedrock_model_id(sent: str, default: bool, prefix: str | None) -> str:
 def _quote(text: str, safe: str) -> str:
     """Percent-encode a path segment; a value from the environment can hold lone surrogates
     (undecodable bytes), which str quoting refuses (the fuzz tier found 26 such crashes)."""
-    return quote(text.encode("utf-8", "surrogateescape" if _escapable(text) else "replace"), safe=safe)
+    return quote(text.encode("utf-8", "surrogateescape" if _escapable(text) else "replace"),
+                 safe=safe)
 
 
 def _escapable(text: str) -> bool:
@@ -116,8 +123,10 @@ def _escapable(text: str) -> bool:
 
 
 def split_base(url: str) -> dict[str, Any]:
-    """``scheme``, ``host``, ``port``, ``path`` (no trailing ``/``) and ``url_error`` of a base URL."""
-    out: dict[str, Any] = {"scheme": None, "host": None, "port": None, "path": "", "url_error": None}
+    """``scheme``, ``host``, ``port``, ``path`` (no trailing ``/``) and ``url_error`` of a base
+    URL."""
+    out: dict[str, Any] = {"scheme": None, "host": None, "port": None, "path": "",
+                           "url_error": None}
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -128,7 +137,8 @@ def split_base(url: str) -> dict[str, Any]:
     out.update(scheme=scheme or None, host=parts.hostname,
                port=port or {"https": 443, "http": 80}.get(scheme), path=parts.path.rstrip("/"))
     if scheme not in ("http", "https"):
-        out["url_error"] = f"scheme {scheme!r} is not http or https" if scheme else "no http:// or https:// scheme"
+        out["url_error"] = (f"scheme {scheme!r} is not http or https" if scheme
+                            else "no http:// or https:// scheme")
     elif not parts.hostname:
         out["url_error"] = "no host name"
     return out
@@ -149,10 +159,12 @@ def _roles(requested: Iterable[Mapping[str, Any]], mode: str) -> list[tuple[str,
     return [(m, roles, d) for m, (roles, d) in seen.items()]
 
 
-def _bedrock(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _bedrock(get: Getter, bedrock: Mapping[str, Any],
+             requested: list[Mapping[str, Any]]) -> dict[str, Any]:
     region = str(bedrock.get("region") or "us-east-1")
     small_region = get("ANTHROPIC_SMALL_FAST_MODEL_AWS_REGION")
-    small_applies = bool(small_region and (get("ANTHROPIC_DEFAULT_HAIKU_MODEL") or get("ANTHROPIC_SMALL_FAST_MODEL")))
+    small_applies = bool(small_region and (get("ANTHROPIC_DEFAULT_HAIKU_MODEL")
+                                           or get("ANTHROPIC_SMALL_FAST_MODEL")))
     override = bedrock.get("base_url")
     skip = bool(bedrock.get("skip_auth"))
     kind = (bedrock.get("credentials") or {}).get("kind")
@@ -174,7 +186,8 @@ def _bedrock(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[st
                         "host": split_base(control_base)["host"]}}
 
 
-def _vertex(get: Getter, vertex: Mapping[str, Any], requested: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _vertex(get: Getter, vertex: Mapping[str, Any],
+            requested: list[Mapping[str, Any]]) -> dict[str, Any]:
     region = str(vertex.get("region") or "us-east5")
     project = vertex.get("project_id") or "<project>"
     override = vertex.get("base_url")
@@ -187,7 +200,8 @@ def _vertex(get: Getter, vertex: Mapping[str, Any], requested: list[Mapping[str,
         tail = (f"/projects/{_quote(str(project), '')}/locations/{_quote(reg, '')}"
                 f"/publishers/anthropic/models/{_quote(model, '@')}:streamRawPredict")
         parts = split_base(base)
-        requests.append({"model": model, "roles": roles, "region": reg, "region_var": var if var and get(var) else None,
+        requests.append({"model": model, "roles": roles, "region": reg,
+                         "region_var": var if var and get(var) else None,
                          "method": "POST", "host": parts["host"], "path": parts["path"] + tail,
                          "url": redact_url(base) + tail})
     base = str(override).rstrip("/") if override else f"https://{vertex_host(region)}/v1"
@@ -196,7 +210,8 @@ def _vertex(get: Getter, vertex: Mapping[str, Any], requested: list[Mapping[str,
             "control": None}
 
 
-def _mantle(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _mantle(get: Getter, bedrock: Mapping[str, Any],
+            requested: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Bedrock Mantle (``CLAUDE_CODE_USE_MANTLE``): the Anthropic Messages API at
     ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL`` or ``https://bedrock-mantle.{region}.api.aws/anthropic``,
     ``POST …/v1/messages?beta=true`` with ``anthropic.<id>`` in the body (captured)."""
@@ -211,15 +226,18 @@ def _mantle(get: Getter, bedrock: Mapping[str, Any], requested: list[Mapping[str
         mid = model
         if default:
             mid = model if model.startswith("anthropic.") else f"anthropic.{model}"
-        requests.append({"model": mid, "roles": roles, "region": region, "method": "POST", "host": parts["host"],
-                         "path": parts["path"] + "/v1/messages", "url": redact_url(base) + "/v1/messages?beta=true"})
+        requests.append({"model": mid, "roles": roles, "region": region, "method": "POST",
+                         "host": parts["host"], "path": parts["path"] + "/v1/messages",
+                         "url": redact_url(base) + "/v1/messages?beta=true"})
     return {"base": base, "base_url_var": "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" if override else None,
-            "skip_auth": skip, "auth": "none" if skip else "bearer" if kind == "bearer_token" else "sigv4",
+            "skip_auth": skip,
+            "auth": "none" if skip else "bearer" if kind == "bearer_token" else "sigv4",
             "requests": requests, "control": None}
 
 
 def provider_route(mode: str, get: Getter, bedrock: Mapping[str, Any] | None,
-                   vertex: Mapping[str, Any] | None, requested: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+                   vertex: Mapping[str, Any] | None,
+                   requested: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The ``route.target`` fact for Bedrock or Vertex mode (None in any other mode).
 
     ``scheme/host/port/path`` are those of the main model's request, the one the client

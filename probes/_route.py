@@ -1,13 +1,14 @@
-"""Which proxy this client version uses for the gateway URL: pure functions of variable values, no I/O.
+"""Which proxy this client version uses for the gateway URL: pure functions of variable values,
+no I/O.
 
 Modelled on undici's EnvHttpProxyAgent and measured on Claude Code 2.1.332
 (live-lab-notes.md §8): lower-case variable first; a variable set to "" still
 counts as set (undici's ``??``), so it masks the upper-case one and means "no
 proxy", on versions whose ``empty_proxy_variable_masks`` is true (2.1.332 skips an
-empty variable and takes the next one, measured); an http:// gateway also goes through HTTPS_PROXY; NO_PROXY entries
-match the exact host or, with or without a leading ``.``/``*.``, its
-subdomains; ``*`` only as the whole value; ``host:port`` only for that port;
-CIDR blocks only for IP-literal hosts (and only on versions that accept them).
+empty variable and takes the next one, measured); an http:// gateway also goes through
+HTTPS_PROXY; NO_PROXY entries match the exact host or, with or without a leading
+``.``/``*.``, its subdomains; ``*`` only as the whole value; ``host:port`` only for that
+port; CIDR blocks only for IP-literal hosts (and only on versions that accept them).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def redact_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
-    authority_end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] + [len(rest)])
+    authority_end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+                        + [len(rest)])
     authority, tail = rest[:authority_end], rest[authority_end:]
     if "@" in authority:
         userinfo, _, hostport = authority.rpartition("@")
@@ -146,25 +148,30 @@ def url_problems(var: str, url: str, gateway: Mapping[str, Any]) -> list[dict[st
     if scheme.startswith("socks"):
         add("socks", f"{scheme}:// proxies are not supported by the client")
     elif scheme == "https":
-        add("https_scheme", "https:// makes the client speak TLS to the proxy; most proxies speak plain HTTP on their port")
+        add("https_scheme", "https:// makes the client speak TLS to the proxy; most proxies speak "
+            "plain HTTP on their port")
     elif scheme and scheme != "http":
         add("unparseable", f"unknown proxy scheme {scheme}://")
     rest = url.partition("://")[2] or url
-    authority_end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] + [len(rest)])
+    authority_end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+                        + [len(rest)])
     if "@" in rest[authority_end:]:
-        add("unencoded_userinfo", "a raw '/', '?' or '#' in the credentials ends the host part early, "
-            "so the client connects to the wrong host; percent-encode them (%2F, %3F, %23)")
+        add("unencoded_userinfo", "a raw '/', '?' or '#' in the credentials ends the host part "
+            "early, so the client connects to the wrong host; percent-encode them (%2F, %3F, %23)")
     elif re.search(r"%(?![0-9A-Fa-f]{2})", rest[:authority_end].rpartition("@")[0]):
-        add("unencoded_userinfo", "a raw '%' in the credentials is not valid percent-encoding (write %25)")
+        add("unencoded_userinfo",
+            "a raw '%' in the credentials is not valid percent-encoding (write %25)")
     if parts["error"]:
         # NOTE: never echo urlsplit's message or host here: with a raw '@' they hold password text.
         add("unparseable", "the URL does not parse (host or port invalid)")
         return problems
     if parts["user"] and not parts["password"]:
-        add("user_without_password", "a user name without a password: the client sends no credentials at all")
+        add("user_without_password",
+            "a user name without a password: the client sends no credentials at all")
     ghost, gport = str(gateway.get("host") or "").lower(), gateway.get("port")
     if parts["host"] and _host_norm(parts["host"]) == _host_norm(ghost) and parts["port"] == gport:
-        add("points_at_gateway", f"the proxy is the gateway itself ({ghost}:{gport}); set ANTHROPIC_BASE_URL instead")
+        add("points_at_gateway",
+            f"the proxy is the gateway itself ({ghost}:{gport}); set ANTHROPIC_BASE_URL instead")
     if parts["path"] not in ("", "/"):
         add("has_path", f"a proxy URL has no path; {parts['path']!r} looks like an LLM gateway URL")
     return problems

@@ -1,4 +1,5 @@
-"""Claude Code settings layers: locate, load (as strictly as the client), merge the env blocks. File reads only."""
+"""Claude Code settings layers: locate, load (as strictly as the client), merge the env blocks.
+File reads only."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def managed_dir(root: Path, platform: str | None = None) -> Path:
     return root / "etc" / "claude-code"
 
 
-def layer_paths(env: Mapping[str, str], home: Path, cwd: Path, root: Path) -> list[tuple[str, Path]]:
+def layer_paths(env: Mapping[str, str], home: Path, cwd: Path,
+                root: Path) -> list[tuple[str, Path]]:
     """Every settings file the client reads, lowest precedence first."""
     config_dir = env.get("CLAUDE_CONFIG_DIR")
     user_dir = Path(config_dir).expanduser() if config_dir else home / ".claude"

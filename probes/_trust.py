@@ -1,4 +1,5 @@
-"""The client's trust store and client certificate, assembled from the effective env; shared by _http and tls.
+"""The client's trust store and client certificate, assembled from the effective env; shared by
+_http and tls.
 
 Reads certificate files only (no network). The client (2.1.332, measured) trusts its
 bundled Mozilla roots (certifi stands in) plus the system store as OpenSSL defines it,
@@ -43,7 +44,8 @@ __all__ = [
 ]
 
 _PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.S)
-# Where distributions keep the OpenSSL default bundle, first found wins (Debian, RHEL, SUSE, Alpine/macOS).
+# Where distributions keep the OpenSSL default bundle, first found wins (Debian, RHEL, SUSE,
+# Alpine/macOS).
 _DEFAULT_FILES = ("etc/ssl/certs/ca-certificates.crt", "etc/pki/tls/certs/ca-bundle.crt",
                   "etc/ssl/ca-bundle.pem", "etc/ssl/cert.pem")
 _DEFAULT_DIR = "etc/ssl/certs"
@@ -81,7 +83,8 @@ def quiet_serial_warning() -> None:
     # Some roots in certifi and system stores carry a non-positive serial: cryptography
     # warns, the client trusts them. A filter, not catch_warnings(), which is not
     # thread-safe and probes run in threads.
-    warnings.filterwarnings("ignore", message="Parsed a serial number", category=crypto_utils.CryptographyDeprecationWarning)
+    warnings.filterwarnings("ignore", message="Parsed a serial number",
+                            category=crypto_utils.CryptographyDeprecationWarning)
 
 
 @functools.lru_cache(maxsize=64)
@@ -184,7 +187,8 @@ def extra_ca_info(ctx: ProbeContext) -> dict[str, Any] | None:
     if not value:
         return None
     source = env_source(ctx, "NODE_EXTRA_CA_CERTS")
-    applied = source.get("layer") == "shell" or bool(behaviour(ctx).get("extra_ca_from_settings_env"))
+    applied = (source.get("layer") == "shell"
+               or bool(behaviour(ctx).get("extra_ca_from_settings_env")))
     info: dict[str, Any] = {"path": value, "source": source, "exists": False, "readable": False,
                             "pem": False, "count": 0, "error": None, "applied": applied,
                             "relative": not Path(value).is_absolute(),
@@ -192,7 +196,8 @@ def extra_ca_info(ctx: ProbeContext) -> dict[str, Any] | None:
     path = _resolve(ctx, value)
     kind = file_type(path)  # never raises (a 70,000-character value: ENAMETOOLONG)
     if kind is None:
-        info["error"] = "no such file" + (" (the client does not expand ~)" if info["tilde"] else "")
+        info["error"] = ("no such file"
+                         + (" (the client does not expand ~)" if info["tilde"] else ""))
         return info
     info["exists"] = True
     if kind == "dir":
@@ -354,5 +359,6 @@ def _build_ssl_context(ctx: ProbeContext, trust: Trust) -> ssl.SSLContext:
         key = env_value(ctx, "CLAUDE_CODE_CLIENT_KEY")
         context.load_cert_chain(str(_resolve(ctx, info["cert_path"])),  # see _no_prompt
                                 str(_resolve(ctx, key)) if key else None,
-                                password=_no_prompt(env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")))
+                                password=_no_prompt(
+                                    env_value(ctx, "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE")))
     return context

@@ -1,4 +1,5 @@
-"""Raw sockets on the client's route: TCP connects, proxy CONNECT/GET exchanges, tunnels. Every read bounded."""
+"""Raw sockets on the client's route: TCP connects, proxy CONNECT/GET exchanges, tunnels.
+Every read bounded."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def proxy_exchange(sock: socket.socket, method: str, target: str, host_header: s
         reply.error = "timeout"
         return reply
     except OSError as exc:
-        reply.error = "reset" if getattr(exc, "errno", None) in (errno.ECONNRESET, errno.EPIPE) else "io"
+        reply.error = ("reset" if getattr(exc, "errno", None) in (errno.ECONNRESET, errno.EPIPE)
+                       else "io")
         return reply
     first, *header_lines = head.decode("latin-1").split("\r\n")
     match = re.match(r"HTTP/\d(?:\.\d)?\s+(\d{3})", first)
@@ -153,7 +155,8 @@ def _to_proxy(ctx: ProbeContext, proxy: dict, timeout: float) -> socket.socket:
     return sock
 
 
-def open_route(ctx: ProbeContext, host: str, port: int, timeout: float) -> tuple[socket.socket, bool]:
+def open_route(ctx: ProbeContext, host: str, port: int,
+               timeout: float) -> tuple[socket.socket, bool]:
     """A socket to ``host:port`` on the client's route: a CONNECT tunnel through the
     proxy when ``proxy.route`` says one is used, else a direct connection.
     Returns ``(socket, via_proxy)``; raises :class:`TunnelError`."""

@@ -1,4 +1,5 @@
-"""Certificate chain analysis for the tls probe: describe, verify against a store, name the Node error, spot vendors.
+"""Certificate chain analysis for the tls probe: describe, verify against a store, name the Node
+error, spot vendors.
 
 No I/O except reading the packaged vendor list.
 """
@@ -43,12 +44,14 @@ def _sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return [], []
-    return ext.get_values_for_type(x509.DNSName), [str(i) for i in ext.get_values_for_type(x509.IPAddress)]
+    return (ext.get_values_for_type(x509.DNSName),
+            [str(i) for i in ext.get_values_for_type(x509.IPAddress)])
 
 
 def _aia_issuers(cert: x509.Certificate) -> list[str]:
     try:
-        ext = cert.extensions.get_extension_for_oid(x509_oid.ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+        ext = cert.extensions.get_extension_for_oid(
+            x509_oid.ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
     except x509.ExtensionNotFound:
         return []
     return [d.access_location.value for d in ext
@@ -104,7 +107,8 @@ def hostname_matches(cert: x509.Certificate, host: str) -> bool:
     return any(_dns_match(str(cn), host) for cn in cns)
 
 
-def _anchor(chain: list[x509.Certificate], store: list[x509.Certificate]) -> tuple[bool, str | None, x509.Certificate | None]:
+def _anchor(chain: list[x509.Certificate],
+            store: list[x509.Certificate]) -> tuple[bool, str | None, x509.Certificate | None]:
     """Walk leaf → issuers as OpenSSL does: ``(trusted, node_code, anchor)``."""
     # Certificates compare and hash by their DER (as a SHA-256 fingerprint would, ~6x
     # cheaper); candidates are looked up by subject instead of trying all ~290 roots.
@@ -119,7 +123,8 @@ def _anchor(chain: list[x509.Certificate], store: list[x509.Certificate]) -> tup
     for _depth in range(12):
         if current in members:
             return True, None, current
-        anchor = next((s for s in by_subject.get(current.issuer, ()) if _issued_by(current, s)), None)
+        anchor = next((s for s in by_subject.get(current.issuer, ()) if _issued_by(current, s)),
+                      None)
         if anchor is not None:
             return True, None, anchor
         nxt = next((p for p in presented if p is not current and _issued_by(current, p)), None)
@@ -127,7 +132,8 @@ def _anchor(chain: list[x509.Certificate], store: list[x509.Certificate]) -> tup
             break
         current = nxt
     if is_self_signed(current):
-        return False, ("DEPTH_ZERO_SELF_SIGNED_CERT" if current is chain[0] else "SELF_SIGNED_CERT_IN_CHAIN"), None
+        return False, ("DEPTH_ZERO_SELF_SIGNED_CERT" if current is chain[0]
+                       else "SELF_SIGNED_CERT_IN_CHAIN"), None
     if current is chain[0]:
         return False, "UNABLE_TO_VERIFY_LEAF_SIGNATURE", None
     return False, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", None
@@ -145,9 +151,12 @@ def _strict(chain: list[x509.Certificate], store: list[x509.Certificate], host: 
     # cryptography insists that a CA policy requires basicConstraints and a server EE
     # policy requires subjectAltName; everything else is permitted, as OpenSSL does.
     agnostic = verification.Criticality.AGNOSTIC
-    ca_policy = verification.ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, agnostic, None)
-    ee_policy = verification.ExtensionPolicy.permit_all().require_present(x509.SubjectAlternativeName, agnostic, None)
-    builder = (verification.PolicyBuilder().store(verification.Store(store)).time(datetime.now(timezone.utc))
+    ca_policy = (verification.ExtensionPolicy.permit_all()
+                 .require_present(x509.BasicConstraints, agnostic, None))
+    ee_policy = (verification.ExtensionPolicy.permit_all()
+                 .require_present(x509.SubjectAlternativeName, agnostic, None))
+    builder = (verification.PolicyBuilder().store(verification.Store(store))
+               .time(datetime.now(timezone.utc))
                .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy))
     try:
         builder.build_server_verifier(subject).verify(chain[0], chain[1:])
@@ -156,7 +165,8 @@ def _strict(chain: list[x509.Certificate], store: list[x509.Certificate], host: 
         return str(exc)[:300]
 
 
-def verify_chain(chain: list[x509.Certificate], store: list[x509.Certificate], host: str) -> dict[str, Any]:
+def verify_chain(chain: list[x509.Certificate], store: list[x509.Certificate],
+                 host: str) -> dict[str, Any]:
     """``{"trusted", "code", "anchor", "detail"}``. ``trusted``: the chain leads to a
     certificate in ``store`` (validity and host name aside); ``code``: the first error
     Node would report (chain first, then expiry, then the host name), None if accepted."""
