@@ -40,7 +40,8 @@ class Case:
     tls: str | None = None                         # the recorder speaks TLS with this PKI name
     versions: tuple[str, ...] = VERSIONS
     base_host: str = "127.0.0.1"                   # the host name in ANTHROPIC_BASE_URL
-    provider: str | None = None                    # the recorder answers as Bedrock/Vertex ("/bedrock", "/vertex_ai/v1")
+    provider: str | None = None                    # the recorder answers as Bedrock/Vertex
+                                                   # ("/bedrock", "/vertex_ai/v1")
 
 
 @dataclass
@@ -121,8 +122,10 @@ def capture(case: Case, version: str, pki: Any = None) -> Capture:
     binary = CLIENTS[version]
     assert binary.exists(), f"Claude Code {version} not installed at {binary}: run bash .ci/install"
     tls = pki.server_context("valid") if case.tls and pki is not None else None
-    with Recorder(responder=_responder(case), tls=tls, host="127.0.0.1") as rec, RecordingProxy() as proxy:
-        url = rec.url if case.base_host == "127.0.0.1" else rec.url.replace("127.0.0.1", case.base_host)
+    with Recorder(responder=_responder(case), tls=tls,
+                  host="127.0.0.1") as rec, RecordingProxy() as proxy:
+        url = (rec.url if case.base_host == "127.0.0.1"
+               else rec.url.replace("127.0.0.1", case.base_host))
         values = {"recorder": url, "proxy": proxy.url, "recorder_port": str(rec.port)}
         if pki is not None:
             values["ca"] = str(pki.ca_pem)
@@ -188,7 +191,8 @@ def predict(capture: Capture, *, behaviour: Mapping[str, Any] | None = None,
                        "client.behaviour": dict(behaviour)}
         from gwdoctor.engine.registry import with_prerequisites
 
-        chosen = with_prerequisites(registry.probes, [p for p in registry.probes if p.name in wanted])
+        chosen = with_prerequisites(registry.probes,
+                                    [p for p in registry.probes if p.name in wanted])
         if behaviour is not None:  # the given behaviour replaces what the version probe would load
             chosen = [p for p in chosen if p.name != "client.version"]
         result = run_probes(chosen, registry.owner, env=env, options=options, budget=20.0,

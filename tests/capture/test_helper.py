@@ -47,4 +47,5 @@ def test_gwdoctor_predicts_what_the_client_does_with_helper_output(
     facts = predict(cap)
     assert predicts_the_key_is_sent(facts) == client_sent_the_key(cap), (
         f"{version} {case.id}: client sent the key: {client_sent_the_key(cap)} "
-        f"({(cap.stdout + cap.stderr).strip()[-160:]!r}); gwdoctor: {facts.get('config.api_key_helper')}")
+        f"({(cap.stdout + cap.stderr).strip()[-160:]!r}); "
+        f"gwdoctor: {facts.get('config.api_key_helper')}")

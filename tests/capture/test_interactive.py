@@ -54,7 +54,8 @@ def _interactive(version: str, env_extra: dict[str, str]) -> tuple[list[str | No
             time.sleep(3)  # room for any background request after the answer
         finally:
             subprocess.run([tmux, "-S", sock, "kill-server"], env=env, timeout=10)
-        models = [e.model for e in rec.exchanges if e.method == "POST" and e.path.endswith("/v1/messages")]
+        models = [e.model for e in rec.exchanges
+                  if e.method == "POST" and e.path.endswith("/v1/messages")]
         cap = Capture(Case("interactive", (), env=env_extra), version, 0, screen, "", [], [],
                       {"recorder": rec.url, "proxy": "", "recorder_port": str(rec.port)})
         return models, screen, cap

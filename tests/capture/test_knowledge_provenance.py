@@ -31,7 +31,8 @@ from test_routes import went_through_proxy
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = yaml.safe_load((REPO / "knowledge/client.yaml").read_text())
-CAPTURE_ENTRIES = [(i, e) for i, e in enumerate(DATA["behaviours"]) if e["source"].startswith("capture:")]
+CAPTURE_ENTRIES = [(i, e) for i, e in enumerate(DATA["behaviours"])
+                   if e["source"].startswith("capture:")]
 MODULES = {"tests/capture/test_models.py": "test_models",
            "tests/capture/test_requests.py": "test_requests",
            "tests/capture/test_routes.py": "test_routes",
@@ -56,8 +57,10 @@ def test_captured_versions_are_the_pinned_ones() -> None:
     assert {e["since"] for _, e in CAPTURE_ENTRIES} <= set(VERSIONS)
 
 
-@pytest.mark.parametrize("index,entry", CAPTURE_ENTRIES, ids=lambda x: str(x) if isinstance(x, int) else x["since"])
-def test_every_captured_key_names_the_cases_that_show_it(index: int, entry: dict[str, Any]) -> None:
+@pytest.mark.parametrize("index,entry", CAPTURE_ENTRIES,
+                         ids=lambda x: str(x) if isinstance(x, int) else x["since"])
+def test_every_captured_key_names_the_cases_that_show_it(index: int,
+                                                         entry: dict[str, Any]) -> None:
     assert set(entry["shown_by"]) == set(entry["set"]), "shown_by must list exactly the keys set"
     for key, path in entry["shown_by"].items():
         assert (REPO / path).is_file() and path in MODULES, path
@@ -79,7 +82,8 @@ def _alter(value: Any) -> Any:
     return None
 
 
-def _mutations(entry: dict[str, Any]) -> Iterator[tuple[str, str, Callable[[dict[str, Any]], None]]]:
+def _mutations(
+        entry: dict[str, Any]) -> Iterator[tuple[str, str, Callable[[dict[str, Any]], None]]]:
     """(key, description, edit) for every value of the entry: delete it, alter it."""
     for key, value in entry["set"].items():
         yield key, f"delete {key}", lambda s, k=key: s.pop(k)
@@ -101,7 +105,8 @@ def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> boo
             return predicted_model(cap, facts) == cap.sent_model and \
                 predicted_retirement(cap, facts) == retirement_said(cap)
         if path.endswith("test_routes.py"):
-            return bool(predict(cap, behaviour=behaviour)["proxy.route"]["used"]) == went_through_proxy(cap)
+            return (bool(predict(cap, behaviour=behaviour)["proxy.route"]["used"])
+                    == went_through_proxy(cap))
         if path.endswith("test_provider_aliases.py"):
             from test_provider_aliases import agrees
 
@@ -113,7 +118,8 @@ def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> boo
         if path.endswith("test_helper.py"):
             from test_helper import client_sent_the_key, predicts_the_key_is_sent
 
-            return predicts_the_key_is_sent(predict(cap, behaviour=behaviour)) == client_sent_the_key(cap)
+            return (predicts_the_key_is_sent(predict(cap, behaviour=behaviour))
+                    == client_sent_the_key(cap))
         if path.endswith("test_trust.py"):
             facts, _ = predict_live(cap, behaviour=behaviour, pki=pki, probes=("tls.gateway",))
             return bool((facts.get("tls.verify.client") or {}).get("trusted")) == \
@@ -128,7 +134,8 @@ def _agrees(path: str, cap: Capture, behaviour: dict[str, Any], pki: Any) -> boo
 
 
 @pytest.mark.client
-@pytest.mark.parametrize("index,key,what,edit", MUTATIONS, ids=lambda x: x if isinstance(x, str) else None)
+@pytest.mark.parametrize("index,key,what,edit", MUTATIONS,
+                         ids=lambda x: x if isinstance(x, str) else None)
 def test_changing_a_captured_value_breaks_agreement_with_the_client(
         index: int, key: str, what: str, edit: Callable[[dict[str, Any]], None],
         captured: Callable[[Case, str], Capture], net_pki: Any) -> None:
@@ -148,8 +155,9 @@ def test_changing_a_captured_value_breaks_agreement_with_the_client(
                 cap = captured(case, version)
                 if not _agrees(path, cap, behaviour, net_pki):
                     return
-    pytest.fail(f"with '{what}' in the {entry['since']} entry gwdoctor still agrees with the client "
-                f"on every case that shows it ({', '.join(tried) or 'none'}): no capture tests it")
+    pytest.fail(f"with '{what}' in the {entry['since']} entry gwdoctor still agrees with the "
+                f"client on every case that shows it ({', '.join(tried) or 'none'}): "
+                "no capture tests it")
 
 
 def test_versions_in_the_knowledge_parse() -> None:

@@ -38,15 +38,18 @@ CASES = [
     Case("legacy-remap-disabled", ("legacy_remap.claude-opus-4-1",), model="claude-opus-4-1",
          env={"CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"}),
     Case("newer-opus-not-remapped", (), model="claude-opus-4-6"),
-    Case("retired-model-still-sent", ("retired_models.claude-sonnet-4-5",), model="claude-sonnet-4-5"),
+    Case("retired-model-still-sent", ("retired_models.claude-sonnet-4-5",),
+         model="claude-sonnet-4-5"),
     Case("retired-dated-sonnet-4-5", ("retired_models.claude-sonnet-4-5",),
          model="claude-sonnet-4-5-20250929"),
-    Case("retired-claude-3-opus", ("retired_models.claude-3-opus",), model="claude-3-opus-20240229"),
+    Case("retired-claude-3-opus", ("retired_models.claude-3-opus",),
+         model="claude-3-opus-20240229"),
     Case("retired-claude-3-5-haiku", ("retired_models.claude-3-5-haiku",),
          model="claude-3-5-haiku-20241022"),
     Case("retired-claude-3-7-sonnet", ("retired_models.claude-3-7-sonnet",),
          model="claude-3-7-sonnet-20250219"),
-    Case("retired-claude-sonnet-4", ("retired_models.claude-sonnet-4",), model="claude-sonnet-4-20250514"),
+    Case("retired-claude-sonnet-4", ("retired_models.claude-sonnet-4",),
+         model="claude-sonnet-4-20250514"),
     Case("retired-claude-opus-4", ("retired_models.claude-opus-4",), model="claude-opus-4-20250514",
          env={"CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP": "1"}),
     Case("current-sonnet-4-6-not-retired", ("retired_models",), model="claude-sonnet-4-6"),
@@ -70,7 +73,8 @@ def test_gwdoctor_predicts_the_model_the_client_sends(
     cap = captured(case, version)
     assert cap.rc == 0 and cap.messages, (cap.rc, cap.stdout[-300:], cap.stderr[-300:])
     facts = predict(cap)
-    assert facts["client.version"] == version, "gwdoctor must read the version from claude --version"
+    assert facts["client.version"] == version, (
+        "gwdoctor must read the version from claude --version")
     assert predicted_model(cap, facts) == cap.sent_model, (
         f"{version} {case.id}: the client sent {cap.sent_model!r}, gwdoctor predicted "
         f"{predicted_model(cap, facts)!r}")
@@ -88,5 +92,6 @@ def test_print_mode_sends_only_the_main_model(captured: Callable[[Case, str], Ca
         cap = captured(CASES[0], version)
         assert [e.model for e in cap.messages] == [cap.sent_model], cap.exchanges
         facts: dict[str, Any] = predict(cap)
-        in_use = {e["sent"] for e in facts["model.requested"] if e.get("in_use") and e["role"] == "main"}
+        in_use = {e["sent"] for e in facts["model.requested"]
+                  if e.get("in_use") and e["role"] == "main"}
         assert in_use == {cap.sent_model}

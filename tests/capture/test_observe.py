@@ -32,8 +32,9 @@ def _scan(version: str, tmp: Path, *, root: Path | None = None, observe: bool = 
     settings = home / ".claude/settings.json"
     if not settings.exists():
         settings.write_text(json.dumps(
-            {"model": "sonnet", "env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
-                                        "ANTHROPIC_AUTH_TOKEN": "sk-users-real-token-must-not-move"}}))
+            {"model": "sonnet",
+             "env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+                     "ANTHROPIC_AUTH_TOKEN": "sk-users-real-token-must-not-move"}}))
     env = {"PATH": f"{CLIENTS[version].parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "HOME": str(home)}
     request = ScanRequest(env=env, home=home, cwd=cwd, root=root or tmp / "root",
@@ -108,8 +109,9 @@ def test_the_cli_flag_observes_the_binary_on_path(tmp_path: Path) -> None:
     home.mkdir()
     env = {"PATH": f"{CLIENTS['2.1.197'].parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "HOME": str(home), "GWDOCTOR_CACHE_DIR": ""}
-    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "scan", "--observe-client",
-                           "--only", "config", "--offline", "--format", "json", "--fail-on", "never"],
+    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "scan",
+                           "--observe-client", "--only", "config", "--offline", "--format", "json",
+                           "--fail-on", "never"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     facts = json.loads(done.stdout)["facts"]

@@ -10,27 +10,32 @@ from urllib.parse import unquote
 import pytest
 from _capture import Capture, Case, predict
 
-BEDROCK = {"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": "us-east-1",
-           "ANTHROPIC_BEDROCK_BASE_URL": "{recorder}/bedrock"}
-VERTEX = {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "CLOUD_ML_REGION": "us-east5",
-          "ANTHROPIC_VERTEX_PROJECT_ID": "acme-claude-prod", "ANTHROPIC_VERTEX_BASE_URL": "{recorder}/vertex_ai/v1"}
-MANTLE = {"CLAUDE_CODE_USE_MANTLE": "1", "CLAUDE_CODE_SKIP_MANTLE_AUTH": "1", "AWS_REGION": "us-west-2",
-          "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": "{recorder}/mantle"}
+BEDROCK = {"CLAUDE_CODE_USE_BEDROCK": "1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1",
+           "AWS_REGION": "us-east-1", "ANTHROPIC_BEDROCK_BASE_URL": "{recorder}/bedrock"}
+VERTEX = {"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+          "CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "acme-claude-prod",
+          "ANTHROPIC_VERTEX_BASE_URL": "{recorder}/vertex_ai/v1"}
+MANTLE = {"CLAUDE_CODE_USE_MANTLE": "1", "CLAUDE_CODE_SKIP_MANTLE_AUTH": "1",
+          "AWS_REGION": "us-west-2", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": "{recorder}/mantle"}
 V = ("2.1.332",)  # provider mode is captured on the CI pin only
 CASES = [
-    Case("bedrock-default", ("provider_default_models.bedrock",), env=BEDROCK, provider="/bedrock", versions=V),
+    Case("bedrock-default", ("provider_default_models.bedrock",), env=BEDROCK, provider="/bedrock",
+         versions=V),
     Case("bedrock-sonnet", ("provider_default_models.bedrock",), env=BEDROCK, provider="/bedrock",
          model="sonnet", versions=V),
     Case("bedrock-haiku", ("provider_default_models.bedrock",), env=BEDROCK, provider="/bedrock",
          model="haiku", versions=V),
-    Case("vertex-default", ("provider_default_models.vertex",), env=VERTEX, provider="/vertex_ai/v1", versions=V),
+    Case("vertex-default", ("provider_default_models.vertex",), env=VERTEX,
+         provider="/vertex_ai/v1", versions=V),
     Case("vertex-sonnet", ("provider_default_models.vertex",), env=VERTEX, provider="/vertex_ai/v1",
          model="sonnet", versions=V),
     Case("vertex-haiku", ("provider_default_models.vertex",), env=VERTEX, provider="/vertex_ai/v1",
          model="haiku", versions=V),
     Case("mantle-default", ("provider_default_models.mantle",), env=MANTLE, versions=V),
-    Case("mantle-sonnet", ("provider_default_models.mantle",), env=MANTLE, model="sonnet", versions=V),
-    Case("mantle-haiku", ("provider_default_models.mantle",), env=MANTLE, model="haiku", versions=V),
+    Case("mantle-sonnet", ("provider_default_models.mantle",), env=MANTLE, model="sonnet",
+         versions=V),
+    Case("mantle-haiku", ("provider_default_models.mantle",), env=MANTLE, model="haiku",
+         versions=V),
 ]
 
 
@@ -73,4 +78,5 @@ def test_gwdoctor_predicts_the_provider_model_id(case: Case,
     assert sent_model(cap), [(e.method, e.path) for e in cap.exchanges]
     facts = predict(cap, probes=("route.target",))
     assert predicted_model(facts, cap) == sent_model(cap), (
-        f"{case.id}: the client sent {sent_model(cap)!r}, gwdoctor predicts {predicted_model(facts, cap)!r}")
+        f"{case.id}: the client sent {sent_model(cap)!r}, "
+        f"gwdoctor predicts {predicted_model(facts, cap)!r}")

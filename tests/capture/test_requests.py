@@ -12,7 +12,8 @@ from _capture import Capture, Case, predict_live
 WIRE = ("beta_headers", "messages_path", "user_agent_print_mode")
 CASES = [
     Case("token", WIRE),
-    Case("api-key-only", WIRE, env={"ANTHROPIC_AUTH_TOKEN": None, "ANTHROPIC_API_KEY": "sk-capture-key-77"}),
+    Case("api-key-only", WIRE,
+         env={"ANTHROPIC_AUTH_TOKEN": None, "ANTHROPIC_API_KEY": "sk-capture-key-77"}),
     Case("token-and-api-key", WIRE, env={"ANTHROPIC_API_KEY": "sk-capture-key-77"}),
     Case("custom-headers", WIRE, env={"ANTHROPIC_CUSTOM_HEADERS": "X-Team: infra\nX-Route: blue"}),
     Case("api-key-helper", WIRE, env={"ANTHROPIC_AUTH_TOKEN": None},
@@ -45,7 +46,8 @@ def test_gwdoctor_sends_what_the_client_sends(case: Case, version: str,
     assert facts["model.checks"], "the model probe recorded nothing"
 
 
-NONESSENTIAL = Case("nonessential-traffic-allowed", (), env={"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": None})
+NONESSENTIAL = Case("nonessential-traffic-allowed", (),
+                    env={"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": None})
 
 
 @pytest.mark.client

@@ -35,5 +35,5 @@ def test_gwdoctor_trusts_what_the_client_trusts(case: Case, version: str, net_pk
     verdict = facts.get("tls.verify.client") or {}
     assert bool(verdict.get("trusted")) == client_ok, (
         f"{version} {case.id}: client {'answered' if client_ok else 'failed'} "
-        f"({(cap.stdout + cap.stderr).strip()[-200:]!r}); gwdoctor trusted={verdict.get('trusted')} "
-        f"stores={verdict.get('stores')}")
+        f"({(cap.stdout + cap.stderr).strip()[-200:]!r}); "
+        f"gwdoctor trusted={verdict.get('trusted')} stores={verdict.get('stores')}")
