@@ -1,4 +1,5 @@
-"""Scenario harness: materialise a setup (env, settings files, gateway config, live parts) and scan it.
+"""Scenario harness: materialise a setup (env, settings files, gateway config, live parts) and
+scan it.
 
 A scenario file (tests/scenarios/*.yaml) names the real parts it needs; the harness
 starts them through the session fixtures, substitutes their addresses into the
@@ -186,7 +187,8 @@ def _scan_subprocess(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
     import sys
 
     args = [*isolated(options), sys.executable, "-m", "gwdoctor.engine.cli", "scan", "--format",
-            "json", "--fail-on", "never", "--no-plugins", "--timeout", str(options.get("timeout", 3.0))]
+            "json", "--fail-on", "never", "--no-plugins", "--timeout",
+            str(options.get("timeout", 3.0))]
     if setup.gateway_config:
         args += ["--gateway-config", setup.gateway_config]
     if options.get("client_version"):

@@ -1,4 +1,5 @@
-"""Scenario fixtures: turn a scenario's `parts` list into running real servers and their addresses."""
+"""Scenario fixtures: turn a scenario's `parts` list into running real servers and their
+addresses."""
 
 from __future__ import annotations
 
@@ -66,13 +67,15 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                                "litellm.key": gw.master_key, "pki.ca": str(pki.ca_pem)})
             elif kind == "tls_dead_backend":  # the same TLS terminator, its backend port closed
                 pki = request.getfixturevalue("net_pki")
-                relay = TlsRelay(pki.server_context("valid"), request.getfixturevalue("closed_port_number"))
+                relay = TlsRelay(pki.server_context("valid"),
+                                 request.getfixturevalue("closed_port_number"))
                 relays.append(relay)
                 values.update({"tls_dead_backend.url": relay.url(),
                                "tls_dead_backend.port": str(relay.port), "pki.ca": str(pki.ca_pem)})
             elif kind == "squid":
                 sq = request.getfixturevalue("squid")
-                values.update({"squid.url": sq.url(), "squid.url_nocreds": sq.url(credentials=False),
+                values.update({"squid.url": sq.url(),
+                               "squid.url_nocreds": sq.url(credentials=False),
                                "squid.url_badpw": sq.url(password="wrong-password"),
                                "squid.bump_url": sq.bump_url, "squid.bump_ca": str(sq.bump_ca_pem),
                                "squid.blocked_port": str(sq.blocked_port),
@@ -89,7 +92,8 @@ def parts(request: pytest.FixtureRequest) -> Iterator[Any]:
                                "litellm.key": gw.master_key})
             elif kind == "tarpit":
                 t = request.getfixturevalue("tarpit_server")
-                values.update({"tarpit.url": f"http://127.0.0.1:{t.port}", "tarpit.port": str(t.port)})
+                values.update({"tarpit.url": f"http://127.0.0.1:{t.port}",
+                               "tarpit.port": str(t.port)})
             elif kind == "closed":
                 values["closed.port"] = str(request.getfixturevalue("closed_port_number"))
             elif kind == "plain":

@@ -20,7 +20,8 @@ def run_client(setup: Any, model: str | None,
     # Offline, fast and identical output: retries change only the time (live-lab-notes §4.1).
     env.update({"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_MAX_RETRIES": "0",
                 "API_TIMEOUT_MS": env.get("API_TIMEOUT_MS", "8000")})
-    args = [*isolated(options or {}), str(CLAUDE), "-p", "say hi"] + (["--model", model] if model else [])
+    args = ([*isolated(options or {}), str(CLAUDE), "-p", "say hi"]
+            + (["--model", model] if model else []))
     return subprocess.run(args, env=env, cwd=setup.cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=90)
 

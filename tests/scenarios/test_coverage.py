@@ -14,16 +14,19 @@ from _harness import REPO, all_scenarios, load
 
 NOT_PRODUCIBLE = {
     "engine.probe_error": (
-        "a probe that raises is a gwdoctor bug: probes turn every I/O failure into facts. The one realistic "
-        "setup that made a probe raise (a host with an empty label crashed tls.scheme) was fixed, see "
-        "gateway-host-typo-empty-label. Covered by tests/engine/test_collect.py and tests/rules/cases/ENG001.yaml"),
+        "a probe that raises is a gwdoctor bug: probes turn every I/O failure into facts. The one "
+        "realistic setup that made a probe raise (a host with an empty label crashed tls.scheme) "
+        "was fixed, see gateway-host-typo-empty-label. Covered by tests/engine/test_collect.py and "
+        "tests/rules/cases/ENG001.yaml"),
     "engine.probe_timeout": (
-        "every probe bounds its I/O by the probe timeout; what still overruns (a tarpit gateway or proxy) is "
-        "explained by GWY002/PRX001 (graph edges to ENG002), which rank first. Covered by tests/engine/test_collect.py and tests/rules/cases/ENG002.yaml"),
+        "every probe bounds its I/O by the probe timeout; what still overruns (a tarpit gateway or "
+        "proxy) is explained by GWY002/PRX001 (graph edges to ENG002), which rank first. Covered "
+        "by tests/engine/test_collect.py and tests/rules/cases/ENG002.yaml"),
     "engine.plugin_error": (
-        "needs a broken third-party plugin installed; scenarios scan with the built-in plugins only. "
-        "Covered by tests/engine/test_plugins.py and tests/rules/cases/ENG003.yaml"),
-    "engine.rule_error": "a rule that raises is a gwdoctor bug. Covered by tests/rules/cases/ENG004.yaml",
+        "needs a broken third-party plugin installed; scenarios scan with the built-in plugins "
+        "only. Covered by tests/engine/test_plugins.py and tests/rules/cases/ENG003.yaml"),
+    "engine.rule_error": (
+        "a rule that raises is a gwdoctor bug. Covered by tests/rules/cases/ENG004.yaml"),
 }
 
 
@@ -58,10 +61,12 @@ def test_top_rule_and_top_cause_agree() -> None:
         if "top" in expect:
             assert expect["top"] in rule_cause, f"{path.name}: unknown rule {expect['top']}"
         if "top" in expect and "top_cause" in expect:
-            assert rule_cause[expect["top"]] == expect["top_cause"], \
-                f"{path.name}: {expect['top']} is {rule_cause[expect['top']]}, not {expect['top_cause']}"
-        for rid in [*(expect.get("fires") or []), *(expect.get("absent") or []), *(expect.get("ranked") or []),
-                    *(expect.get("symptom_of") or {}), *(expect.get("symptom_of") or {}).values()]:
+            assert rule_cause[expect["top"]] == expect["top_cause"], (
+                f"{path.name}: {expect['top']} is {rule_cause[expect['top']]}, "
+                f"not {expect['top_cause']}")
+        for rid in [*(expect.get("fires") or []), *(expect.get("absent") or []),
+                    *(expect.get("ranked") or []), *(expect.get("symptom_of") or {}),
+                    *(expect.get("symptom_of") or {}).values()]:
             assert rid in rule_cause, f"{path.name}: unknown rule {rid}"
 
 
@@ -79,7 +84,8 @@ def test_the_readme_table_lists_every_cause_and_scenario() -> None:
 
 
 def test_generated_scenarios_match_the_generator() -> None:
-    """healthy-generated-* hold `gwdoctor generate` output verbatim (the token placeholder filled)."""
+    """healthy-generated-* hold `gwdoctor generate` output verbatim (the token placeholder
+    filled)."""
     from gwdoctor.setup.generator import generate
 
     for kind in ("litellm-vertex", "bedrock"):
@@ -89,6 +95,8 @@ def test_generated_scenarios_match_the_generator() -> None:
         ours = data["files"]["home/.claude/settings.json"]
         for var, value in settings["env"].items():
             if not value.startswith("<"):
-                assert ours["env"].get(var) == value, f"{kind}: settings env {var} differs from the generator"
+                assert ours["env"].get(var) == value, (
+                    f"{kind}: settings env {var} differs from the generator")
         if "config.yaml" in files:
-            assert data["gateway_config"] == files["config.yaml"], f"{kind}: config.yaml differs from the generator"
+            assert data["gateway_config"] == files["config.yaml"], (
+                f"{kind}: config.yaml differs from the generator")

@@ -28,4 +28,5 @@ def test_known_miss_still_disagrees_with_the_client(stem: str, parts: Any, tmp_p
     client = run_client(setup, data.get("client_model"), data.get("options") or {})
     client_ok = client.returncode == 0 and ANSWER in client.stdout
     assert (report["verdict"] in ("healthy", "degraded")) == client_ok, (
-        f"gwdoctor {report['verdict']}; client rc={client.returncode} {client.stdout.strip()[:200]!r}")
+        f"gwdoctor {report['verdict']}; client rc={client.returncode} "
+        f"{client.stdout.strip()[:200]!r}")

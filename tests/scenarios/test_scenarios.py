@@ -11,13 +11,15 @@ from gwdoctor.engine.docs import fact_catalogue
 from gwdoctor.engine.knowledge import builtin_dir
 
 CATALOGUE = fact_catalogue([builtin_dir()])
-JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
-              "string": str, "array": list, "object": dict}
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool,
+                                                  "integer": int, "number": (int, float),
+                                                  "string": str, "array": list, "object": dict}
 
 
 def check_facts(facts: dict[str, Any]) -> None:
     """Every fact of the scan is in the catalogue (knowledge/facts.yaml) with one of its types."""
-    assert set(facts) <= set(CATALOGUE), f"uncatalogued facts: {sorted(set(facts) - set(CATALOGUE))}"
+    assert set(facts) <= set(CATALOGUE), (
+        f"uncatalogued facts: {sorted(set(facts) - set(CATALOGUE))}")
     wrong = {k: (type(v).__name__, CATALOGUE[k]["type"]) for k, v in facts.items()
              if not any(isinstance(v, JSON_TYPES[t]) and (t == "boolean") == isinstance(v, bool)
                         for t in CATALOGUE[k]["type"])}
@@ -33,7 +35,8 @@ def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
         errors = [f for f in findings if f["severity"] in ("error", "critical")]
         assert not errors, f"healthy setup has error findings: {summary}"
         # An offline scan never says healthy ("unknown": the deciding network checks did not run).
-        allowed = ("healthy", "degraded") + (("unknown",) if (report.get("options") or {}).get("offline") else ())
+        allowed = (("healthy", "degraded")
+                   + (("unknown",) if (report.get("options") or {}).get("offline") else ()))
         assert report["verdict"] in allowed, (report["verdict"], summary)
     if "verdict" in expect:
         assert report["verdict"] == expect["verdict"], (report["verdict"], summary)
@@ -53,7 +56,8 @@ def check(report: dict[str, Any], expect: dict[str, Any]) -> None:
         assert rid not in ids, f"{rid} fired: {summary}"
     if "ranked" in expect:  # these ids appear in this relative order
         positions = [ids.index(r) for r in expect["ranked"] if r in ids]
-        assert len(positions) == len(expect["ranked"]), f"missing some of {expect['ranked']}: {summary}"
+        assert len(positions) == len(expect["ranked"]), (
+            f"missing some of {expect['ranked']}: {summary}")
         assert positions == sorted(positions), f"order {expect['ranked']} not kept: {summary}"
     for symptom, cause in (expect.get("symptom_of") or {}).items():
         f = next(f for f in findings if f["rule_id"] == symptom)
