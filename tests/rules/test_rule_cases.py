@@ -73,7 +73,8 @@ def test_every_case_file_has_a_firing_and_a_quiet_case() -> None:
         expects = {c.get("expect") for c in cases.values()}
         assert {"fire", "quiet"} <= expects, f"{path.name} needs both a fire and a quiet case"
         for name, case in cases.items():
-            prefix = "fires_when_" if case.get("expect") == "fire" else ("quiet_when_", "quiet_for_", "quiet_without_")
+            prefix = ("fires_when_" if case.get("expect") == "fire"
+                      else ("quiet_when_", "quiet_for_", "quiet_without_"))
             assert name.startswith(prefix), f"{path.name}: case {name!r} is misnamed"
 
 
@@ -131,7 +132,8 @@ def _undeclared_reads(rule: Rule) -> set[str]:
     data = yaml.safe_load((CASES_DIR / f"{rule.id}.yaml").read_text())
     seen: set[str] = set()
     for case in (data.get("cases") or {}).values():
-        view = _RecordingView(with_faults({**(data.get("facts") or {}), **(case.get("facts") or {})}), rule)
+        view = _RecordingView(with_faults({**(data.get("facts") or {}),
+                                           **(case.get("facts") or {})}), rule)
         rule.check(view)
         seen |= view.seen
     return seen
