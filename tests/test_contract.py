@@ -1,4 +1,5 @@
-"""Contract tests: the extension surface (hooks, rule metadata and docs, public names, packaging) is product."""
+"""Contract tests: the extension surface (hooks, rule metadata and docs, public names, packaging)
+is product."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`gwdoctor explain "<error text>"`: every recorded real-world error names its cause in the top three."""
+"""`gwdoctor explain "<error text>"`: every recorded real-world error names its cause in the top
+three."""
 
 from __future__ import annotations
 
@@ -81,14 +82,19 @@ def test_unregistered_rule_ids_still_explain_with_the_signature_cause() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("- match: '(unclosed'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n  source: lab\n",
+    ("- match: '(unclosed'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n"
+     "  source: lab\n",
      "bad/signatures.yaml:1: match is not a valid regex"),
-    ("- match: 'okay'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n  source: lab\n"
-     "- match: '(ab)?'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n  source: lab\n",
+    ("- match: 'okay'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n"
+     "  source: lab\n"
+     "- match: '(ab)?'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n"
+     "  source: lab\n",
      "bad/signatures.yaml:6: match '(ab)?' matches empty text"),
-    ("- match: 'okay'\n  rules: [tls001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n  source: lab\n",
+    ("- match: 'okay'\n  rules: [tls001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n"
+     "  source: lab\n",
      "bad/signatures.yaml:2: 0/rules/0"),
-    ("- match: 'okay'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n  source: lab\n  typo: 1\n",
+    ("- match: 'okay'\n  rules: [TLS001]\n  cause: tls.untrusted_ca\n  confirm: x x x\n"
+     "  source: lab\n  typo: 1\n",
      "bad/signatures.yaml:1: 0: Additional properties are not allowed"),
 ])
 def test_bad_signature_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:

@@ -18,8 +18,9 @@ from gwdoctor.engine.scan import ScanRequest, run_scan
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = build_registry(get_plugin_manager(load_entrypoints=False, env={}))
 CATALOGUE = fact_catalogue([builtin_dir()])
-JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool, "integer": int, "number": (int, float),
-              "string": str, "array": list, "object": dict}
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {"null": type(None), "boolean": bool,
+                                                  "integer": int, "number": (int, float),
+                                                  "string": str, "array": list, "object": dict}
 
 
 def test_every_probe_provides_what_the_catalogue_lists_under_its_name() -> None:

@@ -27,7 +27,8 @@ RULES = {r.id: r for r in builtin_rules()}
 @pytest.mark.parametrize("entry", FAULTS["parts"], ids=lambda e: e["name"])
 def test_each_part_matches_the_real_text_it_was_taken_from(entry: dict) -> None:
     for sample in entry["seen"]:
-        parts = [p for p in describe_parts(sample, {**FAULTS, "parts": [entry]}) if p.name == entry["name"]]
+        parts = [p for p in describe_parts(sample, {**FAULTS, "parts": [entry]})
+                 if p.name == entry["name"]]
         assert parts, f"{entry['name']} finds nothing in {sample!r}"
         assert all(p.value for p in parts)
 
@@ -45,7 +46,8 @@ def _real_lines() -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("label, text", _real_lines(), ids=lambda v: v if isinstance(v, str) and len(v) < 60 else "")
+@pytest.mark.parametrize("label, text", _real_lines(),
+                         ids=lambda v: v if isinstance(v, str) and len(v) < 60 else "")
 def test_explain_never_answers_a_real_line_with_nothing(label: str, text: str) -> None:
     assert explain_text(text, SIGNATURES, RULES) or describe_parts(text, FAULTS), label
 
@@ -53,9 +55,12 @@ def test_explain_never_answers_a_real_line_with_nothing(label: str, text: str) -
 @pytest.mark.parametrize("text, name, value, meaning", [
     ('API Error: 418 {"error":"I\'m a teapot"}', "status", "418", "never sends"),
     ("API Error: 405 status code (no body)", "status", "405", "does not take POST"),
-    ('{"error":{"type":"client_validation_error","message":"x"}}', "error_type", "client_validation_error", "relay"),
-    ("API Error: 500 litellm.InternalServerError: AnthropicException - boom", "writer", "AnthropicException", "upstream"),
-    ("If it persists, check your inference gateway (127.0.0.1:4000).", "client_hint", "check your inference gateway", "gateway"),
+    ('{"error":{"type":"client_validation_error","message":"x"}}', "error_type",
+     "client_validation_error", "relay"),
+    ("API Error: 500 litellm.InternalServerError: AnthropicException - boom", "writer",
+     "AnthropicException", "upstream"),
+    ("If it persists, check your inference gateway (127.0.0.1:4000).", "client_hint",
+     "check your inference gateway", "gateway"),
 ])
 def test_parts_say_what_they_mean(text: str, name: str, value: str, meaning: str) -> None:
     parts = {p.name: p for p in describe_parts(text, FAULTS)}
@@ -111,20 +116,24 @@ def test_faults_of_other_answers_stay_apart() -> None:
     from gwdoctor.probes.faults import classify
 
     wrong_key = {"status": 401, "error_type": "auth_error", "body_excerpt": "",
-                 "error_message": "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...."}
+                 "error_message": "Authentication Error, Invalid proxy server token passed. "
+                                  "Received API Key = sk-...."}
     assert classify(wrong_key) == []  # a plain rejected key: AUT002's, no fault rules it out
-    assert classify({"status": 200, "error_type": None, "error_message": None, "body_excerpt": None}) == []
+    assert classify({"status": 200, "error_type": None, "error_message": None,
+                     "body_excerpt": None}) == []
 
 
 def test_the_probe_names_answers_as_rules_read_them() -> None:
     from gwdoctor.engine import ProbeContext
     from gwdoctor.probes.faults import http_faults
 
-    facts = {"gateway.models": {"status": 400, "error_type": "no_db_connection", "error_message": "No connected db."},
+    facts = {"gateway.models": {"status": 400, "error_type": "no_db_connection",
+                                "error_message": "No connected db."},
              "model.checks": [{"model": "claude-opus-5-5", "status": 403, "error_type": "forbidden",
                                "error_message": "Request not allowed"}]}
     out = http_faults.run(ProbeContext(env={}, facts=facts))["http.faults"]
-    assert out == {"gateway.models": ["http.no_db"], "model.checks[claude-opus-5-5]": ["http.policy_refusal"]}
+    assert out == {"gateway.models": ["http.no_db"],
+                   "model.checks[claude-opus-5-5]": ["http.policy_refusal"]}
 
 
 def test_rules_hold_no_regular_expressions_where_faults_replaced_them() -> None:
@@ -155,4 +164,5 @@ def test_every_seen_body_is_captured_or_cited() -> None:
                 assert test_file.is_file(), source
                 assert f"def {captured['test']}(" in test_file.read_text(), source
             else:
-                assert "https://" in source, f"{fault['id']}: {source!r} is neither captured nor cited"
+                assert "https://" in source, (
+                    f"{fault['id']}: {source!r} is neither captured nor cited")

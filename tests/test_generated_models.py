@@ -22,7 +22,8 @@ NEWEST = max(captured_versions(), key=lambda v: parse_version(v) or (0,))
 def _ids(text: str) -> set[str]:
     """Claude model ids in any provider spelling, normalised to the Anthropic one."""
     out = set()
-    for raw in re.findall(r"(?:[a-z]{2}\.)?(?:anthropic\.)?claude-[a-z0-9][a-z0-9.@-]*(?::\d+)?", text):
+    for raw in re.findall(r"(?:[a-z]{2}\.)?(?:anthropic\.)?claude-[a-z0-9][a-z0-9.@-]*(?::\d+)?",
+                          text):
         base = re.sub(r"^(?:[a-z]{2}\.)?anthropic\.", "", raw)
         base = re.sub(r"-v\d+(?::\d+)?$", "", base).replace("@", "-")
         base = re.sub(r"-(bedrock|vertex|anthropic)$", "", base)
@@ -65,8 +66,9 @@ def test_validate_warns_on_a_retired_upstream(tmp_path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("model_list:\n  - model_name: claude-opus-5-5\n    litellm_params:\n"
                       "      model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0\n")
-    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "validate", "--gateway-config",
-                           str(config), "--format", "json", "--fail-on", "never"],
+    done = subprocess.run([sys.executable, "-m", "gwdoctor.engine.cli", "validate",
+                           "--gateway-config", str(config), "--format", "json", "--fail-on",
+                           "never"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     found = {f["rule_id"]: f for f in json.loads(done.stdout)["findings"]}

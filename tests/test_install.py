@@ -33,8 +33,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         dest = src / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes((REPO / rel).read_bytes())
-    out = subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "--quiet", str(src)],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                          str(src)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     return root
 

@@ -1,4 +1,5 @@
-"""Knowledge files: each validates against its schema, the graph is a DAG, causes and rules match one to one."""
+"""Knowledge files: each validates against its schema, the graph is a DAG, causes and rules match
+one to one."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def test_every_schema_is_a_valid_draft_2020_12_schema(schema_path: Path) -> None
     schema = json.loads(schema_path.read_text())
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema.get("additionalProperties") is False or schema.get("type") in ("array", ["array", "null"])
+    assert schema.get("additionalProperties") is False or schema.get("type") in ("array",
+                                                                                 ["array", "null"])
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
@@ -47,7 +49,8 @@ def test_every_knowledge_file_validates_against_its_schema(name: str) -> None:
     jsonschema.Draft202012Validator(json.loads(schema_path.read_text())).validate(_load(name))
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "tests/rules/cases").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "tests/rules/cases").glob("*.yaml")),
+                         ids=lambda p: p.name)
 def test_every_rule_case_file_validates(path: Path) -> None:
     schema = json.loads((SCHEMAS / "rule-cases.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text()))
@@ -86,7 +89,8 @@ def test_every_rule_is_a_graph_node_and_every_node_a_rule_or_retired() -> None:
     nodes = set(GRAPH["nodes"])
     assert ids - nodes == set(), f"rules missing from knowledge/graph.yaml: {sorted(ids - nodes)}"
     orphans = nodes - ids - RETIRED_IDS
-    assert orphans == set(), f"graph nodes with no rule (add the rule or retire the id): {sorted(orphans)}"
+    assert orphans == set(), (
+        f"graph nodes with no rule (add the rule or retire the id): {sorted(orphans)}")
 
 
 def test_retired_ids_and_names_are_not_reused() -> None:
@@ -120,7 +124,8 @@ def test_signature_rules_are_graph_nodes_and_causes_known() -> None:
 def test_signature_cause_is_its_first_rules_cause() -> None:
     by_id = {r.id: r for r in RULES}
     wrong = [f"{s.origin}: {s.rules[0]} is {by_id[s.rules[0]].cause}, signature says {s.cause}"
-             for s in load_signatures() if s.rules[0] in by_id and by_id[s.rules[0]].cause != s.cause]
+             for s in load_signatures()
+             if s.rules[0] in by_id and by_id[s.rules[0]].cause != s.cause]
     assert wrong == []
 
 

@@ -1,4 +1,5 @@
-"""knowledge/providers.yaml and variables.yaml: schema-valid, consistent, and what the rules and probes use."""
+"""knowledge/providers.yaml and variables.yaml: schema-valid, consistent, and what the rules and
+probes use."""
 
 from __future__ import annotations
 
@@ -51,20 +52,23 @@ def test_patterns_compile_and_match_their_examples() -> None:
 
 
 @pytest.mark.parametrize("region, prefix", [
-    ("us-east-1", "us"), ("us-gov-west-1", "us-gov"), ("eu-central-1", "eu"), ("ap-northeast-1", "apac"),
-    ("ca-central-1", "global"), (None, "global")])
+    ("us-east-1", "us"), ("us-gov-west-1", "us-gov"), ("eu-central-1", "eu"),
+    ("ap-northeast-1", "apac"), ("ca-central-1", "global"), (None, "global")])
 def test_bedrock_prefix_table(region: str | None, prefix: str) -> None:
     assert _provider_ids.bedrock_prefix_for_region(region) == prefix
 
 
 def test_variables_cover_what_the_probes_treat_as_secret() -> None:
     known = _providers.variables()
-    for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_CUSTOM_HEADERS", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_BEARER_TOKEN_BEDROCK", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE"):
+    for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_CUSTOM_HEADERS",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_BEARER_TOKEN_BEDROCK", "CLAUDE_CODE_OAUTH_TOKEN",
+                 "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE"):
         assert known[name]["secret"] is True
-    for name in ("ANTHROPIC_BASE_URL", "NODE_EXTRA_CA_CERTS", "CLAUDE_CODE_CLIENT_KEY", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in ("ANTHROPIC_BASE_URL", "NODE_EXTRA_CA_CERTS", "CLAUDE_CODE_CLIENT_KEY",
+                 "GOOGLE_APPLICATION_CREDENTIALS"):
         assert known[name]["secret"] is False
-    assert all(known[v]["redact"] == "url" for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"))
+    assert all(known[v]["redact"] == "url"
+               for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"))
 
 
 def test_provider_rules_read_the_knowledge() -> None:
@@ -83,11 +87,13 @@ def test_provider_rules_read_the_knowledge() -> None:
         "provider.mode": "bedrock",
         "provider.bedrock": {"region": "ap-south-1", "region_prefix": None, "base_url": None},
         "model.requested": [{"role": "main", "configured": "anthropic.claude-x-v1:0",
-                             "sent": "anthropic.claude-x-v1:0", "source": {"layer": "shell", "file": None}}]}
+                             "sent": "anthropic.claude-x-v1:0",
+                             "source": {"layer": "shell", "file": None}}]}
     [finding] = rules["PRV006"].evaluate({**bedrock, **ids_facts(bedrock)})
     assert "apac.anthropic.claude-x-v1:0" in finding.fixes[0].snippet
     assert _provider_ids.suggest_gcp_region("europe-west-4") == "europe-west4"
-    [finding] = rules["PRV007"].evaluate({"provider.vertex": {"region_raw": "europe-west-4", "region": "europe-west-4",
+    [finding] = rules["PRV007"].evaluate({"provider.vertex": {"region_raw": "europe-west-4",
+                                                              "region": "europe-west-4",
                                                               "region_valid": False,
                                                               "region_suggestion": "europe-west4"}})
     assert "CLOUD_ML_REGION=europe-west4" in finding.fixes[0].snippet

@@ -70,11 +70,13 @@ def test_no_canary_secret_appears_anywhere(litellm_gateway, squid, tmp_path: Pat
     assert facts["gateway.models"]["status"] == 200, facts["gateway.models"]
     assert facts["auth.token"]["present"] and facts["auth.api_key"]["present"]
     for fmt in ("json", "text", "markdown", "sarif", "junit"):
-        out = gw(["scan", "--format", fmt, "--fail-on", "never", "--timeout", "3", "-v"], env, project)
+        out = gw(["scan", "--format", fmt, "--fail-on", "never", "--timeout", "3", "-v"], env,
+                 project)
         assert out.returncode == 0, out.stderr
         outputs[f"scan {fmt}"] = out.stdout
         outputs[f"scan {fmt} stderr"] = out.stderr
-    out = gw(["scan", "--facts", str(bundle), "--format", "json", "--fail-on", "never"], env, project)
+    out = gw(["scan", "--facts", str(bundle), "--format", "json", "--fail-on", "never"], env,
+             project)
     outputs["replay"] = out.stdout
     for cache in (tmp_path / "cache").glob("*"):
         outputs[f"cache {cache.name}"] = cache.read_text()
