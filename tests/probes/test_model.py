@@ -1,4 +1,5 @@
-"""model.messages: one streaming max_tokens=1 request per model; SSE order and timing; no-beta retry.
+"""model.messages: one streaming max_tokens=1 request per model; SSE order and timing; no-beta
+retry.
 
 Unit tests use MockTransport; live tests use the real LiteLLM in front of the fake upstream and
 the fake playing broken gateways.
@@ -58,7 +59,8 @@ def test_failure_is_retried_once_without_the_beta_header() -> None:
             return httpx.Response(400, json={"type": "error", "error": {
                 "type": "invalid_request_error", "message": "invalid beta flag"}})
         return httpx.Response(200, headers={"content-type": "text/event-stream"},
-                              content=b"event: message_start\ndata: {}\n\nevent: message_stop\ndata: {}\n\n")
+                              content=b"event: message_start\ndata: {}\n\n"
+                                      b"event: message_stop\ndata: {}\n\n")
 
     ctx = gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
                       models={"main": "m"})
@@ -77,8 +79,8 @@ def test_skipped_without_models_or_with_a_dead_gateway() -> None:
 # ---- the request padded to the client's size (a body-size limit on the route) ---------------
 
 NGINX_413 = (b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
-             b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
-             b"</body>\r\n</html>\r\n")
+             b"<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+             b"<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n")
 STREAM = b"event: message_start\ndata: {}\n\nevent: message_stop\ndata: {}\n\n"
 
 
@@ -121,15 +123,17 @@ def test_a_413_for_the_padded_request_only_is_confirmed_unpadded_and_recorded() 
     from gwdoctor.probes.faults import http_faults
 
     seen: list[int] = []
-    ctx = gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(_limited(16384, seen)),
-                      models={"main": "m"})
+    ctx = gateway_ctx("http://gw.test", token="t-1234",
+                      transport=httpx.MockTransport(_limited(16384, seen)), models={"main": "m"})
     facts = _run(ctx)
     check = facts["model.checks"][0]
     assert len(seen) == 2 and seen[0] > 16384 > seen[1]
     assert check["status"] == 200 and check["sse"]["complete"]  # the model is judged unpadded
     large = check["large_request"]
-    assert large["status"] == 413 and large["body_excerpt"].startswith("[html] 413 Request Entity Too Large")
-    assert large["unpadded"]["status"] == 200 and large["unpadded"]["complete"] and large["again"] is None
+    assert large["status"] == 413 and large["body_excerpt"].startswith(
+        "[html] 413 Request Entity Too Large")
+    assert (large["unpadded"]["status"] == 200 and large["unpadded"]["complete"]
+            and large["again"] is None)
     faults = http_faults.run(ProbeContext(env={}, facts=facts))["http.faults"]
     assert faults == {"model.checks[m].large_request": ["http.body_too_large"]}
 
@@ -141,11 +145,12 @@ def test_a_padded_failure_that_is_not_a_413_is_asked_again_before_the_size_is_bl
         calls.append(len(request.content))
         if len(calls) == 1:  # a one-off error page from a front on the first (padded) request
             return httpx.Response(502, headers={"content-type": "text/html"},
-                                  content=b"<html><head><title>502 Bad Gateway</title></head></html>")
+                                  content=b"<html><head><title>502 Bad Gateway</title></head>"
+                                          b"</html>")
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=STREAM)
 
-    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
-                             models={"main": "m"}))
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234",
+                             transport=httpx.MockTransport(handler), models={"main": "m"}))
     large = facts["model.checks"][0]["large_request"]
     assert large["status"] == 502 and large["unpadded"]["complete"] and large["again"]["complete"]
     assert calls[0] == calls[2] > calls[1]
@@ -160,8 +165,8 @@ def test_an_api_error_for_the_padded_request_is_the_models_answer_with_no_extra_
         calls.append(request)
         return httpx.Response(401, json={"error": {"message": "bad key", "type": "auth_error"}})
 
-    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(handler),
-                             models={"main": "m"}))
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234",
+                             transport=httpx.MockTransport(handler), models={"main": "m"}))
     check = facts["model.checks"][0]
     assert check["status"] == 401 and check["error_message"] == "bad key"
     assert check["large_request"]["status"] == 401 and check["large_request"]["unpadded"] is None
@@ -171,7 +176,8 @@ def test_an_api_error_for_the_padded_request_is_the_models_answer_with_no_extra_
 
 def test_a_version_with_no_captured_request_size_is_not_padded() -> None:
     seen: list[int] = []
-    facts = _run(gateway_ctx("http://gw.test", token="t-1234", transport=httpx.MockTransport(_limited(16384, seen)),
+    facts = _run(gateway_ctx("http://gw.test", token="t-1234",
+                             transport=httpx.MockTransport(_limited(16384, seen)),
                              models={"main": "m"}, client__version="2.1.150"))
     assert seen and max(seen) < 200 and facts["model.checks"][0]["large_request"] is None
 
@@ -199,7 +205,8 @@ def test_healthy_litellm_streams_every_default_model_incrementally(litellm_gatew
 
 @pytest.mark.live
 def test_openai_translated_model_streams_too(litellm_gateway) -> None:
-    ctx = gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key, models={"main": "gemini-2.5-pro"})
+    ctx = gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key,
+                      models={"main": "gemini-2.5-pro"})
     check = _run(ctx)["model.checks"][0]
     assert check["status"] == 200 and check["sse"]["complete"], check
 
@@ -207,7 +214,8 @@ def test_openai_translated_model_streams_too(litellm_gateway) -> None:
 @pytest.mark.live
 def test_unknown_models_are_400_invalid_model_and_mdl001_mdl002_fire(litellm_gateway) -> None:
     ctx = gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key,
-                      models={"main": "claude-opus-9", "haiku": "claude-haiku-9", "background": "claude-haiku-9"})
+                      models={"main": "claude-opus-9", "haiku": "claude-haiku-9",
+                              "background": "claude-haiku-9"})
     from gwdoctor.probes.auth import gateway_models
 
     facts = {**_run(ctx), **gateway_models.run(ctx)}
@@ -217,14 +225,17 @@ def test_unknown_models_are_400_invalid_model_and_mdl001_mdl002_fire(litellm_gat
     main = fire(facts, "MDL001")
     assert len(main) == 1 and "claude-opus-9" in main[0].message
     snippets = " ".join(f.snippet for f in main[0].fixes)
-    assert 'ANTHROPIC_MODEL="claude-opus-5-5"' in snippets and "model_name: claude-opus-9" in snippets
+    assert ('ANTHROPIC_MODEL="claude-opus-5-5"' in snippets
+            and "model_name: claude-opus-9" in snippets)
     background = fire(facts, "MDL002")
-    assert background and 'ANTHROPIC_DEFAULT_HAIKU_MODEL="claude-haiku-5-5"' in background[0].fixes[0].snippet
+    assert background and ('ANTHROPIC_DEFAULT_HAIKU_MODEL="claude-haiku-5-5"'
+                           in background[0].fixes[0].snippet)
 
 
 @pytest.mark.live
 def test_upstream_failures_are_told_apart_from_the_clients_credential(litellm_gateway) -> None:
-    models = {"main": "claude-upstream-500", "opus": "claude-upstream-429", "sonnet": "claude-upstream-401"}
+    models = {"main": "claude-upstream-500", "opus": "claude-upstream-429",
+              "sonnet": "claude-upstream-401"}
     facts = _run(gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key, models=models))
     checks = _by_model(facts)
     assert checks["claude-upstream-500"]["status"] == 500
@@ -239,7 +250,8 @@ def test_upstream_failures_are_told_apart_from_the_clients_credential(litellm_ga
 
 @pytest.mark.live
 def test_buffered_cut_and_html_streams_are_detected(litellm_gateway) -> None:
-    models = {"main": "claude-upstream-buffered", "opus": "claude-upstream-cut", "sonnet": "claude-upstream-html"}
+    models = {"main": "claude-upstream-buffered", "opus": "claude-upstream-cut",
+              "sonnet": "claude-upstream-html"}
     facts = _run(gateway_ctx(litellm_gateway.url, token=litellm_gateway.master_key, models=models))
     checks = _by_model(facts)
     buffered = checks["claude-upstream-buffered"]["sse"]
@@ -280,7 +292,8 @@ def test_a_hop_that_sends_headers_then_holds_the_stream_is_called_buffered(fake_
 
 @pytest.mark.live
 def test_base_url_ending_in_v1_gets_404_and_a_corrected_base(litellm_gateway) -> None:
-    ctx = gateway_ctx(litellm_gateway.url + "/v1", token=litellm_gateway.master_key, models={"main": "claude-opus-5-5"})
+    ctx = gateway_ctx(litellm_gateway.url + "/v1", token=litellm_gateway.master_key,
+                      models={"main": "claude-opus-5-5"})
     facts = _run(ctx)
     check = facts["model.checks"][0]
     assert check["status"] == 404 and check["route_hint"]["base_url"] == litellm_gateway.url
