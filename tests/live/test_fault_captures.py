@@ -49,7 +49,8 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
 
 
 @pytest.fixture(scope="module")
-def litellm_key_models(fake_upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLM]:
+def litellm_key_models(fake_upstream: FakeUpstream,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLM]:
     """LiteLLM whose only key may use claude-sonnet-4-5 and nothing else the gateway serves."""
     hook_dir = tmp_path_factory.mktemp("litellm-hook")
     (hook_dir / "gwd_key_models.py").write_text(_KEY_MODELS)
@@ -97,7 +98,8 @@ def _probe(url: str, token: str | None, model: str) -> tuple[dict[str, Any], tup
     return check, recording.answers[0]
 
 
-def _assert_captured(fault_id: str, test_name: str, url: str, token: str | None, model: str) -> None:
+def _assert_captured(fault_id: str, test_name: str, url: str, token: str | None,
+                     model: str) -> None:
     check, (status, body) = _probe(url, token, model)
     assert fault_id in classify(check), (classify(check), check)
     seen = _seen(fault_id, test_name)
@@ -127,7 +129,8 @@ def test_upstream_401_is_upstream_error(litellm_gateway: LiteLLM) -> None:
 
 def test_model_outside_the_keys_list_is_model_access_denied(litellm_key_models: LiteLLM) -> None:
     # The gateway serves gemini-2.5-pro; this key may use only claude-sonnet-4-5.
-    _assert_captured("http.model_access_denied", "test_model_outside_the_keys_list_is_model_access_denied",
+    _assert_captured("http.model_access_denied",
+                     "test_model_outside_the_keys_list_is_model_access_denied",
                      litellm_key_models.url, TEAM_KEY, "gemini-2.5-pro")
     check, _ = _probe(litellm_key_models.url, TEAM_KEY, "claude-sonnet-4-5")
     assert check["status"] == 200 and not classify(check), check
@@ -142,8 +145,10 @@ def test_model_outside_the_keys_list_is_model_access_denied(litellm_key_models: 
 # ERR_CANNOT_FORWARD, and ERR_DNS_FAIL is not produced here; nor are ERR_READ_TIMEOUT (squid's
 # 15-minute read_timeout) and ERR_GATEWAY_FAILURE.
 SQUID_CODES = {
-    "ERR_CACHE_ACCESS_DENIED": lambda squid, closed, tls: (tls.valid.url("http"), squid.url(credentials=False)),
-    "ERR_ACCESS_DENIED": lambda squid, closed, tls: (f"https://127.0.0.1:{squid.blocked_port}", squid.url()),
+    "ERR_CACHE_ACCESS_DENIED": lambda squid, closed, tls: (tls.valid.url("http"),
+                                                           squid.url(credentials=False)),
+    "ERR_ACCESS_DENIED": lambda squid, closed, tls: (f"https://127.0.0.1:{squid.blocked_port}",
+                                                     squid.url()),
     "ERR_CONNECT_FAIL": lambda squid, closed, tls: (f"https://127.0.0.1:{closed}", squid.url()),
     "ERR_CANNOT_FORWARD": lambda squid, closed, tls: (f"https://{UNRESOLVABLE_HOST}", squid.url()),
 }
