@@ -57,7 +57,8 @@ def test_every_module_that_implements_a_hook_is_listed(layer: str) -> None:
         hooks = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
                  and n.name.startswith("gwdoctor_")]
         module = f"gwdoctor.{layer}" + ("" if path.stem == "__init__" else f".{path.stem}")
-        assert not hooks or module in listed, f"{module} implements {hooks} but is in no {SUBPLUGINS}"
+        assert not hooks or module in listed, (
+            f"{module} implements {hooks} but is in no {SUBPLUGINS}")
 
 
 def test_a_listed_module_is_blocked_by_its_name() -> None:

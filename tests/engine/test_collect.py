@@ -136,7 +136,8 @@ def test_the_probe_reports_its_status_and_undeclared_keys_are_dropped():
     coll = run([dns])
     assert status(coll) == {"dns": "failed"}
     assert "dns.extra" not in coll.facts and "_status" not in coll.facts
-    assert coll.records[0].detail == "dns.gateway: nxdomain; undeclared facts dropped: ['dns.extra']"
+    assert coll.records[0].detail == ("dns.gateway: nxdomain; "
+                                      "undeclared facts dropped: ['dns.extra']")
 
 
 def test_the_engine_reads_no_status_word_in_the_facts():

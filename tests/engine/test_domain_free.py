@@ -103,7 +103,8 @@ BREACHES = _breaches()
 def test_the_vocabulary_is_read_from_the_knowledge() -> None:
     assert "dns.gateway" in DOMAIN_FACTS and "engine.rule_errors" not in DOMAIN_FACTS
     assert "ANTHROPIC_BASE_URL" in VARIABLES
-    assert {"gwdoctor.probes.dns", "gwdoctor.rules.dns", "gwdoctor.knowledge"} <= set(PLUGIN_MODULES)
+    assert {"gwdoctor.probes.dns", "gwdoctor.rules.dns",
+            "gwdoctor.knowledge"} <= set(PLUGIN_MODULES)
     assert _domain_words("see dns.gateway") and _domain_words("Claude Code")
     assert _domain_words("areas (dns,proxy)")
     assert not _domain_words("engine.rule_errors") and not _domain_words("a gwdoctor report")
@@ -149,5 +150,6 @@ def test_the_engine_imports_no_plugin_module() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not [n for n in names if any(n == p or n.startswith(p + ".") for p in packages)], \
+            assert not [n for n in names
+                        if any(n == p or n.startswith(p + ".") for p in packages)], \
                 f"engine/{path.name}:{node.lineno} imports {names}"
