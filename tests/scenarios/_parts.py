@@ -90,7 +90,8 @@ def start_ntlm_squid() -> Squid:
     """The lab's squid, offering only Negotiate and NTLM proxy authentication (≤10 s to listen)."""
     if not Path(SQUID).exists():
         raise RuntimeError(f"squid not found at {SQUID}: install squid-openssl (CI's .ci/run does)")
-    # NOTE: outside pytest's 0700 tmp, as in live/_squid.py: squid drops to `proxy` when run as root.
+    # NOTE: outside pytest's 0700 tmp, as in live/_squid.py: squid drops to `proxy` when run as
+    # root.
     d = Path(tempfile.mkdtemp(prefix="gwdoctor-squid-ntlm-"))
     os.chmod(d, 0o755)
     port = _free_port()
@@ -103,8 +104,10 @@ def start_ntlm_squid() -> Squid:
     with open(d / "stderr.log", "wb") as err_file:
         # `-n`: its own service name, so nothing it names clashes with the lab squid's.
         proc = subprocess.Popen([SQUID, "-N", "-n", "gwdoctorntlm", "-f", str(conf)],
-                                stdout=subprocess.DEVNULL, stderr=err_file, cwd=d, start_new_session=True)
-    squid = Squid(proc, d, port, bump_port=0, blocked_port=0, user="", password="", bump_ca_pem=Path())
+                                stdout=subprocess.DEVNULL, stderr=err_file, cwd=d,
+                                start_new_session=True)
+    squid = Squid(proc, d, port, bump_port=0, blocked_port=0, user="", password="",
+                  bump_ca_pem=Path())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -138,8 +141,9 @@ class _TeapotHandler(_Handler):
 # anthropics/claude-code#52811: Opus on Vertex, an older client sends thinking.type=enabled.
 THINKING_400 = {"type": "error", "error": {
     "type": "invalid_request_error",
-    "message": "\"thinking.type.enabled\" is not supported for this model. Use \"thinking.type.adaptive\" "
-               "and \"output_config.effort\" to control thinking behavior."},
+    "message": "\"thinking.type.enabled\" is not supported for this model. "
+               "Use \"thinking.type.adaptive\" and \"output_config.effort\" to control thinking "
+               "behavior."},
     "request_id": "req_vrtx_011CaNV29S9FHHK79mCMmTeC"}
 
 
@@ -192,8 +196,9 @@ def _mtls_context() -> "ssl.SSLContext":
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
             .sign(key, hashes.SHA256()))
@@ -262,15 +267,17 @@ def _canned(status: int, body: bytes | str | dict, ctype: str = "application/jso
             self.fake.models = _client_models()
             if method == "POST" and self.path.split("?", 1)[0] == "/v1/messages":
                 request = self._body() or {}
-                self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()), request))
+                self.fake.requests.append(Recorded(method, self.path, dict(self.headers.items()),
+                                                   request))
                 if when is None or when(request):
-                    self._send(status, body if isinstance(body, (bytes, str)) else __import__("json").dumps(body),
-                               ctype, headers=headers)
+                    self._send(status, body if isinstance(body, (bytes, str))
+                               else __import__("json").dumps(body), ctype, headers=headers)
                 else:
                     self._messages(request)
                 return
             if self.path.split("?", 1)[0] in ("/v1/chat/completions", "/chat/completions"):
-                self._send(404, {"detail": "Not Found"})  # an Anthropic-format relay: no OpenAI route
+                # an Anthropic-format relay: no OpenAI route
+                self._send(404, {"detail": "Not Found"})
                 return
             super()._route(method)
 
@@ -292,8 +299,9 @@ class _ConnectDropHandler(_Handler):
 
 
 _MAX_TOKENS_400 = {"error": {
-    "message": "litellm.BadRequestError: OpenAIException - Could not finish the message because max_tokens "
-               "or model output limit was reached. Please try again with higher max_tokens.",
+    "message": "litellm.BadRequestError: OpenAIException - Could not finish the message because "
+               "max_tokens or model output limit was reached. Please try again with higher "
+               "max_tokens.",
     "type": "invalid_request_error", "param": None, "code": "400"}}
 
 SCENARIO_GATEWAY_MODES.update({
@@ -306,18 +314,22 @@ SCENARIO_GATEWAY_MODES.update({
     # BerriAI/litellm#10435
     "pr_provider_config_500": _canned(500, {"error": {
         "message": "Anthropic messages provider config not found for model: "
-                   "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "type": "None", "param": "None", "code": "500"}}),
+                   "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "type": "None", "param": "None", "code": "500"}}),
     # aidyou/chatspeed#1 ("API Error: 405 status code (no body)")
     "pr_405_no_body": _canned(405, b"", "text/plain"),
     # Wei-Shaw/claude-relay-service#1093
     "pr_client_validation_403": _canned(403, {"error": {
-        "type": "client_validation_error", "message": "This endpoint only accepts requests from Claude Code CLI"}}),
+        "type": "client_validation_error",
+        "message": "This endpoint only accepts requests from Claude Code CLI"}}),
     # farion1231/cc-switch#58 (claude-code-router)
     "pr_router_provider_404": _canned(404, {"error": {
-        "message": "Error from provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page not foundError: Error from "
-                   "provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page not found"}}),
+        "message": "Error from provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page not "
+                   "foundError: Error from provider(ollama-gpt-oss,gpt-oss:120b: 404): 404 page "
+                   "not found"}}),
     # Wei-Shaw/sub2api#1714
-    "pr_model_identifier_400": _canned(400, {"message": "The provided model identifier is invalid."}),
+    "pr_model_identifier_400": _canned(400, {"message":
+                                             "The provided model identifier is invalid."}),
     # jwadow/kiro-gateway#65
     "pr_missing_or_invalid_key_401": _canned(401, {"detail": {"type": "error", "error": {
         "type": "authentication_error",
@@ -325,7 +337,8 @@ SCENARIO_GATEWAY_MODES.update({
     # kiyo-e/claude-code-proxy#6
     "pr_upstream_key_unset_401": _canned(401, {"error": "Unauthorized\n"}),
     # anthropics/claude-code#1613, #453
-    "pr_request_not_allowed_403": _canned(403, {"error": {"type": "forbidden", "message": "Request not allowed"}}),
+    "pr_request_not_allowed_403": _canned(403, {"error": {"type": "forbidden",
+                                                          "message": "Request not allowed"}}),
     # BerriAI/litellm#35061: only the max_tokens=1 probe fails
     "pr_max_tokens_1_400": _canned(400, _MAX_TOKENS_400, when=lambda b: b.get("max_tokens") == 1),
     # Exgentic/exgentic#147
@@ -333,87 +346,21 @@ SCENARIO_GATEWAY_MODES.update({
         "message": "anthropic_messages() missing 1 required positional argument: 'api_key'",
         "type": "None", "param": "None", "code": "500"}}),
     # continuedev/continue#12769
-    "pr_cloudflare_502": _canned(502, b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center>"
-                                      b"<h1>502 Bad Gateway</h1></center>\n<hr><center>cloudflare</center>\n"
-                                      b"</body>\n</html>\n", "text/html"),
+    "pr_cloudflare_502": _canned(502, b"<html>\n<head><title>502 Bad Gateway</title></head>\n"
+                                      b"<body>\n<center><h1>502 Bad Gateway</h1></center>\n"
+                                      b"<hr><center>cloudflare</center>\n</body>\n</html>\n",
+                                 "text/html"),
     # jtsang4/claude-to-chatgpt#5
     "pr_worker_403_html": _canned(403, b'<!doctype html><meta charset="utf-8"><meta name=viewport '
-                                       b'content="width=device-width, initial-scale=1"><title>403</title>403 Forbidden',
+                                       b'content="width=device-width, initial-scale=1">'
+                                       b'<title>403</title>403 Forbidden',
                                   "text/html"),
     "pr_connect_drop": _ConnectDropHandler,
 })
 
 
-# ------------------------------------------------------------------ provider-mode LiteLLM (issue 12)
-# A real LiteLLM 1.108.7 whose /bedrock and /vertex_ai pass-through routes lead to the fake Bedrock
-# runtime and Vertex endpoint of live/_provider_fake.py (which check path, model id, region, project
-# and credential header, and answer in the provider's wire format). `gw:litellm_provider` is a plain
-# TCP relay in front of it (the scenario gateway machinery starts handlers, not processes), so the
-# client and gwdoctor talk to LiteLLM itself. Started once per test process, on first use; the
-# master key is the `gw.<mode>.key` the harness hands out (sk-right-key).
-PROVIDER_BEDROCK_IDS = ("us.anthropic.claude-opus-5-5", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-                        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-                        # fault tokens for the fake: 403 access, 429 quota, 403 bad signature, on-demand 400
-                        "us.anthropic.claude-denied-5-5", "us.anthropic.claude-throttled-5-5",
-                        "us.anthropic.claude-badcreds-5-5", "anthropic.claude-opus-5-5")
-_PROVIDER_LAB: dict[str, object] = {}
-_PROVIDER_LOCK = threading.Lock()
-
-
-def provider_litellm() -> dict[str, object]:
-    """``{"litellm", "fake", "proxy"}``: the provider-mode lab, started once."""
-    with _PROVIDER_LOCK:
-        if _PROVIDER_LAB:
-            return _PROVIDER_LAB
-        from live._litellm import start_litellm
-        from live._provider_fake import CloudProxy, ProviderFake
-
-        fake = ProviderFake(pki_dir=Path(tempfile.mkdtemp(prefix="gwdoctor-fake-cloud-"))).start()
-        proxy = CloudProxy(fake.tls_port)
-        aws = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
-               "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
-        config = {
-            "model_list": [{"model_name": i, "litellm_params": {
-                "model": f"bedrock/{i}", "aws_bedrock_runtime_endpoint": fake.url, "aws_region_name": "us-east-1",
-                **aws}} for i in PROVIDER_BEDROCK_IDS],
-            "litellm_settings": {"num_retries": 0, "request_timeout": 5},
-            "general_settings": {"master_key": "sk-right-key"},
-        }
-        # Vertex: no Vertex credential on the proxy, so LiteLLM forwards the caller's own Google
-        # token (its credential-less pass-through) to https://<region>-aiplatform.googleapis.com,
-        # which CloudProxy leads to the fake (SSL_CERT_FILE trusts the fake's certificate).
-        env = {"AIOHTTP_TRUST_ENV": "True", "HTTPS_PROXY": proxy.url, "NO_PROXY": "127.0.0.1,localhost",
-               "SSL_CERT_FILE": str(fake.ca_file)}
-        _PROVIDER_LAB.update(litellm=start_litellm(config, env=env), fake=fake, proxy=proxy)
-        return _PROVIDER_LAB
-
-
-class _ProviderLiteLLMRelay(_Handler):
-    """Splices each connection to the provider-mode LiteLLM (started when the part starts)."""
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        provider_litellm()  # start_scenario_gateway subclasses the handler: start LiteLLM now
-
-    def handle(self) -> None:
-        from gwdoctor.probes._recorder import _relay
-
-        gw = provider_litellm()["litellm"]
-        try:
-            upstream = socket.create_connection(("127.0.0.1", gw.port), timeout=10)  # type: ignore[attr-defined]
-        except OSError:
-            return
-        upstream.settimeout(None)
-        self.connection.settimeout(None)
-        _relay(self.connection, upstream, limit=120.0)
-
-
-SCENARIO_GATEWAY_MODES["litellm_provider"] = _ProviderLiteLLMRelay
-
-
 # The client survives a failing background model (`claude -p` sends only the main model): a fault
 # there must be a warning. Only requests for a haiku model get 405 from this gateway.
 SCENARIO_GATEWAY_MODES["haiku_405"] = _canned(
-    405, {"detail": "Method Not Allowed"}, when=lambda body: "haiku" in str(body.get("model") or ""))
-
-import _parts_background  # noqa: E402,F401  registers the background-only failure modes (haiku_400, haiku_403)
+    405, {"detail": "Method Not Allowed"},
+    when=lambda body: "haiku" in str(body.get("model") or ""))

@@ -2,9 +2,9 @@
 11 (severity in agreement with the client): `claude -p` sends only the main model and answers, so
 a fallback finding about the background model must be a warning and the verdict degraded.
 
-Registered into ``_parts.SCENARIO_GATEWAY_MODES`` when ``_parts`` is imported: ``gw:haiku_400``
-answers a haiku request with anthropics/claude-code#52811's 400 (MDL007's territory),
-``gw:haiku_403`` with anthropics/claude-code#1613's 403 refusal by policy (AUT008's).
+Registered into ``_parts.SCENARIO_GATEWAY_MODES`` when the scenario conftest imports it:
+``gw:haiku_400`` answers a haiku request with anthropics/claude-code#52811's 400 (MDL007's
+territory), ``gw:haiku_403`` with anthropics/claude-code#1613's 403 refusal by policy (AUT008's).
 """
 
 from __future__ import annotations
