@@ -1,4 +1,5 @@
-"""`gwdoctor generate` and `gwdoctor validate`: every generated setup validates clean, seeded mistakes are caught, LiteLLM boots the generated config."""
+"""`gwdoctor generate` and `gwdoctor validate`: every generated setup validates clean, seeded
+mistakes are caught, LiteLLM boots the generated config."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def _cases(ca: str) -> dict[str, tuple[str, dict[str, Any]]]:
         "litellm-vertex-deepseek-main": ("litellm-vertex", {"main_model": "deepseek-r1"}),
         "litellm-vertex-claude": ("litellm-vertex", {"claude_on_vertex": True}),
         "litellm-multi": ("litellm-multi", {}),
-        "litellm-multi-eu-bedrock-first": ("litellm-multi", {"aws_region": "eu-west-1", "primary": "bedrock"}),
+        "litellm-multi-eu-bedrock-first": ("litellm-multi", {"aws_region": "eu-west-1",
+                                                             "primary": "bedrock"}),
         "proxy-external-ca": ("proxy", {"proxy_url": "http://proxy.corp:3128",
                                         "gateway_url": "https://gw.example.com", "ca": ca}),
         "proxy-internal": ("proxy", {"proxy_url": "http://proxy.corp:3128",
@@ -72,7 +74,8 @@ def _validate(tmp: Path, **kw: Any) -> dict[str, Any]:
 
 def _ids(report: dict[str, Any], at_least: str = "info") -> list[str]:
     order = ["info", "warning", "error", "critical"]
-    return [f["rule_id"] for f in report["findings"] if order.index(f["severity"]) >= order.index(at_least)]
+    return [f["rule_id"] for f in report["findings"]
+            if order.index(f["severity"]) >= order.index(at_least)]
 
 
 # --- generation -----------------------------------------------------------------------------
@@ -150,12 +153,14 @@ def test_litellm_vertex_client_settings_name_served_models() -> None:
 
 
 def test_output_tokens_lowered_for_a_small_model() -> None:
-    env = json.loads(gen.generate("litellm-vertex", {"main_model": "deepseek-r1"})["settings.json"])["env"]
+    env = json.loads(gen.generate("litellm-vertex",
+                                  {"main_model": "deepseek-r1"})["settings.json"])["env"]
     assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "8000"  # DeepSeek R1 answers at most 8192
 
 
 def test_claude_on_vertex_aliases() -> None:
-    config = yaml.safe_load(gen.generate("litellm-vertex", {"claude_on_vertex": True})["config.yaml"])
+    config = yaml.safe_load(gen.generate("litellm-vertex",
+                                         {"claude_on_vertex": True})["config.yaml"])
     by_name = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
     assert by_name["claude-opus-5-5"]["model"] == "vertex_ai/claude-opus-5-5"
     assert by_name["claude-haiku-5-5"]["vertex_location"] == "us-east5"
@@ -163,12 +168,14 @@ def test_claude_on_vertex_aliases() -> None:
 
 
 def test_litellm_multi_profiles_and_fallbacks() -> None:
-    config = yaml.safe_load(gen.generate("litellm-multi", {"aws_region": "eu-west-1"})["config.yaml"])
+    config = yaml.safe_load(gen.generate("litellm-multi",
+                                         {"aws_region": "eu-west-1"})["config.yaml"])
     models = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
     # Sonnet 4.6, not the retired 4.5 (tests/test_generated_models.py); versionless ids.
     assert models["claude-sonnet-4-6"]["model"] == "anthropic/claude-sonnet-4-6"
     assert models["claude-sonnet-4-6-bedrock"]["model"] == "bedrock/eu.anthropic.claude-sonnet-4-6"
-    assert models["claude-haiku-4-5-20251001-vertex"]["model"] == "vertex_ai/claude-haiku-4-5@20251001"
+    assert (models["claude-haiku-4-5-20251001-vertex"]["model"]
+            == "vertex_ai/claude-haiku-4-5@20251001")
     fallbacks = {k: v for item in config["litellm_settings"]["fallbacks"] for k, v in item.items()}
     assert fallbacks["claude-opus-4-5-20251101"] == ["claude-opus-4-5-20251101-bedrock",
                                                      "claude-opus-4-5-20251101-vertex"]
@@ -177,7 +184,8 @@ def test_litellm_multi_profiles_and_fallbacks() -> None:
 
 def test_proxy_settings() -> None:
     files = gen.generate("proxy", {"proxy_url": "http://jane%40corp@proxy.corp:3128",
-                                   "gateway_url": "http://litellm.internal:4000", "ca": "/etc/ssl/corp.pem"})
+                                   "gateway_url": "http://litellm.internal:4000",
+                                   "ca": "/etc/ssl/corp.pem"})
     env = json.loads(files["settings.json"])["env"]
     assert env["HTTPS_PROXY"] == env["https_proxy"] == "http://jane%40corp:PROXY_PASSWORD@proxy.corp:3128"
     assert env["NO_PROXY"] == "localhost,127.0.0.1,::1,litellm.internal"
@@ -189,7 +197,8 @@ def test_proxy_settings() -> None:
 
 @pytest.mark.parametrize("kind,opts,needle", [
     ("proxy", {"proxy_url": "socks5://p:1080", "gateway_url": "https://gw"}, "SOCKS"),
-    ("proxy", {"proxy_url": "http://p:3128", "gateway_url": "https://gw", "ca": "certs/ca.pem"}, "absolute"),
+    ("proxy", {"proxy_url": "http://p:3128", "gateway_url": "https://gw", "ca": "certs/ca.pem"},
+     "absolute"),
     ("litellm-vertex", {"base_url": "http://gw:4000/v1"}, "/v1"),
     ("litellm-vertex", {"main_model": "gpt-5"}, "--main-model"),
     ("enterprise", {"gateway": "nope"}, "--gateway"),
@@ -206,7 +215,8 @@ def test_enterprise_table_agrees_with_gateway_knowledge() -> None:
         if gid not in known:
             continue  # vercel, ngrok: not (yet) in knowledge/gateways.yaml
         assert prof.credential_var == known[gid]["credential_variable"], gid
-        assert sorted(n for n, _ in prof.headers) == sorted(known[gid].get("required_headers") or []), gid
+        assert (sorted(n for n, _ in prof.headers)
+                == sorted(known[gid].get("required_headers") or [])), gid
 
 
 def test_enterprise_headers() -> None:
@@ -225,7 +235,8 @@ def test_vertex_region_overrides() -> None:
     assert env["CLOUD_ML_REGION"] == "global"
     assert env["VERTEX_REGION_CLAUDE_HAIKU_4_5"] == "us-east5"
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "claude-haiku-4-5@20251001"
-    bedrock = json.loads(gen.generate("bedrock", {"aws_region": "ap-southeast-2"})["settings.json"])["env"]
+    bedrock = json.loads(gen.generate("bedrock",
+                                      {"aws_region": "ap-southeast-2"})["settings.json"])["env"]
     assert bedrock["ANTHROPIC_MODEL"].startswith("apac.anthropic.claude-")
 
 
@@ -248,11 +259,14 @@ def _seed(tmp: Path, name: str, old: str, new: str) -> None:
 
 @pytest.mark.parametrize("mistake,file,old,new,rule", [
     ("master_key_under_litellm_settings", "config.yaml",
-     "litellm_settings:\n", "litellm_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n", "CFG003"),
+     "litellm_settings:\n", "litellm_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n",
+     "CFG003"),
     ("shell_style_reference", "config.yaml",
-     "vertex_project: os.environ/VERTEXAI_PROJECT", "vertex_project: ${VERTEXAI_PROJECT}", "CFG009"),
+     "vertex_project: os.environ/VERTEXAI_PROJECT", "vertex_project: ${VERTEXAI_PROJECT}",
+     "CFG009"),
     ("unset_env_reference", "config.yaml",
-     "vertex_project: os.environ/VERTEXAI_PROJECT", "vertex_project: os.environ/VERTEX_PROJ", "CFG004"),
+     "vertex_project: os.environ/VERTEXAI_PROJECT", "vertex_project: os.environ/VERTEX_PROJ",
+     "CFG004"),
     ("base_url_ends_in_v1", "settings.json",
      '"http://127.0.0.1:4000"', '"http://127.0.0.1:4000/v1"', "GWY003"),
     ("settings_not_json", "settings.json", '"env": {', '"env": {,', "CFG001"),
@@ -262,7 +276,8 @@ def test_seeded_mistakes_are_caught(mistake: str, file: str, old: str, new: str,
     _write(tmp_path, gen.generate("litellm-vertex", {}))
     if mistake == "master_key_under_litellm_settings":
         # moved, as two LiteLLM tutorials show it: only the misplaced key remains
-        _seed(tmp_path, "config.yaml", "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n", "")
+        _seed(tmp_path, "config.yaml",
+              "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n", "")
     _seed(tmp_path, file, old, new)
     report = _validate(tmp_path)
     assert rule in _ids(report, "warning"), report["findings"]
@@ -274,14 +289,16 @@ def test_unset_reference_is_caught_when_the_gateway_host_lacks_it(tmp_path: Path
     report = _validate(tmp_path, extra_env={"LITELLM_MASTER_KEY": "sk-test-master-0001"})
     [finding] = [f for f in report["findings"] if f["rule_id"] == "CFG004"]
     assert "VERTEXAI_PROJECT" in finding["message"]
-    assert str(tmp_path / "config.yaml") in finding["message"]  # the user's path, not the scratch copy
+    # the user's path, not the scratch copy
+    assert str(tmp_path / "config.yaml") in finding["message"]
 
 
 def test_proxy_without_loopback_bypass_is_caught(tmp_path: Path) -> None:
     _write(tmp_path, gen.generate("proxy", {"proxy_url": "http://proxy.corp:3128",
                                             "gateway_url": "http://127.0.0.1:4000"}))
     for var in ("NO_PROXY", "no_proxy"):
-        _seed(tmp_path, "settings.json", f'"{var}": "localhost,127.0.0.1,::1"', f'"{var}": "localhost"')
+        _seed(tmp_path, "settings.json", f'"{var}": "localhost,127.0.0.1,::1"',
+              f'"{var}": "localhost"')
     ids = _ids(_validate(tmp_path), "warning")
     assert "PRX002" in ids, ids
 
@@ -296,12 +313,15 @@ def test_machine_credentials_are_not_judged_in_isolation(tmp_path: Path) -> None
 
 # --- command line ---------------------------------------------------------------------------
 
-def test_cli_generate_writes_files_and_validate_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_generate_writes_files_and_validate_passes(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
-    result = runner.invoke(main, ["generate", "litellm-vertex", "--region", "global", "-o", str(out)])
+    result = runner.invoke(main, ["generate", "litellm-vertex", "--region", "global", "-o",
+                                  str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["README-setup.md", "config.yaml", "env.sh", "settings.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["README-setup.md", "config.yaml", "env.sh",
+                                                     "settings.json"]
     for var, value in GATEWAY_ENV.items():
         monkeypatch.setenv(var, value)
     result = runner.invoke(main, ["validate", "--gateway-config", str(out / "config.yaml"),
@@ -345,7 +365,8 @@ def test_real_litellm_boots_the_generated_config(kind: str, opts: dict[str, Any]
     with start_litellm(config, env=env) as gw:
         with httpx.Client(trust_env=False, timeout=10) as client:
             resp = client.get(f"{gw.url}/v1/models",
-                              headers={"Authorization": f"Bearer {GATEWAY_ENV['LITELLM_MASTER_KEY']}"})
+                              headers={"Authorization":
+                                       f"Bearer {GATEWAY_ENV['LITELLM_MASTER_KEY']}"})
             assert resp.status_code == 200, resp.text
             served = sorted(item["id"] for item in resp.json()["data"])
             denied = client.get(f"{gw.url}/v1/models", headers={"Authorization": "Bearer sk-wrong"})
@@ -360,35 +381,3 @@ def test_cli_choices_match_the_generator() -> None:
     assert list(kind.type.choices) == list(gen.KINDS)  # type: ignore[attr-defined]
     gateway = next(p for p in generate.params if p.name == "gateway")
     assert "|".join(gen.gateways()) in str(gateway.help)
-
-
-# --- one notion of "internal" ----------------------------------------------------------------
-
-HOSTS = ["litellm.internal", "gw.corp", "Gateway.Corp.", "litellm", "build.intra", "nas.home.arpa",
-         "printer.local", "10.1.2.3", "172.20.0.5", "192.168.1.10", "127.0.0.1", "[::1]",
-         "fe80::1", "fd12:3456::1", "169.254.169.254", "203.0.113.7",
-         "gw.example.com", "api.anthropic.com", "8.8.8.8", "100.64.0.1", "2606:4700::1111",
-         "corp.example.com", "internal.example.com"]
-
-
-@pytest.mark.parametrize("host", HOSTS)
-def test_generate_proxy_and_prx010_agree_on_internal_hosts(host: str) -> None:
-    """`generate proxy` bypasses the proxy for exactly the hosts rule PRX010 calls internal."""
-    from gwdoctor.rules._netfix import is_internal
-    from gwdoctor.setup._data import is_internal_host
-
-    assert is_internal_host(host) == is_internal(host), host
-    url = f"http://{host if ':' not in host.strip('[]') else '[' + host.strip('[]') + ']'}:4000"
-    env = json.loads(gen.generate("proxy", {"proxy_url": "http://proxy.corp:3128",
-                                            "gateway_url": url})["settings.json"])["env"]
-    bypassed = env["NO_PROXY"] != "localhost,127.0.0.1,::1"
-    loopback = host.strip("[]") in ("127.0.0.1", "::1")
-    assert bypassed == (is_internal(host) and not loopback), (host, env["NO_PROXY"])
-
-
-def test_internal_hosts() -> None:
-    from gwdoctor.setup._data import is_internal_host
-
-    internal = {h for h in HOSTS if is_internal_host(h)}
-    assert internal == set(HOSTS[:16]), internal
-    assert not is_internal_host("")
