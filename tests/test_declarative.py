@@ -26,7 +26,9 @@ rules:
         - not: {fact: proxy.route.used, truthy: true}
     message: "Gateway {gateway.host} is reached over plain http"
     fixes:
-      - {title: Use https, snippet: 'export ANTHROPIC_BASE_URL=https://{gateway.host}', safety: review}
+      - title: Use https
+        snippet: 'export ANTHROPIC_BASE_URL=https://{gateway.host}'
+        safety: review
     doc: |
       ## What it checks
       A corp gateway reached over http.
