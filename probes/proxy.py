@@ -79,8 +79,11 @@ def _route(ctx: ProbeContext, values: dict[str, str | None]) -> dict[str, Any]:
     elif no_proxy is not None:
         route["reason"] += f"; no {np_var} entry covers {host}"
     if route["untrusted_settings"]:
-        route["reason"] += (f"; set by {route['source'].get('file')} in a workspace the user "
-                            "has not trusted, so gwdoctor sends no credentials on this route")
+        # The layer, not the file: the file is in route.source (a whole value, which validate
+        # maps back from its scratch copy; a path inside this sentence would stay scratch).
+        route["reason"] += (f"; set by the {route['source'].get('layer')} settings of a "
+                            "workspace the user has not trusted, so gwdoctor sends no credentials "
+                            "on this route")
     return route
 
 

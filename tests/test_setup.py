@@ -381,3 +381,16 @@ def test_cli_choices_match_the_generator() -> None:
     assert list(kind.type.choices) == list(gen.KINDS)  # type: ignore[attr-defined]
     gateway = next(p for p in generate.params if p.name == "gateway")
     assert "|".join(gen.gateways()) in str(gateway.help)
+
+
+def test_validate_report_names_no_scratch_path(tmp_path: Path) -> None:
+    """A project layer that sets a proxy in an untrusted workspace: the report speaks of the
+    user's file or the layer, never of validate's scratch copy (gwdoctor-validate-*)."""
+    project = tmp_path / "project-settings.json"
+    project.write_text(json.dumps({"env": {"HTTPS_PROXY": "http://proxy.corp.example:3128",
+                                           "ANTHROPIC_BASE_URL": "https://gw.corp.example"}}))
+    report = validate_files(gateway_config=None, settings=[f"project={project}"], shell_env={},
+                            extra_env={}, load_plugins=False).report
+    text = json.dumps(report)
+    assert "gwdoctor-validate-" not in text
+    assert str(project) in text
