@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import networkx as nx
@@ -22,7 +23,7 @@ SCHEMAS = KNOWLEDGE / "schemas"
 KINDS = {path.stem: path.stem for path in sorted(KNOWLEDGE.glob("*.yaml"))}
 
 
-def _load(name: str) -> object:
+def _load(name: str) -> Any:
     return yaml.safe_load((KNOWLEDGE / f"{name}.yaml").read_text(encoding="utf-8"))
 
 

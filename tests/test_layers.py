@@ -7,9 +7,8 @@ code with `ast`: every import counts, lazy ones inside functions and TYPE_CHECKI
 - no module imports another layer's private module (``gwdoctor.rules._x`` from probes);
 - no import cycle among modules.
 
-Today's breaches that are too large to fix in one change are listed below by name, each with
-its reason. The lists only shrink: a listed breach that is gone fails the test too, so the
-entry is removed with the fix.
+There are no exceptions: the last breaches (the setup side in knowledge/, engine/cli_setup.py)
+went when setup became its own plugin, and a new one fails the test that finds it.
 """
 
 from __future__ import annotations
@@ -19,23 +18,9 @@ import re
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("engine", "probes", "rules", "knowledge", "setup")
-
-# (importer, imported): an engine module that imports a domain layer.
-ENGINE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
-}
-
-# (importer, imported): a module that imports another layer's private module.
-PRIVATE_IMPORT_EXCEPTIONS: dict[tuple[str, str], str] = {
-}
-
-# Import cycles, each as the sorted tuple of its modules.
-CYCLE_EXCEPTIONS: dict[tuple[str, ...], str] = {
-}
-
 
 def _module_name(path: Path) -> str:
     rel = path.relative_to(ROOT).with_suffix("")
@@ -94,7 +79,7 @@ def import_graph() -> nx.DiGraph:
             for name in names:
                 target = _target(name)
                 if target and target != mod:
-                    graph.add_edge(mod, target, line=node.lineno)
+                    graph.add_edge(mod, target, line=getattr(node, "lineno", 0))
     return graph
 
 
@@ -122,29 +107,21 @@ def test_the_graph_sees_every_layer() -> None:
 
 def test_the_engine_imports_no_domain_layer() -> None:
     found = {(a, b) for a, b in GRAPH.edges if _layer(a) == "engine" and _layer(b) != "engine"}
-    new = sorted(found - set(ENGINE_IMPORT_EXCEPTIONS))
-    assert not new, "\n".join(_where(a, b) for a, b in new)
-    assert not set(ENGINE_IMPORT_EXCEPTIONS) - found, "fixed: drop from ENGINE_IMPORT_EXCEPTIONS"
+    assert not found, "\n".join(_where(a, b) for a, b in sorted(found))
 
 
 def test_no_module_imports_another_layers_private_module() -> None:
     found = {(a, b) for a, b in GRAPH.edges if _layer(a) != _layer(b) and _private(b)}
-    new = sorted(found - set(PRIVATE_IMPORT_EXCEPTIONS))
-    assert not new, "\n".join(_where(a, b) for a, b in new)
-    assert not set(PRIVATE_IMPORT_EXCEPTIONS) - found, "fixed: drop from PRIVATE_IMPORT_EXCEPTIONS"
+    assert not found, "\n".join(_where(a, b) for a, b in sorted(found))
 
 
 def test_no_import_cycles() -> None:
     cycles = {tuple(sorted(c)): c for c in nx.simple_cycles(GRAPH)}
-    found = set(cycles)
-    new = sorted(found - set(CYCLE_EXCEPTIONS))
-    assert not new, "import cycles:\n" + "\n".join(
-        " -> ".join([*cycles[c], cycles[c][0]]) for c in new)
-    assert not set(CYCLE_EXCEPTIONS) - found, "fixed: drop from CYCLE_EXCEPTIONS"
+    assert not cycles, "import cycles:\n" + "\n".join(
+        " -> ".join([*c, c[0]]) for c in cycles.values())
 
 
 DOC = (ROOT / "docs" / "engine.md").read_text()
-EXCEPTED = set(ENGINE_IMPORT_EXCEPTIONS) | set(PRIVATE_IMPORT_EXCEPTIONS)
 
 
 def _documented_layer_edges() -> set[tuple[str, str]]:
@@ -161,7 +138,7 @@ def test_layer_dependencies_are_exactly_the_documented_ones() -> None:
     list in docs/engine.md is the one the code has, no more (a new arrow) and no less (stale)."""
     actual: dict[tuple[str, str], list[str]] = {}
     for a, b in GRAPH.edges:
-        if _layer(a) != _layer(b) and (a, b) not in EXCEPTED:
+        if _layer(a) != _layer(b):
             actual.setdefault((_layer(a), _layer(b)), []).append(_where(a, b))
     documented = _documented_layer_edges()
     extra = {e: v for e, v in actual.items() if e not in documented}
@@ -171,17 +148,4 @@ def test_layer_dependencies_are_exactly_the_documented_ones() -> None:
 
 def test_nothing_imports_the_cli() -> None:
     importers = {a for a, b in GRAPH.edges if b == "gwdoctor.engine.cli"}
-    excepted = {m for cycle in CYCLE_EXCEPTIONS for m in cycle if "gwdoctor.engine.cli" in cycle}
-    assert importers <= excepted, importers - excepted
-
-
-def _path(mod: str) -> str:
-    rel = MODULES[mod].relative_to(ROOT)
-    return f"{rel.parent}/" if rel.name == "__init__.py" else str(rel)
-
-
-@pytest.mark.parametrize("pair", sorted(EXCEPTED | set(CYCLE_EXCEPTIONS)), ids=" ".join)
-def test_every_listed_breach_is_in_the_docs_table(pair: tuple[str, ...]) -> None:
-    rows = [line for line in DOC.splitlines() if line.startswith("| `")]
-    assert any(all(_path(m) in row for m in pair) for row in rows), (
-        f"docs/engine.md's table of breaches lacks {[_path(m) for m in pair]}")
+    assert not importers, importers

@@ -39,7 +39,7 @@ class _NoCountTokensHandler(_Handler):
         super()._route(method)
 
 
-SCENARIO_GATEWAY_MODES = {"no_count_tokens": _NoCountTokensHandler}
+SCENARIO_GATEWAY_MODES: dict[str, type] = {"no_count_tokens": _NoCountTokensHandler}
 
 
 def start_scenario_gateway(mode: str) -> FakeUpstream:
@@ -219,7 +219,8 @@ class _MtlsRequiredHandler(_Handler):
     one, the handshake ends with the certificate_required alert (TLS 1.3: after the client
     thinks it is done)."""
 
-    _ctx: object = None
+    _ctx: "ssl.SSLContext | None" = None
+    request: socket.socket
 
     def setup(self) -> None:
         import ssl
