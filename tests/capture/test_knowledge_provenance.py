@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -82,17 +83,25 @@ def _alter(value: Any) -> Any:
     return None
 
 
+def _delete(key: str, sub: str | None, settings: dict[str, Any]) -> None:
+    (settings if sub is None else settings[key]).pop(key if sub is None else sub)
+
+
+def _change(key: str, sub: str | None, settings: dict[str, Any]) -> None:
+    target, name = (settings, key) if sub is None else (settings[key], sub)
+    target[name] = _alter(target[name])
+
+
 def _mutations(
         entry: dict[str, Any]) -> Iterator[tuple[str, str, Callable[[dict[str, Any]], None]]]:
     """(key, description, edit) for every value of the entry: delete it, alter it."""
     for key, value in entry["set"].items():
-        yield key, f"delete {key}", lambda s, k=key: s.pop(k)
-        yield key, f"alter {key}", lambda s, k=key: s.__setitem__(k, _alter(s[k]))
+        yield key, f"delete {key}", functools.partial(_delete, key, None)
+        yield key, f"alter {key}", functools.partial(_change, key, None)
         if isinstance(value, dict):
             for sub in value:
-                yield f"{key}.{sub}", f"delete {key}.{sub}", lambda s, k=key, b=sub: s[k].pop(b)
-                yield f"{key}.{sub}", f"alter {key}.{sub}", \
-                    lambda s, k=key, b=sub: s[k].__setitem__(b, _alter(s[k][b]))
+                yield f"{key}.{sub}", f"delete {key}.{sub}", functools.partial(_delete, key, sub)
+                yield f"{key}.{sub}", f"alter {key}.{sub}", functools.partial(_change, key, sub)
 
 
 MUTATIONS = [(i, key, what, edit) for i, e in CAPTURE_ENTRIES for key, what, edit in _mutations(e)]
