@@ -1,4 +1,5 @@
-"""A small on-disk cache for derived data (compiled graph, client version by binary); never required."""
+"""A small on-disk cache for derived data (compiled graph, client version by binary); never
+required."""
 
 from __future__ import annotations
 

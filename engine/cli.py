@@ -1,4 +1,5 @@
-"""Command line: parses options and delegates. Only click is imported at start-up; the rest loads on use."""
+"""Command line: parses options and delegates. Only click is imported at start-up; the rest
+loads on use."""
 
 from __future__ import annotations
 
@@ -159,9 +160,11 @@ def main() -> None:
 def probe_options(func: Any) -> Any:
     decorators = [
         click.option("--timeout", type=FiniteFloat(*TIMEOUT_RANGE), default=None,
-                     help="Per-probe network timeout in seconds [default: 4, or GWDOCTOR_TIMEOUT]."),
+                     help="Per-probe network timeout in seconds "
+                          "[default: 4, or GWDOCTOR_TIMEOUT]."),
         click.option("--budget", type=FiniteFloat(*BUDGET_RANGE), default=None,
-                     help="Time budget for the whole scan in seconds [default: 4 x timeout, at least 10]."),
+                     help="Time budget for the whole scan in seconds "
+                          "[default: 4 x timeout, at least 10]."),
         click.option("--offline", is_flag=True, help="Skip every network probe."),
         click.option("--no-inference", is_flag=True,
                      help="Skip the paid model requests (POST /v1/messages)."),
@@ -173,7 +176,8 @@ def probe_options(func: Any) -> Any:
                      help="Run the installed client against a local recorder (no network, no paid "
                           "request, nothing of your settings) to learn what it sends."),
         click.option("--only", metavar="AREAS",
-                     help="Comma-separated probe areas to run (config,provider,dns,proxy,tls,auth,gateway,model)."),
+                     help="Comma-separated probe areas to run "
+                          "(config,provider,dns,proxy,tls,auth,gateway,model)."),
         click.option("--no-plugins", is_flag=True, help="Load no third-party plugins."),
     ]
     for deco in reversed(decorators):

@@ -57,7 +57,8 @@ def rules(fmt: str, no_plugins: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="For pasted error text: ranked causes as text or JSON.")
 def explain(target: str | None, all_: bool, markdown: bool, fmt: str) -> None:
-    """Explain a rule (`explain TLS001`) or a pasted client error line (`explain "API Error: ..."`)."""
+    """Explain a rule (`explain TLS001`) or a pasted client error line
+    (`explain "API Error: ..."`)."""
     from .docs import render_all_markdown, render_rule_markdown
 
     reg = _registry()
@@ -146,7 +147,8 @@ def _schema_kinds() -> list[str]:
 @click.argument("kind", default="report")
 @click.option("--list", "list_", is_flag=True, help="List the schema kinds.")
 def schema(kind: str, list_: bool) -> None:
-    """Print a published JSON Schema (draft 2020-12): `report` (default) or a knowledge file kind."""
+    """Print a published JSON Schema (draft 2020-12): `report` (default) or a knowledge file
+    kind."""
     kinds = _schema_kinds()
     if list_:
         click.echo("\n".join(kinds))

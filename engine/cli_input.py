@@ -1,4 +1,5 @@
-"""Strict command-line input: numbers that must be finite and in range, --only areas, closed std streams."""
+"""Strict command-line input: numbers that must be finite and in range, --only areas, closed
+std streams."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What every command that writes a report shares: --output checks, writing, the format dispatch, exit codes. Imports click only; renderers load on use."""
+"""What every command that writes a report shares: --output checks, writing, the format
+dispatch, exit codes. Imports click only; renderers load on use."""
 
 from __future__ import annotations
 

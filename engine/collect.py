@@ -1,4 +1,5 @@
-"""Run probes as a dependency graph: independent probes concurrently, each with a time limit, the scan within a budget.
+"""Run probes as a dependency graph: independent probes concurrently, each with a time limit,
+the scan within a budget.
 
 A probe starts as soon as the probes providing its ``needs``/``requires`` have
 finished. A probe whose prerequisite is missing or false is skipped at once,
@@ -130,7 +131,8 @@ def run_probes(
         except ProbeSkipped as exc:
             results.put((p.name, "skipped", str(exc), time.monotonic() - t0))
         except Exception as exc:  # noqa: BLE001  a probe's bug must not end the scan
-            results.put((p.name, "error", f"{type(exc).__name__}: {exc}"[:300], time.monotonic() - t0))
+            results.put((p.name, "error", f"{type(exc).__name__}: {exc}"[:300],
+                         time.monotonic() - t0))
 
     while pending or running:
         # Start everything whose upstream probes are done.

@@ -1,4 +1,5 @@
-"""Declarative rules: YAML `when:` conditions on facts, evaluated by a small interpreter (no eval, no attribute access).
+"""Declarative rules: YAML `when:` conditions on facts, evaluated by a small interpreter (no
+eval, no attribute access).
 
 A plugin that only needs "this fact has this value" can ship its rules as data
 and register them with::

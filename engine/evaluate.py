@@ -99,7 +99,8 @@ def drop_explained(raw: list[tuple[Rule, Finding]]) -> list[tuple[Rule, Finding]
     specific = [(r.area, _severity(r, f)) for r, f in raw if not r.fallback_after]
     return [(r, f) for r, f in raw
             if not r.fallback_after
-            or not any(area in r.fallback_after and sev >= _severity(r, f) for area, sev in specific)]
+            or not any(area in r.fallback_after and sev >= _severity(r, f)
+                       for area, sev in specific)]
 
 
 def rank(raw: Iterable[tuple[Rule, Finding]], index: GraphIndex) -> list[Result]:

@@ -1,4 +1,5 @@
-"""Explain a pasted client error: match it against the error signatures and rank likely causes. No I/O but reading knowledge files."""
+"""Explain a pasted client error: match it against the error signatures and rank likely causes.
+No I/O but reading knowledge files."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def explain_text(
             vote = MAX_VOTE * sig.weight * POSITION_DECAY**position
             miss[rule_id] = miss.get(rule_id, 1.0) * (1.0 - vote)
             first_seen.setdefault(rule_id, len(first_seen))
-            clues.setdefault(rule_id, []).append((position, sig.confirm, sig.note, m.group(0)[:120]))
+            clues.setdefault(rule_id, []).append((position, sig.confirm, sig.note,
+                                                  m.group(0)[:120]))
     results = []
     for rule_id, product in miss.items():
         rule = rules_by_id.get(rule_id)
@@ -130,7 +132,8 @@ def parse_signatures(data: Any, name: str, text: str | None = None) -> list[Sign
         validate(data, "signatures", name)
     else:
         _validate_with_lines(data, root, name)
-    lines = [item.start_mark.line + 1 for item in root.value] if root is not None and _is_seq(root) else []
+    lines = ([item.start_mark.line + 1 for item in root.value]
+             if root is not None and _is_seq(root) else [])
     out = []
     for index, entry in enumerate(data):
         where = f"{name}:{lines[index]}" if index < len(lines) else f"{name}: entry {index + 1}"
@@ -202,7 +205,8 @@ def load_signatures(dirs: Iterable[Traversable] | None = None) -> list[Signature
     return out
 
 
-# ---- parts of an error text (knowledge/faults.yaml): what a line says when no signature knows it ----
+# ---- parts of an error text (knowledge/faults.yaml): what a line says when no signature
+# knows it ----
 
 @dataclass(frozen=True)
 class Part:
@@ -277,11 +281,14 @@ def _faults_in(text: str, parts: list[Part], faults: Mapping[str, Any]) -> list[
     found: list[Part] = []
     values = {name: {p.value.lower() for p in parts if p.name == name} for name in _CONDITIONS}
     for fault in faults.get("faults") or []:
-        held = [re.search(fault["text"], text, re.IGNORECASE) is not None] if fault.get("text") else []
-        held += [bool(values[key] & {str(v).lower() for v in fault[key]}) for key in _CONDITIONS if key in fault]
+        held = ([re.search(fault["text"], text, re.IGNORECASE) is not None]
+                if fault.get("text") else [])
+        held += [bool(values[key] & {str(v).lower() for v in fault[key]})
+                 for key in _CONDITIONS if key in fault]
         if held and all(held):
             found.append(Part(name="fault", value=fault["id"], says=f"fault {fault['id']}",
-                              meaning=fault["means"], areas=(fault["layer"],) if fault["layer"] != "sse" else ("model",)))
+                              meaning=fault["means"],
+                              areas=(fault["layer"],) if fault["layer"] != "sse" else ("model",)))
     return found
 
 

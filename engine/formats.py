@@ -135,7 +135,8 @@ def render_junit(report: Mapping[str, Any], rules: Iterable[Rule], fail_on: str)
         hits = fired.get(r.id, [])
         if r.id in skipped:
             skips += 1
-            reason = skipped[r.id].get("reason", "") + ": " + ", ".join(skipped[r.id].get("missing") or [])
+            reason = (skipped[r.id].get("reason", "") + ": "
+                      + ", ".join(skipped[r.id].get("missing") or []))
             cases.append(f"    <testcase name={name} classname={classname}>"
                          f"<skipped message={quoteattr(reason)}/></testcase>")
             continue

@@ -1,4 +1,5 @@
-"""The decision graph: load the flat edge lists, reject cycles, place fired rules (root cause or symptom).
+"""The decision graph: load the flat edge lists, reject cycles, place fired rules (root cause or
+symptom).
 
 An edge A -> B reads "when A fires, B is probably a symptom of A". The graph
 only orders and groups findings; it never hides one. Placement is a single
@@ -112,7 +113,8 @@ class GraphIndex:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "GraphIndex":
         index = cls()
-        index.order, index.preds = list(data["order"]), {k: list(v) for k, v in data["preds"].items()}
+        index.order, index.preds = (list(data["order"]),
+                                    {k: list(v) for k, v in data["preds"].items()})
         index.reasons = dict(data["reasons"])
         index._layers()
         return index

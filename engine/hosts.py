@@ -1,4 +1,5 @@
-"""Host names matched against the named lists of the knowledge files (`hosts.yaml`): suffixes and IP networks. Holds no list of its own."""
+"""Host names matched against the named lists of the knowledge files (`hosts.yaml`): suffixes and
+IP networks. Holds no list of its own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Child subreaper for the console script: nothing a command started outlives it, not even after setsid.
+"""Child subreaper for the console script: nothing a command started outlives it, not even after
+setsid.
 
 Linux only (``prctl(PR_SET_CHILD_SUBREAPER)``); elsewhere both calls do nothing. Only the
 console script uses it: in a process that also runs other children (a test runner with

@@ -1,4 +1,5 @@
-"""Last line of defence for secrets: find every secret value the scan saw and scrub it from anything emitted."""
+"""Last line of defence for secrets: find every secret value the scan saw and scrub it from
+anything emitted."""
 
 from __future__ import annotations
 
@@ -181,7 +182,8 @@ def _base64_forms(text: str) -> set[str]:
 def _echo_forms(secret: str, names: SecretNames) -> set[str]:
     """The secret and the forms a gateway or proxy may echo it in."""
     plain = {secret} | _without_prefix(secret, names)
-    forms = set(plain) | {quote(s, safe=safe, errors="surrogatepass") for s in plain for safe in ("", "/")}
+    forms = set(plain) | {quote(s, safe=safe, errors="surrogatepass")
+                          for s in plain for safe in ("", "/")}
     for s in plain:
         forms |= _base64_forms(s)
     return forms
@@ -257,7 +259,8 @@ def _fragments(secret: str, lowered: str) -> set[str]:
         out.add(secret[:end - start])
     for start in _occurrences(lowered, tail):
         begin, end = start, start + MIN_FRAGMENT
-        while begin > 0 and end - begin < len(low) and lowered[begin - 1] == low[-(end - begin) - 1]:
+        while (begin > 0 and end - begin < len(low)
+               and lowered[begin - 1] == low[-(end - begin) - 1]):
             begin -= 1
         out.add(secret[-(end - begin):])
     # NOTE: a hand-made key starts with a word ("sk-gwdoctor-lab-..." without its prefix
@@ -278,7 +281,8 @@ def _occurrences(text: str, needle: str, limit: int = 64) -> list[int]:
 
 
 def scrub(obj: Any, secrets: Iterable[str]) -> Any:
-    """``obj`` with every secret form, and every prefix or suffix of a long one, replaced by [redacted].
+    """``obj`` with every secret form, and every prefix or suffix of a long one, replaced by
+    [redacted].
 
     Only the forms that occur somewhere in ``obj`` go into the regex (usually none: the
     object is returned as it is); a caseless alternative stops ``re`` from skipping ahead,

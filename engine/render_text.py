@@ -1,4 +1,5 @@
-"""Terminal view (rich): root causes first, their symptoms indented under them, evidence and highlighted fixes."""
+"""Terminal view (rich): root causes first, their symptoms indented under them, evidence and
+highlighted fixes."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def _finding_block(f: Mapping[str, Any], *, plain: bool, indent: int,
         parts.append(Padding(Text(clean("because: " + "; ".join(f["because"])), style="dim italic"),
                              (0, 0, 0, 4)))
     if f.get("evidence") and (verbose or f["root_cause"]):
-        ev = Text(clean("\n".join(_evidence_lines(f["evidence"], 12 if verbose else 6))), style="dim")
+        ev = Text(clean("\n".join(_evidence_lines(f["evidence"], 12 if verbose else 6))),
+                  style="dim")
         parts.append(Padding(ev, (0, 0, 0, 4)))
     for fix in f.get("fixes") or []:
         label = Text(f"fix ({fix['safety']}) → {fix['target']}: ", style="bold green")

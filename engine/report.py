@@ -1,4 +1,5 @@
-"""The report: one data structure (validated against the published schema) behind every output format."""
+"""The report: one data structure (validated against the published schema) behind every output
+format."""
 
 from __future__ import annotations
 
@@ -152,14 +153,16 @@ def read_bundle(text: str, name: str) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_constant=no_constants)
     except json.JSONDecodeError as exc:
-        raise KnowledgeError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        raise KnowledgeError(f"{name}:{exc.lineno}:{exc.colno}: not valid JSON: "
+                             f"{exc.msg}") from None
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise KnowledgeError(f"{name}: not a usable facts bundle: {reason}") from None
     if not isinstance(data, dict) or not isinstance(data.get("facts"), dict):
         raise KnowledgeError(f"{name}: not a gwdoctor facts bundle (no \"facts\" object)")
     if data.get("bundle_version", BUNDLE_VERSION) != BUNDLE_VERSION:
-        raise KnowledgeError(f"{name}: bundle_version {data.get('bundle_version')} is not supported")
+        raise KnowledgeError(f"{name}: bundle_version {data.get('bundle_version')} "
+                             "is not supported")
     probes = data.get("probes") or []
     if not isinstance(probes, list) or not all(isinstance(p, dict) for p in probes):
         raise KnowledgeError(f"{name}: \"probes\" must be a list of objects")

@@ -1,4 +1,5 @@
-"""One scan, live or replayed: plugins -> probes (or a facts bundle) -> rules -> ranked, redacted, validated report."""
+"""One scan, live or replayed: plugins -> probes (or a facts bundle) -> rules -> ranked, redacted,
+validated report."""
 
 from __future__ import annotations
 
