@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import _parts_background  # noqa: F401  registers gw:haiku_400 and gw:haiku_403
+import _parts_litellm_broken  # noqa: F401  registers gw:litellm_no_provider
 import _parts_provider  # noqa: F401  registers gw:litellm_provider
 import pytest
 from _harness import TlsRelay
