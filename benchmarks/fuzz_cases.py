@@ -221,9 +221,9 @@ def run_case(case: Case, home: Path, prepared: Any, tally: Tally, render_all: bo
 
     tally.cases += 1
     cwd = _place(case, home)
+    gateway = str(home / "litellm.yaml") if case.gateway_yaml else None
     options = Options(offline=True, no_inference=True, probe_timeout=1.0,
-                      gateway_config=str(home / "litellm.yaml") if case.gateway_yaml else None,
-                      client_version="2.1.332")
+                      plugin={"gateway_config": gateway, "client_version": "2.1.332"})
     try:
         outcome = run_scan(ScanRequest(env=case.env, home=home, cwd=cwd, root=home, options=options,
                                        load_plugins=False), prepared)

@@ -168,16 +168,9 @@ def probe_options(func: Any) -> Any:
         click.option("--offline", is_flag=True, help="Skip every network probe."),
         click.option("--no-inference", is_flag=True,
                      help="Skip the paid model requests (POST /v1/messages)."),
-        click.option("--gateway-config", type=click.Path(dir_okay=False),
-                     help="A LiteLLM config.yaml to check statically."),
-        click.option("--client-version", metavar="VERSION",
-                     help="Claude Code version to model when `claude` is not on PATH."),
-        click.option("--observe-client", is_flag=True,
-                     help="Run the installed client against a local recorder (no network, no paid "
-                          "request, nothing of your settings) to learn what it sends."),
         click.option("--only", metavar="AREAS",
-                     help="Comma-separated probe areas to run "
-                          "(config,provider,dns,proxy,tls,auth,gateway,model)."),
+                     help="Comma-separated probe areas to run (the areas `gwdoctor rules` "
+                          "groups the rules by)."),
         click.option("--no-plugins", is_flag=True, help="Load no third-party plugins."),
     ]
     for deco in reversed(decorators):
@@ -185,19 +178,60 @@ def probe_options(func: Any) -> Any:
     return func
 
 
+class ScanCommand(click.Command):
+    """``scan`` and ``facts``: the options the plugins' probes read are added when the command
+    parses its arguments (``gwdoctor_register_scan_options``), never at start-up; the plugin
+    manager built for that is the one the scan then uses."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["gwdoctor.no_plugins"] = "--no-plugins" in args
+        return super().parse_args(ctx, args)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        own = super().get_params(ctx)
+        if "gwdoctor.plugin_params" not in ctx.meta:
+            ctx.meta["gwdoctor.plugin_params"] = self._plugin_params(ctx, own)
+        helps = [self.get_help_option(ctx)]  # --help stays last
+        return [*(p for p in own if p not in helps), *ctx.meta["gwdoctor.plugin_params"],
+                *(p for p in helps if p is not None)]
+
+    @staticmethod
+    def _plugin_params(ctx: click.Context, own: list[click.Parameter]) -> list[click.Parameter]:
+        from .plugins import get_plugin_manager
+
+        manager = get_plugin_manager(load_entrypoints=not ctx.meta.get("gwdoctor.no_plugins"),
+                                     env=dict(os.environ))
+        ctx.meta["gwdoctor.manager"] = manager
+        taken = {flag for param in own for flag in param.opts}
+        params: list[click.Parameter] = []
+        declared = []
+        for options in manager.hook.gwdoctor_register_scan_options():
+            for opt in options or ():
+                if opt.flag in taken:
+                    raise click.UsageError(f"a plugin declares {opt.flag}, which "
+                                           f"`{ctx.command_path}` already has")
+                taken.add(opt.flag)
+                declared.append(opt)
+                kind = click.Path(dir_okay=False) if opt.path else None
+                params.append(click.Option([opt.flag], is_flag=opt.is_flag, type=kind,
+                                           metavar=opt.metavar, help=opt.help))
+        ctx.meta["gwdoctor.plugin_options"] = declared
+        return params
+
+
 def _request(kw: dict[str, Any], bundle: Any = None, on_event: Any = None) -> Any:
     from .model import Options
     from .scan import ScanRequest
 
+    meta = click.get_current_context().meta
     timeout = kw.get("timeout") or env_timeout()
+    plugin = {o.dest: kw.get(o.dest) for o in meta.get("gwdoctor.plugin_options", ())}
     options = Options(offline=kw["offline"], no_inference=kw["no_inference"],
-                      probe_timeout=timeout, gateway_config=kw.get("gateway_config"),
-                      client_version=kw.get("client_version"),
-                      observe_client=bool(kw.get("observe_client")))
+                      probe_timeout=timeout, plugin=plugin)
     only = tuple(a.strip() for a in (kw.get("only") or "").split(",") if a.strip())
     return ScanRequest(env=dict(os.environ), options=options, budget=kw.get("budget"),
                        bundle=bundle, load_plugins=not kw["no_plugins"], only=only,
-                       on_event=on_event)
+                       on_event=on_event, manager=meta.get("gwdoctor.manager"))
 
 
 def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
@@ -215,7 +249,7 @@ def _run(kw: dict[str, Any], bundle: Any = None, *, progress: bool) -> Any:
     return run_scan(request, prepared)
 
 
-@main.command()
+@main.command(cls=ScanCommand)
 @probe_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
@@ -258,7 +292,7 @@ def _load_bundle(path: str) -> Any:
     return bundle
 
 
-@main.command()
+@main.command(cls=ScanCommand)
 @probe_options
 @click.option("--output", "-o", metavar="FILE", help="Write the bundle to FILE instead of stdout.")
 def facts(output: str | None, **kw: Any) -> None:

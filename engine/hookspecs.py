@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from .model import Probe, Rule
+from .model import Probe, Rule, ScanOption
 
 if TYPE_CHECKING:  # importlib.resources costs ~10 ms at start-up
     from importlib.resources.abc import Traversable
@@ -54,3 +54,13 @@ def gwdoctor_register_commands(cli: click.Group) -> None:
     and the other built-in commands. A name a built-in command has is not
     replaced. The built-in ``generate`` and ``validate`` come through this hook
     (``gwdoctor.setup``)."""
+
+
+@hookspec
+def gwdoctor_register_scan_options() -> list[ScanOption]:
+    """Return the command-line options this plugin's probes read.
+
+    Each becomes an option of ``gwdoctor scan`` and ``gwdoctor facts``, asked for only when one
+    of them parses its arguments (never for ``--version`` or other commands); a probe reads the
+    value with ``ctx.options.get(option.dest)``, and the report lists it under
+    ``engine.options``. A flag the command already has is a usage error naming it."""

@@ -115,16 +115,36 @@ def describe_secret(value: str | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ScanOption:
+    """A command-line option of ``scan`` and ``facts`` that a plugin's probes read, declared
+    through ``gwdoctor_register_scan_options``; a probe reads its value with
+    ``ctx.options.get(option.dest)`` (None when not given)."""
+
+    flag: str  # "--like-this"
+    help: str
+    metavar: str | None = None
+    is_flag: bool = False  # a switch: True when given
+    path: bool = False  # a file (a directory is a usage error)
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
 class Options:
     """Scan options a probe may consult (set from the CLI)."""
 
     offline: bool = False
     no_inference: bool = False
     probe_timeout: float = 4.0
-    gateway_config: str | None = None
-    client_version: str | None = None
-    # Run the installed client against a local recorder to learn its behaviour (opt-in).
-    observe_client: bool = False
+    # The values of the options plugins declare (ScanOption.dest -> value).
+    plugin: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A plugin-declared option's value, ``default`` when it was not given."""
+        value = self.plugin.get(name)
+        return default if value is None else value
 
 
 @dataclass

@@ -35,6 +35,9 @@ class ScanRequest:
     only: tuple[str, ...] = ()  # probe areas to run (config, dns, ...); empty = all
     transport: Any = None
     on_event: Callable[[Any], None] | None = None
+    # A plugin manager already built for this request (the CLI builds one to learn the
+    # plugins' options); None builds one from load_plugins.
+    manager: Any = None
 
 
 @dataclass
@@ -58,13 +61,12 @@ def default_budget(options: Options) -> float:
 
 def options_dict(options: Options, budget: float) -> dict[str, Any]:
     return {"offline": options.offline, "no_inference": options.no_inference,
-            "timeout": options.probe_timeout, "budget": budget,
-            "gateway_config": options.gateway_config, "client_version": options.client_version,
-            "observe_client": options.observe_client}
+            "timeout": options.probe_timeout, "budget": budget, **options.plugin}
 
 
 def prepare(request: ScanRequest) -> tuple[Registry, GraphIndex]:
-    manager = get_plugin_manager(load_entrypoints=request.load_plugins, env=dict(request.env))
+    manager = request.manager or get_plugin_manager(load_entrypoints=request.load_plugins,
+                                                    env=dict(request.env))
     registry = build_registry(manager)
     return registry, load_index(registry.knowledge_dirs)
 

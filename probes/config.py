@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, hookimpl, probe
+from gwdoctor.engine import Facts, ProbeContext, ProbeSkipped, ScanOption, hookimpl, probe
 from gwdoctor.engine.cache import read_json, write_json
 from gwdoctor.probes.client_behaviour import (
     assumed_client_version,
@@ -61,7 +61,7 @@ def client_version(ctx: ProbeContext) -> Facts:
     `--client-version` was given; fall back to the version gwdoctor assumes. Its behaviour comes
     from knowledge (captured for the pinned versions), or, with `--observe-client`, from
     running that binary against a local recorder."""
-    version, src = ctx.options.client_version, "option"
+    version, src = ctx.options.get("client_version"), "option"
     binary = _find_claude(ctx)
     if not version:
         if binary:
@@ -70,7 +70,7 @@ def client_version(ctx: ProbeContext) -> Facts:
         version, src = assumed_client_version(), "assumed"
     behaviour = client_behaviour(version)
     basis = behaviour_basis(version)
-    if getattr(ctx.options, "observe_client", False):
+    if ctx.options.get("observe_client"):
         observed = _observe(ctx, binary, version, src)
         basis = {**basis, "observation": {k: v for k, v in observed.items() if k != "behaviour"}}
         if observed.get("ok"):
@@ -255,9 +255,9 @@ def _login(ctx: ProbeContext, raw: dict[str, Any]) -> dict[str, Any]:
 def gateway_config_litellm(ctx: ProbeContext) -> Facts:
     """Parse the LiteLLM proxy config given with `--gateway-config` (safe YAML, nothing
     executed)."""
-    if not ctx.options.gateway_config:
+    if not ctx.options.get("gateway_config"):
         raise ProbeSkipped("no --gateway-config given")
-    path = Path(ctx.options.gateway_config).expanduser()
+    path = Path(ctx.options.get("gateway_config")).expanduser()
     if not path.is_absolute():
         path = ctx.cwd / path
     facts = parse_litellm_config(path, ctx.env, ctx.vault)
@@ -275,3 +275,15 @@ def gateway_config_litellm(ctx: ProbeContext) -> Facts:
 @hookimpl
 def gwdoctor_register_probes() -> list:
     return reporting([client_version, settings, gateway_config_litellm])
+
+
+@hookimpl
+def gwdoctor_register_scan_options() -> list[ScanOption]:
+    return [
+        ScanOption("--gateway-config", "A LiteLLM config.yaml to check statically.", path=True),
+        ScanOption("--client-version", "Claude Code version to model when `claude` is not on "
+                   "PATH.", metavar="VERSION"),
+        ScanOption("--observe-client", "Run the installed client against a local recorder (no "
+                   "network, no paid request, nothing of your settings) to learn what it sends.",
+                   is_flag=True),
+    ]

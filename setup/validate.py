@@ -58,6 +58,7 @@ class _Scratch:
     cwd: Path
     root: Path
     base: dict[str, Any]
+    plugin: dict[str, Any]  # the values of options plugins declare (--client-version)
     load_plugins: bool
 
     def request(self, env: Mapping[str, str], *, gateway_config: Path | None = None,
@@ -65,8 +66,8 @@ class _Scratch:
         from gwdoctor.engine.model import Options
         from gwdoctor.engine.scan import ScanRequest
 
-        options = Options(gateway_config=str(gateway_config) if gateway_config else None,
-                          **self.base)
+        plugin = {**self.plugin, "gateway_config": str(gateway_config) if gateway_config else None}
+        options = Options(plugin=plugin, **self.base)
         return ScanRequest(env=dict(env), home=self.home, cwd=self.cwd, root=self.root,
                            options=options, only=only, load_plugins=self.load_plugins)
 
@@ -158,8 +159,8 @@ def validate_files(*, gateway_config: str | None, settings: Sequence[str],
     top = Path(tempfile.mkdtemp(prefix="gwdoctor-validate-"))
     try:
         scratch = _Scratch(home=top / "home", cwd=top / "work", root=top / "root",
-                           base={"offline": True, "no_inference": True,
-                                 "client_version": client_version},
+                           base={"offline": True, "no_inference": True},
+                           plugin={"client_version": client_version},
                            load_plugins=load_plugins)
         for d in (scratch.home, scratch.cwd, scratch.root):
             d.mkdir()

@@ -30,7 +30,8 @@ RETIRED = {r["id"] for r in yaml.safe_load((ROOT / "knowledge/retired.yaml").rea
            if "id" in r}
 PUBLIC_NAMES = [
     "Facts", "Finding", "Fix", "Options", "Probe", "ProbeContext", "ProbeSkipped", "Rule",
-    "Severity", "Vault", "__version__", "describe_secret", "hookimpl", "probe", "rule",
+    "ScanOption", "Severity", "Vault", "__version__", "describe_secret", "hookimpl", "probe",
+    "rule",
 ]
 
 

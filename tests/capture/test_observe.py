@@ -38,8 +38,8 @@ def _scan(version: str, tmp: Path, *, root: Path | None = None, observe: bool = 
     env = {"PATH": f"{CLIENTS[version].parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "HOME": str(home)}
     request = ScanRequest(env=env, home=home, cwd=cwd, root=root or tmp / "root",
-                          options=Options(offline=True, observe_client=observe,
-                                          client_version=client_version),
+                          options=Options(offline=True, plugin={
+                              "observe_client": observe, "client_version": client_version}),
                           load_plugins=False, only=("config",))
     return run_scan(request).report
 

@@ -36,7 +36,8 @@ class Box:
             timeout: float = 4.0) -> ProbeContext:
         ctx = ProbeContext(env={"PATH": "/usr/bin:/bin", **(env or {})}, facts={}, home=self.home,
                            cwd=self.cwd, root=self.root,
-                           options=Options(client_version=version, probe_timeout=timeout))
+                           options=Options(plugin={"client_version": version},
+                                           probe_timeout=timeout))
         ctx.facts = dict(client_version.run(ctx))
         return ctx
 

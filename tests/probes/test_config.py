@@ -242,7 +242,7 @@ def test_version_from_the_binary_on_path(tmp_path: Path) -> None:
 def test_version_option_wins_and_assumed_is_the_fallback(tmp_path: Path) -> None:
     bindir = _fake_claude(tmp_path, "2.1.197 (Claude Code)")
     facts = client_version.run(ProbeContext(env={"PATH": str(bindir)}, facts={},
-                                            options=Options(client_version="2.1.38")))
+                                            options=Options(plugin={"client_version": "2.1.38"})))
     assert (facts["client.version"], facts["client.version_source"]) == ("2.1.38", "option")
     facts = client_version.run(ProbeContext(env={"PATH": str(tmp_path / "nowhere")}, facts={}))
     assert facts["client.version_source"] == "assumed" and facts["client.version"] == "2.1.332"

@@ -53,7 +53,7 @@ def _run(tmp_path: Path, text: str | bytes | None,
     elif text is not None:
         path.write_text(text)
     ctx = ProbeContext(env=env or {}, facts={}, cwd=tmp_path,
-                       options=Options(gateway_config="config.yaml"))
+                       options=Options(plugin={"gateway_config": "config.yaml"}))
     facts = gateway_config_litellm.run(ctx)
     json.dumps(facts)
     return facts, ctx
@@ -212,6 +212,7 @@ def test_upstream_ids_the_client_reports_retired_are_marked(tmp_path, upstream, 
     config.write_text(f"model_list:\n  - model_name: m\n    litellm_params:\n"
                       f"      model: {upstream}\n")
     ctx = ProbeContext(env={}, facts={"client.behaviour": client_behaviour("2.1.332")},
-                       home=tmp_path, cwd=tmp_path, options=Options(gateway_config=str(config)))
+                       home=tmp_path, cwd=tmp_path,
+                       options=Options(plugin={"gateway_config": str(config)}))
     [entry] = gateway_config_litellm.run(ctx)["gateway_config.models"]
     assert entry["retired_on"] == retired

@@ -25,7 +25,7 @@ def scan(tmp_path: Path, env: dict[str, str], version: str = "2.1.332",
         (home / ".claude").mkdir(exist_ok=True)
         (home / ".claude/settings.json").write_text(json.dumps(user_settings))
     ctx = ProbeContext(env=env, facts={}, home=home, cwd=cwd, root=tmp_path / "root",
-                       options=Options(client_version=version))
+                       options=Options(plugin={"client_version": version}))
     facts: dict[str, Any] = dict(client_version.run(ctx))
     ctx.facts = facts
     facts.update(settings.run(ctx))

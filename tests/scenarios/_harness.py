@@ -175,8 +175,8 @@ def scan(setup: Setup, options: dict[str, Any]) -> dict[str, Any]:
     opts = Options(offline=bool(options.get("offline")),
                    no_inference=bool(options.get("no_inference")),
                    probe_timeout=float(options.get("timeout", 3.0)),
-                   gateway_config=setup.gateway_config,
-                   client_version=options.get("client_version"))
+                   plugin={"gateway_config": setup.gateway_config,
+                           "client_version": options.get("client_version")})
     request = ScanRequest(env=setup.env, home=setup.home, cwd=setup.cwd, root=setup.root,
                           options=opts, load_plugins=False)
     return run_scan(request).report
