@@ -4,6 +4,7 @@ LiteLLM."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -107,6 +108,96 @@ def test_parse_models_reads_both_shapes_and_litellm_source_model() -> None:
     assert limits == {"claude-opus-5-5": 128000, "gpt-x": 8192}
 
 
+# ---- confirm before blaming the path: GET /v1/models under the shorter base URLs -------------
+
+DASHBOARD_404 = "<!DOCTYPE html><html><head><title>LiteLLM Dashboard</title></head>404</html>"
+MODEL_LIST = {"data": [{"id": "claude-sonnet-5-5"}, {"id": "claude-haiku-5-5"}]}
+
+
+def _site(lists_models_at: set[str],
+          base_answer: httpx.Response | None = None) -> tuple[list[httpx.Request], Any]:
+    """A gateway that lists models only under the given paths' /v1/models; elsewhere the
+    dashboard's 404 page (or ``base_answer`` for the first request)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1 and base_answer is not None:
+            return base_answer
+        if request.url.path.removesuffix("/v1/models") in lists_models_at:
+            return httpx.Response(200, json=MODEL_LIST)
+        return httpx.Response(404, text=DASHBOARD_404,
+                              headers={"content-type": "text/html; charset=utf-8"})
+
+    return seen, httpx.MockTransport(handler)
+
+
+def test_a_page_under_the_path_is_asked_again_at_the_origin_with_the_same_headers() -> None:
+    seen, transport = _site({""})
+    facts = gateway_models.run(gateway_ctx("http://gw.test:4000/ui", token="tok-123456",
+                                           transport=transport))
+    assert [str(r.url) for r in seen] == ["http://gw.test:4000/ui/v1/models",
+                                          "http://gw.test:4000/v1/models"]
+    assert seen[1].headers["authorization"] == "Bearer tok-123456"  # same host, same credential
+    assert dict(seen[1].headers) == dict(seen[0].headers)
+    root = facts["gateway.root_models"]
+    assert root["answered"] == "http://gw.test:4000"
+    assert root["tried"] == [{"base_url": "http://gw.test:4000",
+                              "url": "http://gw.test:4000/v1/models", "status": 200,
+                              "error": None, "content_type": "application/json",
+                              "error_message": None, "api": True, "model_count": 2}]
+    assert facts["gateway.models"]["status"] == 404  # the base URL's own answer is kept
+
+
+def test_the_parent_path_is_asked_first_and_at_most_two_shorter_urls() -> None:
+    seen, transport = _site({"/llm"})
+    facts = gateway_models.run(gateway_ctx("https://gw.test/llm/admin", token="t-1234",
+                                           transport=transport))
+    assert [r.url.path for r in seen] == ["/llm/admin/v1/models", "/llm/v1/models"]
+    assert facts["gateway.root_models"]["answered"] == "https://gw.test/llm"
+    seen, transport = _site(set())
+    facts = gateway_models.run(gateway_ctx("https://gw.test/a/b/c", token="t-1234",
+                                           transport=transport))
+    assert [r.url.path for r in seen] == ["/a/b/c/v1/models", "/a/b/v1/models", "/v1/models"]
+    assert {r.url.host for r in seen} == {"gw.test"}
+    root = facts["gateway.root_models"]
+    assert root["answered"] is None and [t["api"] for t in root["tried"]] == [False, False]
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(200, json=MODEL_LIST),  # the API answered
+    httpx.Response(401, json={"error": {"message": "Invalid key"}}),  # the API judged the key
+    httpx.Response(302, headers={"location": "https://sso.corp.example/login"}),  # never followed
+], ids=["listed", "key_refused", "redirect"])
+def test_an_api_answer_under_the_path_asks_nothing_more(answer: httpx.Response) -> None:
+    seen, transport = _site({""}, base_answer=answer)
+    facts = gateway_models.run(gateway_ctx("http://gw.test:4000/api", token="t-1234",
+                                           transport=transport))
+    assert len(seen) == 1 and facts["gateway.root_models"] is None
+
+
+def test_a_405_under_the_path_is_confirmed_too_and_an_empty_list_is_no_api() -> None:
+    seen, transport = _site({""}, base_answer=httpx.Response(
+        405, json={"detail": "Method Not Allowed"}))
+    facts = gateway_models.run(gateway_ctx("http://gw.test:4000/ui", token="t-1234",
+                                           transport=transport))
+    assert facts["gateway.root_models"]["answered"] == "http://gw.test:4000"
+
+    def empty(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200 if request.url.path == "/v1/models" else 404, json={"data": []})
+
+    facts = gateway_models.run(gateway_ctx("http://gw.test:4000/ui", token="t-1234",
+                                           transport=httpx.MockTransport(empty)))
+    assert facts["gateway.root_models"]["answered"] is None
+
+
+def test_a_base_url_without_a_path_asks_nothing_more() -> None:
+    seen, transport = _site(set())
+    facts = gateway_models.run(gateway_ctx("http://gw.test:4000", token="t-1234",
+                                           transport=transport))
+    assert len(seen) == 1 and facts["gateway.root_models"] is None
+
+
 # ---- real LiteLLM -------------------------------------------------------------------------
 
 @pytest.mark.live
@@ -117,6 +208,19 @@ def test_litellm_lists_the_served_models_for_the_master_key(litellm_gateway) -> 
     from live._client_truth import client_models  # what the lab serves comes from the client
 
     assert {*client_models().values(), "gemini-2.5-pro"} <= set(models["ids"])
+    assert litellm_gateway.master_key not in json.dumps(facts)
+
+
+@pytest.mark.live
+def test_litellm_dashboard_path_is_not_the_api_and_the_origin_lists_the_models(
+        litellm_gateway) -> None:
+    facts = gateway_models.run(gateway_ctx(f"{litellm_gateway.url}/ui",
+                                           token=litellm_gateway.master_key))
+    assert facts["gateway.models"]["status"] == 404  # 1.108.7's dashboard 404 page
+    assert "html" in facts["gateway.models"]["content_type"]
+    root = facts["gateway.root_models"]
+    assert root["answered"] == litellm_gateway.url.rstrip("/")
+    assert root["tried"][0]["api"] and root["tried"][0]["model_count"] > 0
     assert litellm_gateway.master_key not in json.dumps(facts)
 
 
