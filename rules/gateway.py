@@ -1,5 +1,5 @@
-"""Gateway-route rules (GWY001-005, GWY012): reachability, the base-URL path and the API the
-gateway serves. Pure functions of facts."""
+"""Gateway-route rules (GWY001-005, GWY012, GWY015): reachability, the base-URL path and the API
+the gateway serves. Pure functions of facts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from gwdoctor.engine import Facts, Finding, Fix, Rule, Severity, hookimpl, rule
 
-from ._gw import base_url_fix, checks, route_404s
+from ._gw import base_url_fix, checks, env_fix, is_html, route_404s
 from ._providers import route_endpoint
 
 
@@ -158,6 +158,11 @@ def messages_route_not_found(facts: Facts) -> Finding | None:
 
     ## Fix safety
     Safe when gwdoctor found a prefix that answers; otherwise check the gateway's docs.
+
+    ## Known problems
+    A base URL with one path segment too many (a dashboard address such as LiteLLM's `/ui`)
+    is GWY015's when `GET /v1/models` lists models under the shorter URL: this rule then ranks
+    under it. A 405 is never this rule's: without that confirmation it is left to GWY013.
     """
     path = str(facts.get("gateway.path") or "").rstrip("/")
     misses = route_404s(facts)
@@ -255,7 +260,94 @@ def gateway_connection_reset(facts: Facts) -> Finding | None:
                               snippet=f"curl -sv {facts.get('gateway.base_url')}/ -o /dev/null"),))
 
 
+def _answer(method: str, url: object, result: dict) -> str:
+    """``POST http://h/ui/v1/messages → 405 Method Not Allowed (HTML page)``"""
+    text = f"{method} {url} → {result.get('status')}"
+    if result.get("error_message") and not is_html(result):
+        text += f" {str(result['error_message'])[:80]}"
+    return text + (" (HTML page)" if is_html(result) else "")
+
+
+def _no_api_here(facts: Facts) -> list[str]:
+    """The base URL's answers that say no API is served under it: every model check a 404
+    about the route or a 405 (count_tokens when no model was asked), and /v1/models."""
+    base = str(facts["gateway.base_url"]).rstrip("/")
+    asked = checks(facts)
+    missing = {id(c) for c in route_404s(facts)}
+    if asked:
+        if not all(id(c) in missing or c.get("status") == 405 for c in asked):
+            return []
+        shown = [_answer("POST", f"{base}/v1/messages", asked[0])]
+    else:
+        count = facts.get("gateway.count_tokens")
+        if not isinstance(count, dict) or count.get("status") not in (404, 405):
+            return []
+        shown = [_answer("POST", count.get("url"), count)]
+    models = facts.get("gateway.models")
+    if isinstance(models, dict):
+        shown.append(_answer("GET", models.get("url"), models))
+    return shown
+
+
+@rule(id="GWY015", name="base-url-path-serves-no-api", cause="gateway.base_url_path",
+      severity=Severity.ERROR, needs=("gateway.base_url", "gateway.root_models"), confidence=0.9,
+      reads=("gateway.base_url_source", "gateway.count_tokens", "gateway.models", "gateway.path",
+             "http.faults", "model.checks"))
+def base_url_path_serves_no_api(facts: Facts) -> Finding | None:
+    """## What it checks
+    The base URL has a path under which the gateway serves no API: `POST /v1/messages` there
+    answers 404 or 405 and `GET /v1/models` a 404, 405 or web page, while the same
+    `GET /v1/models`, with the same headers on the same host, lists models under a shorter base
+    URL (the parent path or the bare origin; gwdoctor asks at most these two).
+
+    ## Why it matters
+    Every request goes to a path the gateway does not route to its API, often its web
+    dashboard. The client prints the status of whatever answers there, for example
+    `API Error: 405 {"detail":"Method Not Allowed"}` from LiteLLM's dashboard mount, or
+    `There's an issue with the selected model` on a 404.
+
+    ## Example
+    `ANTHROPIC_BASE_URL=http://127.0.0.1:4000/ui`, LiteLLM's dashboard address: POST
+    `/ui/v1/messages` gets 405, `GET /ui/v1/models` the dashboard's 404 page, and
+    `GET http://127.0.0.1:4000/v1/models` the model list.
+
+    ## Fix
+    Set `ANTHROPIC_BASE_URL` to the shorter URL that answered with the model list.
+
+    ## Fix safety
+    Review: a model list proves the API answers there with this credential; the client's
+    first request under the new URL confirms its Messages route.
+
+    ## Known problems
+    Without the confirming answer (no path to shorten, or nothing lists models under the
+    shorter URLs) the rule stays quiet and the answers are left to GWY004, GWY011 and GWY013.
+    """
+    root = facts["gateway.root_models"]
+    path = str(facts.get("gateway.path") or "").rstrip("/")
+    if not isinstance(root, dict) or not root.get("answered") or path.lower().endswith("/v1"):
+        return None  # unconfirmed, or GWY003's /v1
+    if any(c.get("route_hint") or c.get("openai_route") for c in checks(facts)):
+        return None  # a longer prefix or the OpenAI route answered: GWY004/GWY005
+    seen = _no_api_here(facts)
+    if not seen:
+        return None
+    answered = str(root["answered"])
+    hit = next(t for t in root.get("tried") or [] if t.get("base_url") == answered)
+    confirmed = (f"GET {hit.get('url')} → {hit.get('status')} (the API: "
+                 f"{hit.get('model_count')} models)")
+    base = str(facts["gateway.base_url"]).rstrip("/")
+    return Finding(
+        message=f"ANTHROPIC_BASE_URL {base} has a path the gateway serves no API under: "
+                f"{seen[0]}; {confirmed}",
+        evidence={"base_url": base, "answers": seen, "confirmed": confirmed,
+                  "tried": root.get("tried")},
+        fixes=(env_fix("ANTHROPIC_BASE_URL", answered, facts.get("gateway.base_url_source"),
+                       title="Use the base URL the API answers at"),),
+    )
+
+
 @hookimpl
 def gwdoctor_register_rules() -> list[Rule]:
     return [gateway_connection_refused, gateway_not_answering, base_url_ends_in_v1,
-            messages_route_not_found, gateway_lacks_messages_api, gateway_connection_reset]
+            messages_route_not_found, gateway_lacks_messages_api, gateway_connection_reset,
+            base_url_path_serves_no_api]
