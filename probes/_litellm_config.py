@@ -12,6 +12,7 @@ from gwdoctor.engine import Vault, describe_secret
 
 from ._io import read_file
 from ._lazy import yaml  # only a scan given --gateway-config parses YAML
+from ._litellm_routing import provider_hint, provider_of
 from ._secret_names import litellm_secret_param
 
 __all__ = ["parse_litellm_config"]
@@ -200,9 +201,10 @@ def _models(data: dict[str, Any],
                                         _line(nodes, where))
             if not isinstance(item, dict):
                 continue
-        provider = (model.split("/", 1)[0] if isinstance(model, str) and "/" in model
-                    else params.get("custom_llm_provider"))
+        provider, via = provider_of(model, params)
         models.append({"model_name": str(item.get("model_name")), "provider": provider,
+                       "provider_via": via,
+                       "provider_hint": provider_hint(params) if via is None else None,
                        "model": model if isinstance(model, str) else None,
                        "params": {str(k): _param_view(k, v) for k, v in params.items()
                                   if k != "model"},

@@ -216,3 +216,37 @@ def test_upstream_ids_the_client_reports_retired_are_marked(tmp_path, upstream, 
                        options=Options(plugin={"gateway_config": str(config)}))
     [entry] = gateway_config_litellm.run(ctx)["gateway_config.models"]
     assert entry["retired_on"] == retired
+
+
+# (litellm_params, provider, provider_via, provider_hint): what LiteLLM 1.108.7's get_llm_provider
+# finds for each entry (knowledge/litellm_routing.yaml); via None is an entry it drops at startup.
+ROUTING = [
+    ({"model": "gpt-4o-deployment", "api_base": "https://corp-gpt.openai.azure.com"},
+     None, None, "azure"),                                       # BerriAI/litellm#11755
+    ({"model": "my-deployment", "api_version": "2024-10-21"}, None, None, "azure"),
+    ({"model": "gpt4/deployment"}, "gpt4", None, None),          # not a LiteLLM provider
+    ({"model": "my-llama"}, None, None, None),
+    ({"model": "azure/gpt-4o-deployment"}, "azure", "prefix", None),
+    ({"model": "gpt-4o-deployment", "custom_llm_provider": "azure"},
+     "azure", "custom_llm_provider", None),
+    ({"model": "gpt-4o"}, "openai", "name", None),               # a name LiteLLM maps itself
+    ({"model": "gemini-2.5-pro"}, "vertex_ai", "name", None),
+    ({"model": "claude-opus-5-5"}, "anthropic", "pattern", None),  # its claude-* routing rule
+    ({"model": "llama3-70b", "api_base": "https://api.groq.com/openai/v1"}, None, "api_base", None),
+    ({"model": "llama3-70b", "api_base": "https://evil.example/api.groq.com/openai/v1"},
+     None, None, None),                                          # host must match, not a substring
+    ({"model": "os.environ/OPUS_MODEL"}, None, "environment", None),
+]
+
+
+@pytest.mark.parametrize(("params", "provider", "via", "hint"), ROUTING,
+                         ids=[str(r[0]["model"]) + ("+" + "+".join(sorted(set(r[0]) - {"model"}))
+                                                    if len(r[0]) > 1 else "") for r in ROUTING])
+def test_how_litellm_finds_each_entrys_provider(tmp_path: Path, params: dict[str, str],
+                                                provider: str | None, via: str | None,
+                                                hint: str | None) -> None:
+    lines = "".join(f"      {k}: {v}\n" for k, v in params.items())
+    facts, _ = _run(tmp_path, f"model_list:\n  - model_name: m\n    litellm_params:\n{lines}")
+    [entry] = facts["gateway_config.models"]
+    assert (entry["provider"], entry["provider_via"], entry["provider_hint"]) == \
+        (provider, via, hint)
