@@ -23,6 +23,7 @@ gwdoctor_plugins = (
     "gwdoctor.rules.gateway_request_size",
     "gwdoctor.rules.model",
     "gwdoctor.rules.model_retired",
+    "gwdoctor.rules.model_deployment",
     "gwdoctor.rules.unexplained",
     "gwdoctor.rules.engine",
 )

@@ -1,4 +1,4 @@
-"""LiteLLM config rules (CFG002-004, CFG009-011): a gateway config.yaml that LiteLLM reads
+"""LiteLLM config rules (CFG002-004, CFG009-011, CFG017): a gateway config.yaml that LiteLLM reads
 other than its author meant. Pure functions of gateway_config.* facts."""
 
 from __future__ import annotations
@@ -241,8 +241,87 @@ def gateway_setting_misplaced(facts: Facts) -> list[Finding]:
     ]
 
 
+
+@rule(id="CFG017", name="gateway-model-without-provider", cause="config.litellm_model_unroutable",
+      severity=Severity.ERROR, needs=("gateway_config.models", "gateway_config.path"),
+      confidence=0.9)
+def gateway_model_without_provider(facts: Facts) -> list[Finding]:
+    """## What it checks
+    A `model_list` entry whose `litellm_params.model` gives LiteLLM no provider: no
+    `provider/` prefix it knows (`gpt-4o-deployment`, or `gpt4/deployment`), no
+    `custom_llm_provider`, an `api_base` that is not one of its OpenAI-compatible
+    endpoints, and not a model name LiteLLM maps by itself (`gpt-4o`, `claude-sonnet-4-5`
+    and the other names of its model list, `knowledge/litellm_routing.yaml`).
+
+    ## Why it matters
+    LiteLLM logs `LLM Provider NOT provided. Pass in the LLM provider you are trying to
+    call. You passed model=gpt-4o-deployment` at startup, drops the deployment and keeps
+    running: `/v1/models` no longer lists it and every request for its `model_name` gets
+    `400 litellm.BadRequestError: You passed in model=… There are no healthy deployments
+    for this model`, although no provider was ever called (BerriAI/litellm#11755).
+
+    ## Example
+    ```yaml
+    model_list:
+      - model_name: claude-opus-5-5
+        litellm_params:
+          model: gpt-4o-deployment        # an Azure deployment name, without azure/
+          api_base: https://corp-gpt.openai.azure.com
+    ```
+
+    ## Fix
+    Prefix the model with its provider (`azure/gpt-4o-deployment` for an Azure
+    deployment, `openai/…` for an OpenAI-compatible server, `anthropic/…`, `bedrock/…`,
+    `vertex_ai/…`), or set `custom_llm_provider`, and restart LiteLLM.
+
+    ## Fix safety
+    Review: the prefix decides which provider API and credential LiteLLM uses; pick the
+    provider the deployment really lives on.
+
+    ## Known problems
+    The names LiteLLM maps by itself are those of 1.108.7; a newer LiteLLM may know a
+    model released since, and route an entry this rule reports.
+    """
+    path = facts["gateway_config.path"]
+    # One finding per model string: the same deployment name often serves several model names.
+    groups: dict[str, list[dict]] = {}
+    for entry in facts["gateway_config.models"] or []:
+        if isinstance(entry, dict) and isinstance(entry.get("model"), str) \
+                and "provider_via" in entry and entry["provider_via"] is None:
+            groups.setdefault(entry["model"], []).append(entry)
+    out = []
+    for model, entries in groups.items():
+        served = sorted({str(e.get("model_name")) for e in entries})
+        names = ", ".join(served)
+        lines = ", ".join(str(e["line"]) for e in entries if e.get("line"))
+        prefix = next((e["provider"] for e in entries if e.get("provider")), None)
+        why = (f"its prefix {prefix}/ is not a LiteLLM provider" if prefix
+               else "it has no provider/ prefix and is not a model name LiteLLM knows")
+        hint = next((e["provider_hint"] for e in entries if e.get("provider_hint")), None)
+        bare = model.split("/", 1)[1] if prefix else model
+        fixed = f"{hint}/{bare}" if hint else f"<provider>/{bare}"
+        out.append(Finding(
+            message=(f"{path}{' line ' + lines if lines else ''}: model {model} (serving "
+                     f"{names}) names no provider LiteLLM can infer ({why}): LiteLLM drops the "
+                     f"entry at startup (\"LLM Provider NOT provided\"), so {names} has no "
+                     "deployment"),
+            evidence={"path": path, "model": model, "model_names": served,
+                      "lines": [e.get("line") for e in entries], "unknown_prefix": prefix,
+                      "provider_hint": hint},
+            fixes=(Fix(title=f"Name the provider of {model}"
+                             + (f" ({hint}, from its api_base)" if hint else ""),
+                       lang="yaml", safety="review", target=path,
+                       snippet=f"litellm_params:\n  model: {fixed}   # was {model} (line "
+                               f"{lines or '?'})"),
+                   Fix(title="Check LiteLLM's startup log for the dropped entries", safety="safe",
+                       snippet="grep -E 'LLM Provider NOT provided|Error creating deployment' "
+                               "<litellm-log>")),
+        ))
+    return out
+
+
 @hookimpl
 def gwdoctor_register_rules() -> list[Rule]:
     return [gateway_config_invalid, master_key_misplaced, gateway_env_reference_unset,
             gateway_config_shell_style_reference, gateway_master_key_publicly_known,
-            gateway_setting_misplaced]
+            gateway_setting_misplaced, gateway_model_without_provider]

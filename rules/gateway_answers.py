@@ -194,6 +194,8 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
     provider (`litellm.AuthenticationError: AnthropicException …`, 5xx, 408), or it
     answers other requests but holds a model request past the probe timeout (a hanging
     provider: LiteLLM waits its `request_timeout`, 600 s by default, before its 408).
+    LiteLLM's "There are no healthy deployments for this model" is not one: no provider was
+    called (MDL011).
 
     ## Why it matters
     The client's own settings are fine; the gateway's provider credential, endpoint or
@@ -233,6 +235,8 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
             continue
         if status is None or status < 400 or status == 429:
             continue
+        if "http.no_healthy_deployment" in faults_of(facts, c):
+            continue  # no provider was called: the gateway has no deployment (MDL011)
         relayed = "http.upstream_error" in faults_of(facts, c)
         retry = c.get("without_beta") or {}
         if ((not relayed and status < 500)

@@ -45,8 +45,10 @@ def _unserved(facts: Facts) -> dict[str, tuple[str, float]]:
     if ids:
         for model in requested:
             check = by_model.get(model, {})
-            # A request that timed out says nothing about the model (GWY008 judges the hang).
-            if check.get("status") == 200 or check.get("error") == "timeout":
+            # A request that timed out says nothing about the model (GWY008 judges the hang);
+            # a model name without a working deployment is known to the gateway (MDL011).
+            if (check.get("status") == 200 or check.get("error") == "timeout"
+                    or "http.no_healthy_deployment" in faults_of(facts, check)):
                 continue
             if model not in out and not serves(ids, model):
                 out[model] = (f"not among the {len(ids)} ids /v1/models lists", 0.75)

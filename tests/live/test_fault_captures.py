@@ -137,6 +137,33 @@ def test_model_outside_the_keys_list_is_model_access_denied(litellm_key_models: 
 
 
 
+# An entry whose litellm_params.model names no provider LiteLLM can infer (practice case 33,
+# BerriAI/litellm#11755: `gpt-4o-deployment`, not `azure/gpt-4o-deployment`). LiteLLM 1.108.7 logs
+# "LLM Provider NOT provided" at startup, drops the deployment and keeps the model name.
+UNPREFIXED = "claude-opus-5-5"
+
+
+@pytest.fixture(scope="module")
+def litellm_unprefixed(fake_upstream: FakeUpstream) -> Iterator[LiteLLM]:
+    config = {"model_list": [{"model_name": UNPREFIXED, "litellm_params": {
+        "model": "gpt-4o-deployment", "api_base": fake_upstream.url,
+        "api_key": "sk-fake-upstream-key"}}],
+        "litellm_settings": {"num_retries": 0, "request_timeout": 5},
+        "general_settings": {"master_key": "sk-right-key"}}
+    gw = start_litellm(config)
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+def test_dropped_deployment_is_no_healthy_deployment(litellm_unprefixed: LiteLLM) -> None:
+    _assert_captured("http.no_healthy_deployment",
+                     "test_dropped_deployment_is_no_healthy_deployment",
+                     litellm_unprefixed.url, litellm_unprefixed.master_key, UNPREFIXED)
+    assert "LLM Provider NOT provided" in litellm_unprefixed.log  # dropped at startup
+
+
 # ---- squid 5.7: the proxy error codes the catalogue explains (`proxy_errors`) ----------------
 
 # Each code real squid writes here, and how: (gateway URL, proxy URL) for the proxy probe. Squid's
