@@ -109,13 +109,16 @@ def faults_of(facts: Facts, check: Mapping[str, Any]) -> set[str]:
 
 
 def route_404s(facts: Facts) -> list[dict[str, Any]]:
-    """Model checks answered 404 about the route, not about the model."""
+    """Model checks answered 404 about the route, not about the model, by the gateway itself (a
+    404 the gateway relays from its provider is GWY008's: the route here answered)."""
     out = []
     for c in checks(facts):
         if c.get("status") != 404:
             continue
         if faults_of(facts, c) & {"http.model_named_not_found", "http.invalid_model_name"}:
             continue  # Anthropic-style "model: X" not found, LiteLLM's invalid model: MDL001
+        if "http.upstream_error" in faults_of(facts, c):
+            continue  # e.g. claude-code-router's "Error from provider(p,m: 404)": GWY008
         out.append(c)
     return out
 

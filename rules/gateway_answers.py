@@ -203,11 +203,14 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
     "my token is wrong".
 
     ## Example
-    LiteLLM with an expired provider key in `litellm_params.api_key`.
+    LiteLLM with an expired provider key in `litellm_params.api_key`; claude-code-router with a
+    provider `api_base_url` the provider does not serve, whose 404 it relays as
+    `Error from provider(<provider>,<model>: 404): 404 page not found`.
 
     ## Fix
     Fix the gateway's provider configuration for that model (credential, `api_base`,
-    region); `GET /health` on LiteLLM lists the failing deployments.
+    region; a relayed 404 points at the provider URL or model name); `GET /health` on LiteLLM
+    lists the failing deployments.
 
     ## Fix safety
     Manual: the gateway's admin owns its provider credentials.
@@ -246,11 +249,15 @@ def upstream_provider_failed(facts: Facts) -> list[Finding]:
                      safety="safe", snippet=f"curl -s '{base}/health?model={c['model']}' "
                                             "-H 'Authorization: Bearer <master-key>'")] \
             if facts.get("gateway.kind") == "litellm" else []
+        snippet = (f"The gateway failed calling its provider for {c['model']}: check that "
+                   "deployment's api_key / api_base / region and the gateway log.")
+        if status == 404:  # the provider has no such route (or model) at the URL the gateway calls
+            snippet = (f"The gateway's provider answered 404 for {c['model']}: the provider URL "
+                       "the gateway calls (LiteLLM's api_base, claude-code-router's provider "
+                       "api_base_url) has no such route, or the provider has no such model. "
+                       "Check that URL and model name, and the gateway log.")
         fixes.append(Fix(title="Check the gateway's provider settings for this model", lang="text",
-                         safety="manual",
-                         snippet=f"The gateway failed calling its provider for {c['model']}: "
-                                 "check that deployment's api_key / api_base / region and the "
-                                 "gateway log."))
+                         safety="manual", snippet=snippet))
         out.append(Finding(
             message=f"Model {c['model']}: the gateway's upstream failed ({status}): "
                     f"{first_line(msg, 160)}",
