@@ -9,12 +9,14 @@ import subprocess
 import sys
 
 import pytest
+from gwdoctor.engine.knowledge import areas
 from gwdoctor.engine.model import Probe
 from gwdoctor.engine.plugins import get_plugin_manager
 from gwdoctor.engine.registry import build_registry, with_prerequisites
 
-AREAS = ("config", "provider", "dns", "proxy", "tls", "auth", "gateway", "model")
 PROBES = build_registry(get_plugin_manager(load_entrypoints=False, env={})).probes
+# The areas of knowledge/areas.yaml that have probes (the engine's own area has none).
+AREAS = tuple(a for a in areas().values() if any(p.name.split(".")[0] == a for p in PROBES))
 BY_NAME = {p.name: p for p in PROBES}
 PROVIDER = {key: p.name for p in PROBES for key in p.provides}
 
@@ -51,6 +53,11 @@ def test_only_area_runs_its_probes_with_what_they_need(
         assert not left_out, f"{name} needs {sorted(left_out)}, which --only {area} did not run"
         if offline and BY_NAME[name].network:
             assert records[name]["status"] == "skipped", (name, records[name])
+
+
+def test_every_probe_area_is_tested() -> None:
+    assert len(AREAS) == 8, AREAS
+    assert set(AREAS) == set(areas().values()) - {"engine"}
 
 
 def test_prerequisites_follow_needs_and_requires_transitively() -> None:
