@@ -147,7 +147,24 @@ def proxy(opts: dict[str, Any]) -> Setup:
                  notes=notes)
 
 
-def _models_env(ids: dict[str, str], why: str) -> list[Var]:
+def aws_region(opts: dict[str, Any]) -> str:
+    """``--aws-region`` (us-east-1 when not given), refused unless it reads as a region name."""
+    region = opts.get("aws_region") or "us-east-1"
+    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
+        raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
+    return str(region)
+
+
+def vertex_region(opts: dict[str, Any], default: str) -> str:
+    """``--region`` (``default`` when not given), refused unless it reads as a GCP location."""
+    region = opts.get("region") or default
+    if not re.fullmatch(r"global|us|eu|[a-z]+-[a-z]+\d+", region):
+        raise SetupError(f"--region {region}: not a GCP location (global, us, eu or e.g. us-east5)")
+    return str(region)
+
+
+def model_pins(ids: dict[str, str], why: str) -> list[Var]:
+    """The main model and the three aliases pinned to ``ids`` (by role), each saying ``why``."""
     return [Var("ANTHROPIC_MODEL", ids["sonnet"], f"the main model ({why})"),
             Var("ANTHROPIC_DEFAULT_OPUS_MODEL", ids["opus"], f"the `opus` alias ({why})"),
             Var("ANTHROPIC_DEFAULT_SONNET_MODEL", ids["sonnet"], f"the `sonnet` alias ({why})"),
@@ -156,9 +173,7 @@ def _models_env(ids: dict[str, str], why: str) -> list[Var]:
 
 
 def bedrock(opts: dict[str, Any]) -> Setup:
-    region = opts.get("aws_region") or "us-east-1"
-    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
-        raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
+    region = aws_region(opts)
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(region)
     ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in claude_models()}
     env = [Var("CLAUDE_CODE_USE_BEDROCK", "1",
@@ -167,7 +182,7 @@ def bedrock(opts: dict[str, Any]) -> Setup:
     if opts.get("aws_profile"):
         env.append(Var("AWS_PROFILE", opts["aws_profile"],
                        "the AWS profile holding the credentials"))
-    env += _models_env(ids, f"inference-profile id with the `{prefix}.` prefix for {region}")
+    env += model_pins(ids, f"inference-profile id with the `{prefix}.` prefix for {region}")
     return Setup(kind="bedrock", title="Claude Code on Amazon Bedrock",
                  summary=f"Direct Bedrock access in {region} with `{prefix}.` inference profiles.",
                  client_env=env,
@@ -182,9 +197,7 @@ def bedrock(opts: dict[str, Any]) -> Setup:
 
 
 def vertex(opts: dict[str, Any]) -> Setup:
-    region = opts.get("region") or "global"
-    if not re.fullmatch(r"global|us|eu|[a-z]+-[a-z]+\d+", region):
-        raise SetupError(f"--region {region}: not a GCP location (global, us, eu or e.g. us-east5)")
+    region = vertex_region(opts, "global")
     project = opts.get("project")
     env = [Var("CLAUDE_CODE_USE_VERTEX", "1", "talk to Claude on Vertex AI (rawPredict)"),
            Var("CLOUD_ML_REGION", region, "the default Vertex location"),
@@ -195,7 +208,7 @@ def vertex(opts: dict[str, Any]) -> Setup:
             env.append(Var(cm.vertex_region_var, cm.vertex_regions[0],
                            f"{cm.vertex_id} is not known to be offered in {region}; "
                            f"use {cm.vertex_regions[0]} for it"))
-    env += _models_env({cm.role: cm.vertex_id for cm in claude_models()},
+    env += model_pins({cm.role: cm.vertex_id for cm in claude_models()},
                        "Vertex id, '@' before the date")
     return Setup(kind="vertex", title="Claude Code on Vertex AI",
                  summary=f"Direct Claude-on-Vertex access, default location {region}.",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ._data import SetupError, bedrock_prefix_for_region, claude_models
+from ._client import aws_region, model_pins, vertex_region
+from ._data import bedrock_prefix_for_region, claude_models
 from ._litellm import base_url
 from ._render import Setup, Var
 
@@ -30,18 +31,8 @@ def _root(opts: dict[str, Any], suffix: str) -> str:
     return base_url(re.sub(rf"{re.escape(suffix)}/?$", "", str(opts["base_url"]).rstrip("/")))
 
 
-def _pins(ids: dict[str, str], why: str) -> list[Var]:
-    return [Var("ANTHROPIC_MODEL", ids["sonnet"], f"the main model ({why})"),
-            Var("ANTHROPIC_DEFAULT_OPUS_MODEL", ids["opus"], f"the `opus` alias ({why})"),
-            Var("ANTHROPIC_DEFAULT_SONNET_MODEL", ids["sonnet"], f"the `sonnet` alias ({why})"),
-            Var("ANTHROPIC_DEFAULT_HAIKU_MODEL", ids["haiku"],
-                f"the `haiku` alias and background work ({why})")]
-
-
 def bedrock_gateway(opts: dict[str, Any]) -> Setup:
-    region = opts.get("aws_region") or "us-east-1"
-    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
-        raise SetupError(f"--aws-region {region}: not an AWS region name (e.g. us-east-1)")
+    region = aws_region(opts)
     prefix = opts.get("bedrock_prefix") or bedrock_prefix_for_region(region)
     root = _root(opts, "/bedrock")
     ids = {cm.role: f"{prefix}.{cm.bedrock_id}" for cm in claude_models()}
@@ -53,7 +44,7 @@ def bedrock_gateway(opts: dict[str, Any]) -> Setup:
                "LiteLLM signs for AWS; the client sends no AWS credential"),
            Var("AWS_REGION", region, "picks the inference-profile prefix of the default ids"),
            _KEY_HEADER]
-    env += _pins(ids,
+    env += model_pins(ids,
                  f"`{prefix}.` inference profile, served by a model_list entry of the same name")
     config = {
         "model_list": [{"model_name": i, "litellm_params": {
@@ -92,9 +83,7 @@ def bedrock_gateway(opts: dict[str, Any]) -> Setup:
 
 
 def vertex_gateway(opts: dict[str, Any]) -> Setup:
-    region = opts.get("region") or "us-east5"
-    if not re.fullmatch(r"global|us|eu|[a-z]+-[a-z]+\d+", region):
-        raise SetupError(f"--region {region}: not a GCP location (global, us, eu or e.g. us-east5)")
+    region = vertex_region(opts, "us-east5")
     project = opts.get("project")
     root = _root(opts, "/vertex_ai/v1")
     env = [Var("CLAUDE_CODE_USE_VERTEX", "1", "speak Vertex rawPredict (to the gateway)"),
@@ -111,7 +100,7 @@ def vertex_gateway(opts: dict[str, Any]) -> Setup:
         if region not in cm.vertex_regions:
             env.append(Var(cm.vertex_region_var, cm.vertex_regions[0],
                            f"{cm.vertex_id} is not known to be offered in {region}"))
-    env += _pins({cm.role: cm.vertex_id for cm in claude_models()},
+    env += model_pins({cm.role: cm.vertex_id for cm in claude_models()},
                  "Vertex id, '@' before the date")
     config = {
         # LiteLLM's Vertex pass-through uses this credential for every project/location in the path.
