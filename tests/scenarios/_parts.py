@@ -23,7 +23,8 @@ from typing import Callable
 from live._fake_upstream import FakeUpstream, Recorded, _Handler
 from live._squid import LIBEXEC, SQUID, Squid
 
-__all__ = ["SCENARIO_GATEWAY_MODES", "start_ntlm_squid", "start_scenario_gateway"]
+__all__ = ["SCENARIO_GATEWAY_MODES", "relay_to_litellm", "start_ntlm_squid",
+           "start_scenario_gateway"]
 
 
 class _NoCountTokensHandler(_Handler):
@@ -40,6 +41,32 @@ class _NoCountTokensHandler(_Handler):
 
 
 SCENARIO_GATEWAY_MODES: dict[str, type] = {"no_count_tokens": _NoCountTokensHandler}
+
+
+def relay_to_litellm(lab: Callable[[], dict[str, object]]) -> type[_Handler]:
+    """A gateway mode that splices each connection to the real LiteLLM ``lab()["litellm"]``
+    (the scenario gateway machinery starts handlers, not processes), so the client and gwdoctor
+    talk to LiteLLM itself. ``lab`` starts it once per test process; the part starts it when the
+    mode is started (start_scenario_gateway subclasses the handler)."""
+
+    class _Relay(_Handler):
+        def __init_subclass__(cls, **kwargs: object) -> None:
+            super().__init_subclass__(**kwargs)
+            lab()
+
+        def handle(self) -> None:
+            from gwdoctor.probes._recorder import _relay
+
+            port = lab()["litellm"].port  # type: ignore[attr-defined]
+            try:
+                upstream = socket.create_connection(("127.0.0.1", port), timeout=10)
+            except OSError:
+                return
+            upstream.settimeout(None)
+            self.connection.settimeout(None)
+            _relay(self.connection, upstream, limit=120.0)
+
+    return _Relay
 
 
 def start_scenario_gateway(mode: str) -> FakeUpstream:

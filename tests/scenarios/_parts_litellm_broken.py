@@ -7,11 +7,9 @@
 from __future__ import annotations
 
 import atexit
-import socket
 import threading
 
-from _parts import SCENARIO_GATEWAY_MODES
-from live._fake_upstream import _Handler
+from _parts import SCENARIO_GATEWAY_MODES, relay_to_litellm
 
 __all__ = ["UNPREFIXED_MODEL", "no_provider_litellm"]
 
@@ -47,25 +45,4 @@ def no_provider_litellm() -> dict[str, object]:
         return _LAB
 
 
-class _NoProviderLiteLLMRelay(_Handler):
-    """Splices each connection to the broken-config LiteLLM (started when the part starts), so
-    the client and gwdoctor talk to LiteLLM itself."""
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        no_provider_litellm()  # start_scenario_gateway subclasses the handler: start LiteLLM now
-
-    def handle(self) -> None:
-        from gwdoctor.probes._recorder import _relay
-
-        gw = no_provider_litellm()["litellm"]
-        try:
-            upstream = socket.create_connection(("127.0.0.1", gw.port), timeout=10)  # type: ignore[attr-defined]
-        except OSError:
-            return
-        upstream.settimeout(None)
-        self.connection.settimeout(None)
-        _relay(self.connection, upstream, limit=120.0)
-
-
-SCENARIO_GATEWAY_MODES["litellm_no_provider"] = _NoProviderLiteLLMRelay
+SCENARIO_GATEWAY_MODES["litellm_no_provider"] = relay_to_litellm(no_provider_litellm)

@@ -5,13 +5,11 @@ scenario conftest imports it)."""
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import threading
 from pathlib import Path
 
-from _parts import SCENARIO_GATEWAY_MODES
-from live._fake_upstream import _Handler
+from _parts import SCENARIO_GATEWAY_MODES, relay_to_litellm
 
 __all__ = ["PROVIDER_BEDROCK_IDS", "provider_litellm"]
 
@@ -60,24 +58,4 @@ def provider_litellm() -> dict[str, object]:
         return _PROVIDER_LAB
 
 
-class _ProviderLiteLLMRelay(_Handler):
-    """Splices each connection to the provider-mode LiteLLM (started when the part starts)."""
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        provider_litellm()  # start_scenario_gateway subclasses the handler: start LiteLLM now
-
-    def handle(self) -> None:
-        from gwdoctor.probes._recorder import _relay
-
-        gw = provider_litellm()["litellm"]
-        try:
-            upstream = socket.create_connection(("127.0.0.1", gw.port), timeout=10)  # type: ignore[attr-defined]
-        except OSError:
-            return
-        upstream.settimeout(None)
-        self.connection.settimeout(None)
-        _relay(self.connection, upstream, limit=120.0)
-
-
-SCENARIO_GATEWAY_MODES["litellm_provider"] = _ProviderLiteLLMRelay
+SCENARIO_GATEWAY_MODES["litellm_provider"] = relay_to_litellm(provider_litellm)
