@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from ._listen import wait_listening
 
 __all__ = ["BUMP_CA_NAME", "Squid", "start_squid"]
 
@@ -180,22 +181,5 @@ def start_squid(upstream_ca: Path, user: str, password: str) -> Squid:
         proc = subprocess.Popen([SQUID, "-N", "-f", str(conf)], stdout=subprocess.DEVNULL,
                                 stderr=err_file, cwd=d, start_new_session=True)
     squid = Squid(proc, d, port, bump_port, blocked_port, user, password, bump_ca)
-    deadline = time.monotonic() + 10
-    pending = {port, bump_port}
-    while pending and time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err, tail = squid.log_tail("stderr.log"), squid.log_tail()
-            shutil.rmtree(d, ignore_errors=True)
-            raise RuntimeError(f"squid exited with {proc.returncode}:\n{err}\n{tail}")
-        for p in list(pending):
-            try:
-                socket.create_connection(("127.0.0.1", p), timeout=0.2).close()
-                pending.discard(p)
-            except OSError:
-                pass
-        time.sleep(0.05)
-    if pending:
-        tail = squid.log_tail()
-        squid.stop()
-        raise RuntimeError(f"squid did not listen on {sorted(pending)} within 10 s:\n{tail}")
+    wait_listening(squid, proc, {port, bump_port}, "squid")
     return squid

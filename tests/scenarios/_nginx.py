@@ -13,9 +13,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from live._listen import wait_listening
 
 __all__ = ["NGINX", "Nginx", "start_nginx"]
 
@@ -104,17 +105,5 @@ def start_nginx(backend_port: int, body_limit: str = "16k") -> Nginx:
             args, stdout=subprocess.DEVNULL, stderr=err, cwd=d, start_new_session=True
         )
     front = Nginx(proc, d, port, body_limit)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = front.log_tail("stderr.log") + "\n" + front.log_tail()
-            front.stop()
-            raise RuntimeError(f"nginx exited with {proc.returncode}:\n{tail}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return front
-        except OSError:
-            time.sleep(0.05)
-    tail = front.log_tail()
-    front.stop()
-    raise RuntimeError(f"nginx did not listen on {port} within 10 s:\n{tail}")
+    wait_listening(front, proc, {port}, "nginx")
+    return front

@@ -15,12 +15,12 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
 from live._fake_upstream import FakeUpstream, Recorded, _Handler
+from live._listen import wait_listening
 from live._squid import LIBEXEC, SQUID, Squid
 
 __all__ = ["SCENARIO_GATEWAY_MODES", "relay_to_litellm", "start_ntlm_squid",
@@ -135,20 +135,8 @@ def start_ntlm_squid() -> Squid:
                                 start_new_session=True)
     squid = Squid(proc, d, port, bump_port=0, blocked_port=0, user="", password="",
                   bump_ca_pem=Path())
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err, tail = squid.log_tail("stderr.log"), squid.log_tail()
-            squid.stop()
-            raise RuntimeError(f"squid (NTLM) exited with {proc.returncode}:\n{err}\n{tail}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return squid
-        except OSError:
-            time.sleep(0.05)
-    tail = squid.log_tail()
-    squid.stop()
-    raise RuntimeError(f"squid (NTLM) did not listen on {port} within 10 s:\n{tail}")
+    wait_listening(squid, proc, {port}, "squid (NTLM)")
+    return squid
 
 
 
